@@ -1,0 +1,5 @@
+import sys
+
+from examiner.cli import main
+
+sys.exit(main())

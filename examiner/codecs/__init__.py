@@ -1,0 +1,1 @@
+"""Qt-free codec API and codec-pack discovery (imported as ``examiner.codecs``)."""

@@ -1,0 +1,1 @@
+"""Qt-free core: evidence intake, case file, audit log, tasks, settings."""
