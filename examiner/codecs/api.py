@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -18,7 +18,7 @@ import numpy as np
 from examiner.core.tasks import TaskContext
 
 
-class CodecFamily(str, Enum):
+class CodecFamily(StrEnum):
     CLASSICAL = "classical"
     NEURAL = "neural"
     EXTERNAL = "external"

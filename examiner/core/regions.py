@@ -7,13 +7,13 @@ shape is a rectangle, an ellipse (its bounding box) or a polygon (a list of vert
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     AMPLITUDE = "amplitude"
     GEOMETRY = "geometry"
     SHAPE = "shape"
@@ -45,13 +45,13 @@ SYMBOL_DEFINITION = (
 )
 
 
-class ShapeKind(str, Enum):
+class ShapeKind(StrEnum):
     RECT = "rect"
     ELLIPSE = "ellipse"
     POLYGON = "polygon"
 
 
-class Provenance(str, Enum):
+class Provenance(StrEnum):
     HAND = "drawn by hand"
     SUGGESTION_OCR = "accepted from OCR suggestion"
     SUGGESTION_DETECTOR = "accepted from detector suggestion"
