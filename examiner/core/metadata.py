@@ -1,0 +1,150 @@
+"""Image metadata as untrusted text: EXIF, GPS and maker tags (via exifread), XMP, PNG text.
+
+Everything read from a file is attacker-controlled. Values come back as bounded strings with NUL
+and control characters escaped (markup is kept as literal text; renderers escape it), so a
+hostile tag can neither break JSON, a terminal nor a report. Reading metadata never fails
+intake: a broken block is reported under ``errors``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from typing import Any
+
+MAX_TAG_CHARS = 512
+MAX_TAGS = 2000
+
+# exifread logs parse problems of hostile files at WARNING/ERROR; they are reported in
+# ``errors`` instead of cluttering stderr.
+logging.getLogger("exifread").setLevel(logging.CRITICAL)
+
+
+def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
+    """A printable, bounded rendering of an untrusted value.
+
+    Bytes are decoded as UTF-8 with replacement; NUL and other control characters become
+    ``\\xNN`` escapes (tab and newline are kept); the result is cut at ``limit`` characters with
+    a note saying how long the original was.
+    """
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        total = len(raw)
+        text = raw[: limit * 4].decode("utf-8", errors="replace")
+    else:
+        text = str(value)
+        total = len(text)
+    out: list[str] = []
+    count = 0
+    for ch in text:
+        if count >= limit:
+            break
+        code = ord(ch)
+        if ch in "\t\n" or (code >= 32 and code != 127 and not 0x80 <= code < 0xA0):
+            if code in (0x2028, 0x2029, 0x202E, 0x202D, 0x202A, 0x202B, 0x202C, 0x2066, 0x2067, 0x2068, 0x2069):
+                out.append(f"\\u{code:04x}")  # line separators and bidi overrides
+            else:
+                out.append(ch)
+        else:
+            out.append(f"\\x{code:02x}")
+        count += 1
+    result = "".join(out)
+    if count < len(text) or total > len(text):
+        result += f" [truncated; {total} {'bytes' if isinstance(value, bytes | bytearray | memoryview) else 'chars'}]"
+    return result
+
+
+def read_exif(data: bytes) -> dict[str, Any]:
+    """EXIF, GPS and maker-note tags as ``tag name -> string``, plus the embedded thumbnail."""
+    import exifread
+
+    result: dict[str, Any] = {"tags": {}, "thumbnail": None, "errors": []}
+    try:
+        tags = exifread.process_file(io.BytesIO(data), details=True, extract_thumbnail=True)
+    except Exception as exc:  # noqa: BLE001 - hostile EXIF must not stop intake
+        result["errors"].append(f"EXIF unreadable: {safe_text(exc, 200)}")
+        return result
+    out: dict[str, str] = {}
+    for name, value in tags.items():
+        if name in ("JPEGThumbnail", "TIFFThumbnail"):
+            if isinstance(value, bytes | bytearray) and value:
+                result["thumbnail"] = {
+                    "kind": "JPEG" if name == "JPEGThumbnail" else "TIFF",
+                    "length": len(value),
+                    "sha256": hashlib.sha256(bytes(value)).hexdigest(),
+                }
+            continue
+        if len(out) >= MAX_TAGS:
+            result["errors"].append(f"more than {MAX_TAGS} tags; the rest were not listed")
+            break
+        try:
+            printable = getattr(value, "printable", value)
+        except Exception:  # noqa: BLE001
+            printable = "<unprintable>"
+        out[safe_text(name, 120)] = safe_text(printable)
+    result["tags"] = out
+    return result
+
+
+def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
+    """Metadata of an image file's bytes: EXIF tags, GPS, software, XMP, PNG text chunks, and
+    for JPEG the full marker structure (see :mod:`examiner.core.jpeg_structure`)."""
+    from examiner.core.jpeg_structure import JpegStructureError, parse_jpeg
+
+    exif = read_exif(data)
+    tags: dict[str, str] = exif["tags"]
+    meta: dict[str, Any] = {
+        "exif": tags,
+        "gps": {k: v for k, v in tags.items() if k.startswith("GPS ")},
+        "maker_note_tags": sum(1 for k in tags if k.startswith("MakerNote ")),
+        "software": tags.get("Image Software"),
+        "camera": " ".join(v for v in (tags.get("Image Make"), tags.get("Image Model")) if v) or None,
+        "datetime_original": tags.get("EXIF DateTimeOriginal"),
+        "thumbnail": exif["thumbnail"],
+        "xmp": None,
+        "text_chunks": {},
+        "jpeg": None,
+        "errors": list(exif["errors"]),
+    }
+    if fmt == "jpeg":
+        try:
+            jpeg = parse_jpeg(data)
+        except JpegStructureError as exc:
+            meta["errors"].append(f"JPEG structure: {exc}")
+        else:
+            meta["jpeg"] = jpeg
+            meta["xmp"] = jpeg.get("xmp")
+    else:
+        meta.update(_pillow_metadata(data, fmt, meta["errors"]))
+    return meta
+
+
+def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]:
+    from PIL import Image
+
+    from examiner.core.evidence import _PIL_FORMAT
+
+    found: dict[str, Any] = {}
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]]) as img:
+            info = dict(img.info)
+            if fmt == "tiff":
+                xmp_raw = getattr(img, "tag_v2", {}).get(700)
+                if xmp_raw:
+                    info["xmp"] = xmp_raw
+    except Exception as exc:  # noqa: BLE001 - metadata is best effort; pixels are checked elsewhere
+        errors.append(f"metadata unreadable: {safe_text(exc, 200)}")
+        return found
+    xmp_raw = info.pop("xmp", None) or info.pop("XML:com.adobe.xmp", None)
+    if xmp_raw:
+        raw = xmp_raw if isinstance(xmp_raw, bytes) else str(xmp_raw).encode("utf-8", "replace")
+        found["xmp"] = {"length": len(raw), "text": safe_text(raw, 8192)}
+    text_chunks: dict[str, str] = {}
+    for key, value in info.items():
+        if key in ("icc_profile", "exif", "dpi", "transparency", "gamma", "compression", "resolution"):
+            continue
+        if isinstance(value, str | bytes) and len(text_chunks) < 100:
+            text_chunks[safe_text(key, 80)] = safe_text(value)
+    found["text_chunks"] = text_chunks
+    return found
