@@ -1,0 +1,289 @@
+"""Codec packs: a folder with a ``codec.toml`` manifest and an adapter module.
+
+Packs are found in the project's top-level ``codecs/`` folder (next to the installed
+``examiner`` package in a source or editable install), in ``examiner/data/codecs`` when a
+wheel ships them, in the user codec directory (``<data dir>/codecs/packs``) and in every
+folder listed in ``Settings.extra_codec_dirs``. Listing reads manifests with :mod:`tomllib`
+only: nothing a pack ships is imported (and torch is never loaded) until a codec is run.
+The adapter is then imported from its file path; it defines ``create(info) -> Codec``.
+
+The manifest format is documented in ``codecs/README.md``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from examiner.codecs.api import CodecFamily, CodecInfo
+from examiner.core.settings import Settings, user_codec_dir
+from examiner.errors import CodecError
+
+MANIFEST_NAME = "codec.toml"
+CODEC_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+KNOWN_DEVICES = ("cpu", "cuda")
+# Manifest keys of a [[codec]] table that map onto CodecInfo fields; everything else lands in
+# CodecInfo.extra untouched, so packs can carry adapter-specific settings.
+_CODEC_KEYS = {
+    "id",
+    "name",
+    "family",
+    "qualities",
+    "range",
+    "citations",
+    "devices",
+    "demonstration",
+    "stochastic",
+    "description",
+}
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One pack folder as read from its manifest."""
+
+    name: str
+    directory: Path
+    adapter: str | None
+    licence: str
+    origin: str  # built-in | package | user | extra
+    codecs: tuple[CodecInfo, ...]
+
+    @property
+    def manifest(self) -> Path:
+        return self.directory / MANIFEST_NAME
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """A pack that could not be read; listing goes on without it."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def builtin_codecs_dir() -> Path:
+    """The repository's ``codecs/`` folder, next to the ``examiner`` package."""
+    import examiner
+
+    return Path(examiner.__file__).resolve().parent.parent / "codecs"
+
+
+def packaged_codecs_dir() -> Path:
+    """Packs copied into the package data when they ship inside a wheel."""
+    import examiner
+
+    return Path(examiner.__file__).resolve().parent / "data" / "codecs"
+
+
+def user_packs_dir() -> Path:
+    return user_codec_dir() / "packs"
+
+
+def search_dirs(settings: Settings | None = None) -> list[tuple[Path, str]]:
+    """Folders whose sub-folders are packs, in priority order (earlier wins on id clashes)."""
+    if settings is None:
+        settings = Settings.load()
+    dirs: list[tuple[Path, str]] = [
+        (builtin_codecs_dir(), "built-in"),
+        (packaged_codecs_dir(), "package"),
+        (user_packs_dir(), "user"),
+    ]
+    dirs += [(Path(d).expanduser(), "extra") for d in settings.extra_codec_dirs]
+    seen: set[Path] = set()
+    unique: list[tuple[Path, str]] = []
+    for d, origin in dirs:
+        key = d.resolve() if d.exists() else d
+        if key not in seen:
+            seen.add(key)
+            unique.append((d, origin))
+    return unique
+
+
+def _require(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in table:
+        raise CodecError(f"{where}: missing required key {key!r}")
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CodecError(f"{where}: key {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _str_tuple(table: dict[str, Any], key: str, where: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = table.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CodecError(f"{where}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def _qualities(table: dict[str, Any], where: str) -> tuple[int, ...]:
+    raw = _require(table, "qualities", list, where)
+    if not raw or not all(isinstance(q, int) and not isinstance(q, bool) for q in raw):
+        raise CodecError(f"{where}: 'qualities' must be a non-empty list of integers")
+    if table.get("range", False):
+        if len(raw) != 2 or raw[0] > raw[1]:
+            raise CodecError(f"{where}: with range = true, 'qualities' must be [min, max]")
+        return tuple(range(raw[0], raw[1] + 1))
+    if sorted(set(raw)) != list(raw):
+        raise CodecError(f"{where}: 'qualities' must be strictly increasing")
+    return tuple(raw)
+
+
+def _codec_info(table: dict[str, Any], pack_dir: Path, pack_table: dict[str, Any], where: str) -> CodecInfo:
+    codec_id = _require(table, "id", str, where)
+    if not CODEC_ID_RE.match(codec_id):
+        raise CodecError(f"{where}: codec id {codec_id!r} must be lower-case letters, digits, '.', '_' or '-'")
+    where = f"{where} (codec {codec_id!r})"
+    family_raw = _require(table, "family", str, where)
+    try:
+        family = CodecFamily(family_raw)
+    except ValueError:
+        allowed = ", ".join(f.value for f in CodecFamily)
+        raise CodecError(f"{where}: family {family_raw!r} is not one of {allowed}") from None
+    devices = _str_tuple(table, "devices", where, ("cpu",))
+    unknown = [d for d in devices if d not in KNOWN_DEVICES]
+    if unknown or not devices:
+        raise CodecError(f"{where}: devices must be taken from {KNOWN_DEVICES}, got {list(devices)}")
+    for flag in ("demonstration", "stochastic", "range"):
+        if not isinstance(table.get(flag, False), bool):
+            raise CodecError(f"{where}: {flag!r} must be true or false")
+    qualities = _qualities(table, where)
+    weights = table.get("weights", [])
+    if not isinstance(weights, list) or not all(isinstance(w, dict) for w in weights):
+        raise CodecError(f"{where}: 'weights' must be an array of tables ([[codec.weights]])")
+    for w in weights:
+        q = w.get("quality")
+        if not isinstance(w.get("file"), str) or not w["file"]:
+            raise CodecError(f"{where}: every [[codec.weights]] entry needs a 'file'")
+        if q not in qualities:
+            raise CodecError(f"{where}: weights {w['file']!r} are for quality {q!r}, not one of the codec's")
+        if "/" in w["file"] or "\\" in w["file"] or w["file"].startswith("."):
+            raise CodecError(f"{where}: weight file names must be plain names, got {w['file']!r}")
+        sha = w.get("sha256", "")
+        if not isinstance(sha, str) or (sha and not re.fullmatch(r"[0-9a-f]{64}", sha)):
+            raise CodecError(f"{where}: sha256 of {w['file']!r} must be 64 lower-case hex digits or empty")
+    if family is CodecFamily.EXTERNAL:
+        ext = table.get("external")
+        if not isinstance(ext, dict):
+            raise CodecError(f"{where}: the external family needs a [codec.external] table")
+        for key in ("encode", "decode"):
+            argv = ext.get(key)
+            if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+                raise CodecError(f"{where}: [codec.external] {key!r} must be a non-empty list of strings")
+    extra = {k: v for k, v in table.items() if k not in _CODEC_KEYS}
+    extra.setdefault("weights", [])
+    extra["pack_name"] = pack_table.get("name", pack_dir.name)
+    extra["licence"] = pack_table.get("licence", "")
+    return CodecInfo(
+        id=codec_id,
+        name=str(table.get("name", codec_id)),
+        family=family,
+        qualities=qualities,
+        citations=_str_tuple(table, "citations", where, ()),
+        devices=devices,
+        description=str(table.get("description", "")),
+        demonstration=bool(table.get("demonstration", False)),
+        stochastic=bool(table.get("stochastic", False)),
+        pack_dir=str(pack_dir),
+        extra=extra,
+    )
+
+
+def read_pack(pack_dir: Path, origin: str = "extra") -> Pack:
+    """Read and validate one pack's manifest; raises :class:`CodecError` naming the file."""
+    manifest = pack_dir / MANIFEST_NAME
+    try:
+        with manifest.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise CodecError(f"{manifest}: no codec.toml in this pack folder") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CodecError(f"{manifest}: unreadable manifest ({exc})") from exc
+    where = str(manifest)
+    pack_table = data.get("pack")
+    if not isinstance(pack_table, dict):
+        raise CodecError(f"{where}: missing [pack] table")
+    name = _require(pack_table, "name", str, where)
+    adapter = pack_table.get("adapter")
+    if adapter is not None:
+        if not isinstance(adapter, str) or not adapter.endswith(".py"):
+            raise CodecError(f"{where}: 'adapter' must name a .py file in the pack folder")
+        target = (pack_dir / adapter).resolve()
+        if pack_dir.resolve() not in target.parents:
+            raise CodecError(f"{where}: adapter {adapter!r} lies outside the pack folder")
+    codec_tables = data.get("codec")
+    if not isinstance(codec_tables, list) or not codec_tables:
+        raise CodecError(f"{where}: a pack needs at least one [[codec]] table")
+    codecs = tuple(_codec_info(t, pack_dir, pack_table, where) for t in codec_tables)
+    if adapter is None and any(c.family is not CodecFamily.EXTERNAL for c in codecs):
+        raise CodecError(f"{where}: only packs of external codecs may omit 'adapter'")
+    ids = [c.id for c in codecs]
+    if len(set(ids)) != len(ids):
+        raise CodecError(f"{where}: codec ids repeat within the pack")
+    return Pack(
+        name=name,
+        directory=pack_dir,
+        adapter=adapter,
+        licence=str(pack_table.get("licence", "")),
+        origin=origin,
+        codecs=codecs,
+    )
+
+
+def discover_packs(settings: Settings | None = None) -> tuple[list[Pack], list[PackProblem]]:
+    """Every readable pack, and a problem entry for each folder that is not one."""
+    packs: list[Pack] = []
+    problems: list[PackProblem] = []
+    for base, origin in search_dirs(settings):
+        if not base.is_dir():
+            continue
+        for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+            if not (sub / MANIFEST_NAME).exists():
+                continue
+            try:
+                packs.append(read_pack(sub, origin))
+            except CodecError as exc:
+                problems.append(PackProblem(sub / MANIFEST_NAME, str(exc).split(": ", 1)[-1]))
+    return packs, problems
+
+
+_adapter_lock = threading.Lock()
+
+
+def load_adapter(pack: Pack) -> ModuleType:
+    """Import the pack's adapter module from its file (once per file per process)."""
+    if pack.adapter is None:
+        from examiner.codecs import external
+
+        return external
+    path = (pack.directory / pack.adapter).resolve()
+    if not path.is_file():
+        raise CodecError(f"{pack.manifest}: adapter file {path} does not exist")
+    module_name = "examiner_pack_" + re.sub(r"\W", "_", str(path))
+    with _adapter_lock:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            return module
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise CodecError(f"{path}: cannot be imported as a codec adapter")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[module_name]
+            raise CodecError(f"{path}: the adapter failed to import ({type(exc).__name__}: {exc})") from exc
+    if not callable(getattr(module, "create", None)):
+        raise CodecError(f"{path}: the adapter defines no create(info) function")
+    return module
