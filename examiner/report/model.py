@@ -1,0 +1,294 @@
+"""What a report says, as plain data: no reportlab, no Qt.
+
+Every string here is plain text exactly as it should read, whoever wrote it (an EXIF tag, a
+file name, a note). Escaping for the PDF renderer happens in :mod:`examiner.report.pdf`, never
+here, so the model is also what tests and other renderers compare against. Citations are keys
+into the bundled bibliography; :attr:`ReportModel.bibliography` numbers them in order of first
+citation, and the renderer prints the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+REPORT_TITLE = "Forensic Image Examination Report"
+REPORT_SUBTITLE = "Examination for semantic changes made by neural image compression (miscompressions)"
+
+SCOPE_STATEMENT = (
+    "The results in this report relate only to the items listed under Evidence and integrity, in "
+    "the state identified by their SHA-256 hashes. They do not extend to other copies, versions or "
+    "sources of these images, nor to the scene they depict."
+)
+
+# The verbal scale for the conclusion, strongest for first. The proposition is fixed so that
+# every level reads the same way in every report.
+CONCLUSION_PROPOSITION = (
+    "the evidence image has passed through a neural image codec and its marked content may not "
+    "show the scene as originally recorded"
+)
+CONCLUSION_SCALE: tuple[tuple[str, str], ...] = (
+    ("Strong support", "The findings are far more probable if the proposition is true than if it is false; no finding points the other way."),
+    ("Moderate support", "The findings are clearly more probable if the proposition is true, but some findings are weak or open to another explanation."),
+    ("Limited support", "The findings are somewhat more probable if the proposition is true; they do not exclude other explanations."),
+    ("Inconclusive", "The findings do not help to decide between the proposition and its alternative."),
+    ("Limited support against", "The findings are somewhat more probable if the proposition is false."),
+    ("Moderate support against", "The findings are clearly more probable if the proposition is false."),
+    ("Strong support against", "The findings are far more probable if the proposition is false; no finding points the other way."),
+)
+CONCLUSION_LEVELS: tuple[str, ...] = tuple(level for level, _ in CONCLUSION_SCALE)
+
+
+@dataclass
+class Para:
+    """A paragraph of plain text, optionally followed by citation markers."""
+
+    text: str
+    cites: tuple[str, ...] = ()
+
+
+@dataclass
+class Figure:
+    """An image in the report. ``png`` is what is embedded; its hash goes in the manifest."""
+
+    name: str
+    png: bytes
+    width_px: int
+    height_px: int
+    caption: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.png).hexdigest()
+
+
+@dataclass
+class HashCheck:
+    algorithm: str
+    at_intake: str
+    at_report: str | None  # None: the file could not be read at report time
+
+    @property
+    def matches(self) -> bool:
+        return self.at_report is not None and self.at_report.lower() == self.at_intake.lower()
+
+
+@dataclass
+class EvidenceBlock:
+    label: str  # "E1", "E2", ... as used throughout the report
+    evidence_id: int
+    file_name: str
+    path: str
+    size_bytes: int | None
+    format: str
+    dimensions: str
+    hashes: list[HashCheck]
+    status: str  # plain statement: "match", "MISMATCH", "MISSING"
+    decode_policy: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    metadata: list[tuple[str, str]] = field(default_factory=list)
+    jpeg: list[tuple[str, str]] = field(default_factory=list)
+    reference: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return bool(self.hashes) and all(h.matches for h in self.hashes)
+
+
+@dataclass
+class CodecUse:
+    codec_id: str
+    name: str
+    family: str
+    demonstration: bool
+    weights: list[tuple[str, str]] = field(default_factory=list)  # (file, sha256)
+    versions: list[tuple[str, str]] = field(default_factory=list)
+    cites: tuple[str, ...] = ()
+
+
+@dataclass
+class MethodBlock:
+    name: str
+    description: str
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+    limitations: list[str] = field(default_factory=list)
+    cites: tuple[str, ...] = ()
+    labels: list[str] = field(default_factory=list)
+    version: str = ""
+
+
+@dataclass
+class DetectionBlock:
+    evidence_label: str
+    verdict: str
+    score: float | None
+    explanation: str
+    features: list[tuple[str, str]] = field(default_factory=list)
+    candidates: list[tuple[str, str]] = field(default_factory=list)  # (codec/quality, fit)
+    spectrum: Figure | None = None
+    error_rates: list[tuple[str, str]] = field(default_factory=list)
+    error_rate_set: str = ""
+    cites: tuple[str, ...] = ()
+
+
+@dataclass
+class RecompressionBlock:
+    evidence_label: str
+    codec_name: str
+    codec_id: str
+    demonstration: bool
+    quality: str
+    bpp: str
+    psnr: str
+    device: str
+    output_sha256: str
+    thumbnail: Figure | None = None
+    cites: tuple[str, ...] = ()
+
+
+@dataclass
+class RegionBlock:
+    number: int
+    evidence_label: str
+    shape: str
+    box: tuple[int, int, int, int]  # x, y, w, h in evidence pixels
+    share_percent: float
+    categories: list[str]
+    symbol: bool
+    evidence_says: str
+    comparison_says: str
+    confidence: str
+    notes: str
+    provenance: str
+    author: str
+    created: str
+    comparison_label: str
+    # The three crops at the same zoom: evidence, comparison, amplified difference.
+    crops: list[Figure] = field(default_factory=list)
+    crop_origin: tuple[int, int] = (0, 0)  # top-left of the crops in evidence pixels
+    zoom: int = 1  # image pixels are enlarged by this integer factor in the crops
+    difference_gain: float = 1.0
+    outline: list[tuple[float, float]] = field(default_factory=list)  # region in crop pixels
+    outline_closed: bool = True
+    ellipse: bool = False
+    problems: list[str] = field(default_factory=list)  # why a crop could not be made
+
+
+@dataclass
+class AuditRow:
+    seq: int
+    time_utc: str
+    actor: str
+    action: str
+    details: str
+    entry_hash: str
+
+
+@dataclass
+class ManifestRow:
+    item: str
+    role: str
+    sha256: str
+
+
+@dataclass
+class ReportModel:
+    report_id: str
+    title: str
+    subtitle: str
+    lab: str
+    case_id: str
+    case_title: str
+    requester: str
+    examiner: str
+    reviewer: str
+    received: str
+    examined: str
+    issued: str
+    issued_epoch: int  # the PDF's creation date, taken from the case state
+    amends: str = ""
+    summary: list[Para] = field(default_factory=list)
+    integrity_statement: str = ""
+    integrity_ok: bool = True
+    evidence: list[EvidenceBlock] = field(default_factory=list)
+    tools: list[tuple[str, str]] = field(default_factory=list)
+    device: str = ""
+    codecs: list[CodecUse] = field(default_factory=list)
+    settings: list[tuple[str, str]] = field(default_factory=list)
+    methods: list[MethodBlock] = field(default_factory=list)
+    detections: list[DetectionBlock] = field(default_factory=list)
+    recompressions: list[RecompressionBlock] = field(default_factory=list)
+    regions: list[RegionBlock] = field(default_factory=list)
+    taxonomy: list[tuple[str, str]] = field(default_factory=list)
+    taxonomy_cites: tuple[str, ...] = ("hofer2024taxonomy",)
+    limitations: list[str] = field(default_factory=list)
+    scope: str = SCOPE_STATEMENT
+    conclusion_proposition: str = CONCLUSION_PROPOSITION
+    conclusion_scale: list[tuple[str, str]] = field(default_factory=lambda: list(CONCLUSION_SCALE))
+    conclusion_level: str = ""
+    conclusion_text: str = ""
+    conclusion_basis: str = ""  # who set the level, or how it was derived
+    bibliography: list[tuple[int, str, str]] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+    audit_verification: str = ""
+    audit_ok: bool = True
+    audit_note: str = ""
+    manifest: list[ManifestRow] = field(default_factory=list)
+
+    def citation_number(self, key: str) -> int | None:
+        for n, k, _ in self.bibliography:
+            if k == key:
+                return n
+        return None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything the report says except its own id: the basis of the id."""
+        data = _plain(self)
+        data.pop("report_id", None)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def derive_report_id(model: ReportModel) -> str:
+    return "MER-" + model.fingerprint()[:12].upper()
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-able form; images are represented by their hashes."""
+    if isinstance(obj, Figure):
+        return {"name": obj.name, "sha256": obj.sha256, "caption": obj.caption}
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, bytes):
+        return hashlib.sha256(obj).hexdigest()
+    return obj
+
+
+def model_as_dict(model: ReportModel) -> dict[str, Any]:
+    return _plain(model)
+
+
+__all__ = [
+    "REPORT_TITLE",
+    "REPORT_SUBTITLE",
+    "AuditRow",
+    "CodecUse",
+    "DetectionBlock",
+    "EvidenceBlock",
+    "Figure",
+    "HashCheck",
+    "ManifestRow",
+    "MethodBlock",
+    "Para",
+    "RecompressionBlock",
+    "RegionBlock",
+    "ReportModel",
+    "derive_report_id",
+    "model_as_dict",
+]
