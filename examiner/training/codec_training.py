@@ -1,0 +1,394 @@
+"""Training the project's own small learned codecs (CompressAI mean-scale hyperprior).
+
+The bundled demonstration pack is produced by this module, so anybody can re-run it and check
+what the weights are. The schedule is a shared *base* stage at one lambda followed by a
+*fine-tune* stage per lambda that starts from the base weights: on a CPU this gives three usable
+rate points for little more than the cost of one model trained from scratch.
+
+Determinism: one seed fixes the weight initialisation, the crop/flip sequence and the additive
+quantisation noise; the checkpoint stores every random-generator state, so a run interrupted and
+resumed with ``resume=True`` continues exactly where it stopped. Bit-identical results also
+need the same torch version and thread count, which are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from examiner.core.tasks import TaskContext
+from examiner.errors import ExaminerError
+
+IMAGE_SUFFIXES = (".png", ".ppm", ".bmp", ".tif", ".tiff")
+DEFAULT_HOLDOUT = ("kodim19", "kodim20", "kodim21", "kodim22", "kodim23", "kodim24")
+ARCHITECTURE = "mbt2018-mean"  # CompressAI's MeanScaleHyperprior (Minnen et al. 2018, no context model)
+
+
+@dataclass
+class TrainConfig:
+    images: str
+    out: str
+    lambdas: tuple[float, ...]
+    steps: int  # fine-tune steps per lambda
+    base_steps: int  # shared stage; 0 trains every lambda from scratch for ``steps``
+    base_lambda: float
+    seed: int = 0
+    n: int = 64
+    m: int = 96
+    crop: int = 128
+    batch: int = 8
+    lr: float = 5e-4
+    finetune_lr: float = 2e-4
+    aux_lr: float = 1e-3
+    clip_norm: float = 1.0
+    threads: int = 1
+    checkpoint_every: int = 200
+    log_every: int = 50
+    holdout: tuple[str, ...] = DEFAULT_HOLDOUT
+    name_prefix: str = "examiner-demo"
+    checkpoints: str = ""
+
+    def stages(self) -> list[tuple[str, float, int, float]]:
+        """(stage name, lambda, steps, peak learning rate), in training order."""
+        out: list[tuple[str, float, int, float]] = []
+        if self.base_steps > 0:
+            out.append(("base", self.base_lambda, self.base_steps, self.lr))
+        for i, lmbda in enumerate(self.lambdas, start=1):
+            lr = self.finetune_lr if self.base_steps > 0 else self.lr
+            out.append((f"q{i}", lmbda, self.steps, lr))
+        return out
+
+
+@dataclass
+class StageResult:
+    stage: str
+    lmbda: float
+    steps: int
+    wall_s: float
+    final_loss: float
+    heldout: dict[str, float] = field(default_factory=dict)
+
+
+LogFn = Callable[[str], None]
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def build_model(n: int, m: int) -> Any:
+    from compressai.models import MeanScaleHyperprior
+
+    return MeanScaleHyperprior(N=n, M=m)
+
+
+def parameter_count(model: Any) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def list_images(folder: Path, holdout: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """Training and held-out image files of ``folder``, sorted by name."""
+    if not folder.is_dir():
+        raise ExaminerError(f"{folder}: not a folder of training images")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    held = set(holdout)
+    train = [p for p in files if p.stem not in held]
+    test = [p for p in files if p.stem in held]
+    if not train:
+        raise ExaminerError(f"{folder}: no training images ({', '.join(IMAGE_SUFFIXES)}) outside the held-out set")
+    return train, test
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ExaminerError(f"{path}: cannot be read as an image ({exc})") from exc
+
+
+def _to_tensor(img: np.ndarray) -> Any:
+    torch = _torch()
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div(255.0)
+
+
+class CropSampler:
+    """Random crops with horizontal/vertical flips, driven by one seeded generator."""
+
+    def __init__(self, images: list[Any], crop: int, batch: int, seed: int) -> None:
+        torch = _torch()
+        for t in images:
+            if t.shape[1] < crop or t.shape[2] < crop:
+                raise ExaminerError(f"training images must be at least {crop}x{crop} pixels")
+        self.images = images
+        self.crop = crop
+        self.batch = batch
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def sample(self) -> Any:
+        torch = _torch()
+        g = self.generator
+        out = []
+        for _ in range(self.batch):
+            img = self.images[int(torch.randint(len(self.images), (1,), generator=g))]
+            _, h, w = img.shape
+            y = int(torch.randint(h - self.crop + 1, (1,), generator=g))
+            x = int(torch.randint(w - self.crop + 1, (1,), generator=g))
+            patch = img[:, y : y + self.crop, x : x + self.crop]
+            flips = torch.randint(2, (2,), generator=g)
+            if int(flips[0]):
+                patch = patch.flip(2)
+            if int(flips[1]):
+                patch = patch.flip(1)
+            out.append(patch)
+        return torch.stack(out)
+
+
+def rd_loss(out: dict[str, Any], x: Any, lmbda: float) -> tuple[Any, Any, Any]:
+    """CompressAI's rate-distortion loss: lambda * 255^2 * MSE + bpp."""
+    torch = _torch()
+    n, _, h, w = x.shape
+    num_pixels = n * h * w
+    bpp = sum(torch.log(lik).sum() for lik in out["likelihoods"].values()) / (-math.log(2) * num_pixels)
+    mse = torch.mean((out["x_hat"] - x) ** 2)
+    return lmbda * 255.0**2 * mse + bpp, bpp, mse
+
+
+def _split_parameters(model: Any) -> tuple[list[Any], list[Any]]:
+    main = [p for n, p in model.named_parameters() if not n.endswith(".quantiles") and p.requires_grad]
+    aux = [p for n, p in model.named_parameters() if n.endswith(".quantiles") and p.requires_grad]
+    return main, aux
+
+
+def _cosine_lr(peak: float, step: int, total: int, warmup: int = 100, floor: float = 0.05) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def evaluate_estimate(model: Any, images: list[Any], lmbda: float) -> dict[str, float]:
+    """Held-out bpp (from the likelihoods, not real bytes) and PSNR with rounding quantisation.
+
+    The real-bitstream figures come from the codec engine; this is the training-time view.
+    """
+    torch = _torch()
+    import torch.nn.functional as F
+
+    model.eval()
+    bpps, psnrs = [], []
+    with torch.no_grad():
+        for img in images:
+            x = img.unsqueeze(0)
+            h, w = x.shape[2:]
+            ph, pw = (64 - h % 64) % 64, (64 - w % 64) % 64
+            xp = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+            out = model(xp)
+            x_hat = out["x_hat"][:, :, ph // 2 : ph // 2 + h, pw // 2 : pw // 2 + w].clamp(0, 1)
+            bpp = sum(torch.log(lik).sum() for lik in out["likelihoods"].values()) / (-math.log(2) * h * w)
+            mse = torch.mean((torch.round(x_hat * 255) / 255 - x) ** 2).item()
+            bpps.append(float(bpp))
+            psnrs.append(10 * math.log10(1.0 / max(mse, 1e-12)))
+    model.train()
+    return {"bpp_estimate": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
+
+
+def weight_file_name(cfg: TrainConfig, quality: int) -> str:
+    return f"{cfg.name_prefix}-{ARCHITECTURE}-N{cfg.n}-M{cfg.m}-q{quality}.safetensors"
+
+
+def save_safetensors(model: Any, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE, "demonstration": "true"})
+    tmp.chmod(0o644)
+    tmp.replace(path)
+
+
+def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    torch = _torch()
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)  # a crash mid-write never leaves a half checkpoint
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    torch = _torch()
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the same user problem
+        raise ExaminerError(f"{path}: checkpoint cannot be loaded ({exc}); delete it to restart") from exc
+
+
+def default_checkpoint_dir(out: Path) -> Path:
+    from examiner.core.settings import data_dir
+
+    return data_dir() / "train-codec" / out.resolve().name
+
+
+def train(cfg: TrainConfig, ctx: TaskContext, resume: bool = False, log: LogFn | None = None) -> dict[str, Any]:
+    """Run every stage of ``cfg``; returns the training record also written to ``training.json``."""
+    torch = _torch()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        return _train(cfg, ctx, resume, log)
+    finally:
+        # Training pins threads and determinism; the rest of the process gets its settings back.
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) -> dict[str, Any]:
+    torch = _torch()
+    log = log or (lambda _msg: None)
+    out = Path(cfg.out)
+    ckdir = Path(cfg.checkpoints) if cfg.checkpoints else default_checkpoint_dir(out)
+    ckdir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_file = ckdir / "config.json"
+    cfg_json = json.loads(json.dumps(asdict(cfg)))  # tuples as lists, as they come back from disk
+    cfg_json.pop("checkpoints")
+    if cfg_file.exists():
+        previous = json.loads(cfg_file.read_text(encoding="utf-8"))
+        if resume and previous != cfg_json:
+            raise ExaminerError(f"{cfg_file}: the checkpoints were made with other settings; use a new --out or delete them")
+        if not resume:
+            for p in ckdir.glob("*.pt"):
+                p.unlink()
+    cfg_file.write_text(json.dumps(cfg_json, indent=2), encoding="utf-8")
+
+    torch.set_num_threads(cfg.threads)
+    torch.use_deterministic_algorithms(True)
+    train_files, test_files = list_images(Path(cfg.images), cfg.holdout)
+    train_imgs = [_to_tensor(load_rgb(p)) for p in train_files]
+    test_imgs = [_to_tensor(load_rgb(p)) for p in test_files]
+    log(f"training images: {len(train_imgs)}, held out: {len(test_imgs)}")
+
+    stages = cfg.stages()
+    total_steps = sum(s[2] for s in stages)
+    done_before = 0
+    results: list[StageResult] = []
+    base_state: dict[str, Any] | None = None
+    for index, (stage, lmbda, steps, peak_lr) in enumerate(stages):
+        final_path = ckdir / f"{stage}.final.pt"
+        if resume and final_path.exists():
+            payload = _load_checkpoint(final_path)
+            results.append(StageResult(**payload["result"]))
+            if stage == "base":
+                base_state = payload["model"]
+            done_before += steps
+            log(f"stage {stage}: already complete")
+            continue
+        stage_seed = cfg.seed * 1000 + index
+        torch.manual_seed(stage_seed)
+        model = build_model(cfg.n, cfg.m)
+        if base_state is not None:
+            model.load_state_dict(base_state)
+        model.train()
+        main_params, aux_params = _split_parameters(model)
+        opt = torch.optim.Adam(main_params, lr=peak_lr)
+        aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
+        sampler = CropSampler(train_imgs, cfg.crop, cfg.batch, stage_seed)
+        start_step, wall_before = 0, 0.0
+        ck_path = ckdir / f"{stage}.pt"
+        if resume and ck_path.exists():
+            payload = _load_checkpoint(ck_path)
+            model.load_state_dict(payload["model"])
+            opt.load_state_dict(payload["opt"])
+            aux_opt.load_state_dict(payload["aux_opt"])
+            sampler.generator.set_state(payload["sampler_rng"])
+            torch.set_rng_state(payload["torch_rng"])
+            start_step, wall_before = int(payload["step"]), float(payload["wall_s"])
+            log(f"stage {stage}: resumed at step {start_step}")
+        t0 = time.monotonic()
+        loss_value = float("nan")
+        window: list[tuple[float, float, float]] = []
+        for step in range(start_step, steps):
+            ctx.progress(done_before + step, total_steps, f"{stage} step {step}/{steps}")
+            for group in opt.param_groups:
+                group["lr"] = _cosine_lr(peak_lr, step, steps)
+            x = sampler.sample()
+            out_ = model(x)
+            loss, bpp, mse = rd_loss(out_, x, lmbda)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip_norm > 0:
+                torch.nn.utils.clip_grad_norm_(main_params, cfg.clip_norm)
+            opt.step()
+            aux_loss = model.aux_loss()
+            aux_opt.zero_grad(set_to_none=True)
+            aux_loss.backward()
+            aux_opt.step()
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                raise ExaminerError(f"stage {stage}: the loss diverged at step {step}; lower --lr")
+            window.append((loss_value, bpp.item(), mse.item()))
+            done = step + 1
+            if done % cfg.log_every == 0 or done == steps:
+                arr = np.array(window)
+                wall = wall_before + time.monotonic() - t0
+                psnr = 10 * math.log10(1.0 / max(arr[:, 2].mean(), 1e-12))
+                log(
+                    f"{stage} step {done}/{steps} loss {arr[:, 0].mean():.4f} bpp {arr[:, 1].mean():.3f} "
+                    f"psnr {psnr:.2f} aux {aux_loss.item():.1f} lr {opt.param_groups[0]['lr']:.2e} "
+                    f"{(time.monotonic() - t0) / (done - start_step):.3f} s/step, {wall:.0f} s"
+                )
+                window.clear()
+            if done % cfg.checkpoint_every == 0 and done < steps:
+                _save_checkpoint(
+                    ck_path,
+                    {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "aux_opt": aux_opt.state_dict(),
+                        "sampler_rng": sampler.generator.get_state(),
+                        "torch_rng": torch.get_rng_state(),
+                        "step": done,
+                        "wall_s": wall_before + time.monotonic() - t0,
+                    },
+                )
+        wall = wall_before + time.monotonic() - t0
+        model.update(force=True)
+        heldout = evaluate_estimate(model, test_imgs, lmbda) if test_imgs else {}
+        result = StageResult(stage, lmbda, steps, round(wall, 1), loss_value, heldout)
+        log(f"stage {stage} done in {wall:.0f} s; held-out {heldout}")
+        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if stage == "base":
+            base_state = state
+        else:
+            save_safetensors(model, out / weight_file_name(cfg, int(stage[1:])))
+        _save_checkpoint(final_path, {"model": state, "result": asdict(result)})
+        if ck_path.exists():
+            ck_path.unlink()
+        results.append(result)
+        done_before += steps
+
+    ctx.progress(total_steps, total_steps, "done")
+    import compressai
+
+    record = {
+        "architecture": ARCHITECTURE,
+        "config": cfg_json,
+        "train_images": [p.name for p in train_files],
+        "heldout_images": [p.name for p in test_files],
+        "parameters": parameter_count(build_model(cfg.n, cfg.m)),
+        "stages": [asdict(r) for r in results],
+        "wall_s_total": round(sum(r.wall_s for r in results), 1),
+        "versions": {"torch": torch.__version__, "compressai": compressai.__version__},
+    }
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record

@@ -1,0 +1,113 @@
+"""The codec training command: deterministic for a seed, resumable, with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from examiner.core.tasks import TaskContext
+from examiner.errors import Cancelled, ExaminerError
+from examiner.training.codec_training import TrainConfig, train, weight_file_name
+
+
+def _images(folder: Path, n: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        base = rng.integers(0, 255, (8, 8, 3)).astype(np.uint8)
+        img = np.kron(base, np.ones((12, 12, 1), dtype=np.uint8))  # blocky 96x96 images
+        Image.fromarray(img).save(folder / f"img{i:02d}.png")
+    return folder
+
+
+def _cfg(tmp: Path, images: Path, name: str) -> TrainConfig:
+    return TrainConfig(
+        images=str(images),
+        out=str(tmp / name / "pack"),
+        lambdas=(0.002, 0.02),
+        steps=3,
+        base_steps=2,
+        base_lambda=0.01,
+        seed=7,
+        n=8,
+        m=8,
+        crop=64,
+        batch=2,
+        checkpoint_every=1,
+        log_every=1,
+        holdout=("img02",),
+        checkpoints=str(tmp / name / "ck"),
+    )
+
+
+def _weights(cfg: TrainConfig, quality: int) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(str(Path(cfg.out) / weight_file_name(cfg, quality)))
+
+
+def test_same_seed_same_weights_and_resume_continues_exactly(tmp_path: Path) -> None:
+    images = _images(tmp_path / "imgs")
+    a = _cfg(tmp_path, images, "a")
+    record = train(a, TaskContext())
+    assert [s["stage"] for s in record["stages"]] == ["base", "q1", "q2"]
+    assert record["train_images"] == ["img00.png", "img01.png"]
+    assert record["heldout_images"] == ["img02.png"]
+
+    # Interrupted in the middle of the first fine-tune stage, then resumed.
+    b = _cfg(tmp_path, images, "b")
+    ctx = TaskContext()
+    calls = {"n": 0}
+
+    def stop_after_some(_p: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:  # base has 2 steps: this is q1's second step
+            ctx.cancel.cancel()
+
+    ctx.on_progress = stop_after_some
+    with pytest.raises(Cancelled):
+        train(b, ctx)
+    assert (Path(b.checkpoints) / "q1.pt").exists()
+    train(b, TaskContext(), resume=True)
+    for q in (1, 2):
+        wa, wb = _weights(a, q), _weights(b, q)
+        assert wa.keys() == wb.keys()
+        for k in wa:
+            np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+    # And the two rates are really different models.
+    w1, w2 = _weights(a, 1), _weights(a, 2)
+    assert any(not np.array_equal(w1[k], w2[k]) for k in w1)
+
+
+def test_resume_refuses_other_settings(tmp_path: Path) -> None:
+    images = _images(tmp_path / "imgs")
+    cfg = _cfg(tmp_path, images, "c")
+    cfg.steps = 1
+    cfg.base_steps = 0
+    train(cfg, TaskContext())
+    cfg.seed = 8
+    with pytest.raises(ExaminerError, match="other settings"):
+        train(cfg, TaskContext(), resume=True)
+
+
+def test_missing_or_too_small_images_are_clear_errors(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, tmp_path / "nowhere", "d")
+    with pytest.raises(ExaminerError, match="not a folder"):
+        train(cfg, TaskContext())
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tiny / "x.png")
+    cfg = _cfg(tmp_path, tiny, "e")
+    with pytest.raises(ExaminerError, match="at least 64x64"):
+        train(cfg, TaskContext())
+
+
+def test_cli_rejects_bad_lambdas(capsys: pytest.CaptureFixture[str]) -> None:
+    from examiner.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train-codec", "--images", ".", "--out", "x", "--lambdas", "a,b", "--steps", "1"])
+    assert "comma-separated" in capsys.readouterr().err
