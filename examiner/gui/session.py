@@ -1,0 +1,185 @@
+"""The open case as the GUI sees it: a thin, Qt-free adapter over :class:`examiner.core.case.Case`.
+
+It adds only what a screen needs on top of the case: decoded pixels kept in memory, the list of
+comparison images available for an evidence item (its reference original and the re-compressions
+recorded as findings), and the region store used by the undo commands. Every write goes straight
+to the case, where it is one transaction with its audit entry; that is the autosave: killing the
+program loses at most the edit that was being written.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from examiner.core.case import Case
+from examiner.core.evidence import decode_bytes, load_comparison_image, open_evidence
+from examiner.core.regions import Region
+from examiner.core.settings import Settings
+from examiner.errors import CaseError, ExaminerError
+
+ACTOR_GUI = "gui"
+
+
+@dataclass
+class ComparisonSource:
+    key: str  # "reference" or "finding:<id>"
+    label: str
+    kind: str  # reference | recompression | variability
+    finding_id: int | None = None
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """Lossless PNG of an array (8- or 16-bit), for artefacts stored in the case."""
+    from PIL import Image
+
+    arr = np.ascontiguousarray(pixels)
+    if arr.dtype == np.uint16 and arr.ndim == 3:
+        # Pillow cannot write 16-bit RGB PNG; keep the data exact via OpenCV (BGR order).
+        import cv2
+
+        ok, buf = cv2.imencode(".png", arr[:, :, ::-1])
+        if not ok:
+            raise ExaminerError("could not encode a 16-bit PNG artefact")
+        return bytes(buf)
+    img = Image.fromarray(arr)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+class CaseSession:
+    """One open case plus what the screen caches for it."""
+
+    def __init__(self, case: Case, path: Path) -> None:
+        self.case = case
+        self.path = Path(path)
+        self._pixels: dict[int, np.ndarray] = {}
+        self._comparisons: dict[tuple[int, str], np.ndarray] = {}
+        self.actor = Settings.load().examiner_name or case.details.examiner or ACTOR_GUI
+
+    # -- life cycle ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path) -> CaseSession:
+        p = Path(path)
+        return cls(Case.open(p), p)
+
+    @classmethod
+    def create(cls, path: str | Path, case_id: str, examiner: str, requester: str = "", lab: str = "") -> CaseSession:
+        p = Path(path)
+        if p.exists():
+            raise CaseError(f"{p}: a file of that name exists; choose another name for the new case")
+        return cls(Case.create(p, case_id=case_id, examiner=examiner, requester=requester, lab=lab), p)
+
+    def close(self) -> None:
+        self.case.close()
+
+    def save_as(self, new_path: str | Path) -> None:
+        """Copy the case to a new file and continue there (the old file stays as it was)."""
+        target = Path(new_path)
+        if target.resolve() == self.path.resolve():
+            return
+        self.case.close()
+        try:
+            shutil.copyfile(self.path, target)
+        finally:
+            self.case = Case.open(target if target.exists() else self.path)
+        self.path = target
+
+    # -- evidence ------------------------------------------------------------------------------
+    def evidence(self) -> list[Any]:
+        return list(self.case.evidence())
+
+    def evidence_pixels(self, evidence_id: int) -> np.ndarray:
+        px = self._pixels.get(evidence_id)
+        if px is None:
+            item = self.case.evidence_item(evidence_id)
+            px = open_evidence(item.path).pixels
+            self._pixels = {evidence_id: px}  # keep one image: evidence can be 100 megapixels
+        return px
+
+    def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> Any:
+        return self.case.add_evidence(path, reference=reference)
+
+    def set_reference(self, evidence_id: int, path: str | Path) -> None:
+        self.case.set_reference(evidence_id, path)
+        self._comparisons.pop((evidence_id, "reference"), None)
+
+    # -- comparisons -----------------------------------------------------------------------------
+    def comparison_sources(self, evidence_id: int) -> list[ComparisonSource]:
+        out: list[ComparisonSource] = []
+        item = self.case.evidence_item(evidence_id)
+        if getattr(item, "reference", None):
+            out.append(ComparisonSource("reference", f"Reference original: {Path(item.reference).name}", "reference"))
+        for f in self.case.findings(evidence_id=evidence_id):
+            if f.kind == "recompression" and f.data.get("output_artefact"):
+                d = f.data
+                bpp = d.get("bpp")
+                bpp_s = f", {bpp:.3f} bpp" if isinstance(bpp, (int, float)) else ""
+                out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} {d.get('codec')} q{d.get('quality')}{bpp_s}", "recompression", f.id))
+            elif f.kind == "variability" and f.data.get("output_artefact"):
+                out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} seed variability", "variability", f.id))
+        return out
+
+    def comparison_pixels(self, evidence_id: int, key: str) -> np.ndarray:
+        cached = self._comparisons.get((evidence_id, key))
+        if cached is not None:
+            return cached
+        if key == "reference":
+            item = self.case.evidence_item(evidence_id)
+            px = load_comparison_image(item.reference)
+        elif key.startswith("finding:"):
+            fid = int(key.split(":", 1)[1])
+            found = [f for f in self.case.findings(evidence_id=evidence_id) if f.id == fid]
+            if not found:
+                raise CaseError(f"{self.path}: finding {fid} is not in this case")
+            sha = found[0].data["output_artefact"]
+            px = decode_bytes(self.case.get_artefact(sha), name=f"artefact {sha[:12]}")
+        else:
+            raise CaseError(f"unknown comparison {key!r}")
+        self._comparisons = {k: v for k, v in self._comparisons.items() if k[0] == evidence_id}
+        self._comparisons[(evidence_id, key)] = px
+        return px
+
+    # -- findings ------------------------------------------------------------------------------
+    def add_recompression(self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None) -> Any:
+        artefacts: dict[str, bytes] = {"reconstruction.png": png_bytes(pixels)}
+        if bitstream is not None:
+            artefacts["bitstream.bin"] = bitstream
+        finding = self.case.add_finding(evidence_id, "recompression", record, artefacts)
+        return finding
+
+    def add_detection(self, evidence_id: int, record: dict[str, Any], spectrum: np.ndarray | None) -> Any:
+        artefacts = {"spectrum.png": png_bytes(spectrum)} if spectrum is not None else None
+        return self.case.add_finding(evidence_id, "detection", record, artefacts)
+
+    def findings(self, evidence_id: int | None = None, kind: str | None = None) -> list[Any]:
+        return list(self.case.findings(evidence_id=evidence_id, kind=kind))
+
+    # -- regions (the RegionStore the undo commands use) -----------------------------------------
+    def regions(self, evidence_id: int | None = None) -> list[Region]:
+        return list(self.case.regions(evidence_id=evidence_id))
+
+    def region(self, region_id: int) -> Region:
+        for r in self.case.regions():
+            if r.id == region_id:
+                return r
+        raise CaseError(f"region {region_id} is not in this case")
+
+    def add_region(self, region: Region) -> Region:
+        return self.case.add_region(region)
+
+    def update_region(self, region: Region) -> None:
+        self.case.update_region(region)
+
+    def delete_region(self, region_id: int) -> None:
+        self.case.delete_region(region_id)
+
+    # -- audit -----------------------------------------------------------------------------------
+    def audit_entries(self) -> list[Any]:
+        return list(self.case.audit.entries())

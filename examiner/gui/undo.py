@@ -1,0 +1,124 @@
+"""Region edits as undoable command objects.
+
+Every command writes through the case session at once (each write is one transaction in the
+case file), so undo and redo are themselves recorded edits in the audit log: nothing an
+examiner did disappears from the record, even when it is undone.
+
+Undoing an addition deletes the region, and redoing it adds it again under a new id. Commands
+therefore hold a shared :class:`RegionRef` instead of a bare id, and the ref follows the region.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtGui import QUndoCommand
+
+from examiner.core.regions import Region
+
+
+class RegionStore(Protocol):
+    def add_region(self, region: Region) -> Region: ...
+    def update_region(self, region: Region) -> None: ...
+    def delete_region(self, region_id: int) -> None: ...
+    def region(self, region_id: int) -> Region: ...
+
+
+@dataclass
+class RegionRef:
+    id: int | None
+
+
+class RefBook:
+    """Hands out one :class:`RegionRef` per live region id, re-keyed when ids change."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, RegionRef] = {}
+
+    def ref(self, region_id: int) -> RegionRef:
+        r = self._refs.get(region_id)
+        if r is None:
+            r = self._refs[region_id] = RegionRef(region_id)
+        return r
+
+    def rekey(self, ref: RegionRef, new_id: int | None) -> None:
+        if ref.id is not None and self._refs.get(ref.id) is ref:
+            del self._refs[ref.id]
+        ref.id = new_id
+        if new_id is not None:
+            self._refs[new_id] = ref
+
+    def clear(self) -> None:
+        self._refs.clear()
+
+
+Changed = Callable[[int | None], None]  # called after each do/undo with the region id to select
+
+
+class AddRegionCommand(QUndoCommand):
+    def __init__(self, store: RegionStore, book: RefBook, region: Region, changed: Changed, text: str = "") -> None:
+        super().__init__(text or f"Add {region.kind.value}")
+        self.store, self.book, self.changed = store, book, changed
+        self.snapshot = copy.deepcopy(region)
+        self.snapshot.id = None
+        self.ref = RegionRef(None)
+
+    def redo(self) -> None:
+        added = self.store.add_region(copy.deepcopy(self.snapshot))
+        self.book.rekey(self.ref, added.id)
+        self.changed(added.id)
+
+    def undo(self) -> None:
+        if self.ref.id is not None:
+            self.store.delete_region(self.ref.id)
+        self.book.rekey(self.ref, None)
+        self.changed(None)
+
+
+class DeleteRegionCommand(QUndoCommand):
+    def __init__(self, store: RegionStore, book: RefBook, region_id: int, changed: Changed) -> None:
+        super().__init__(f"Delete region {region_id}")
+        self.store, self.book, self.changed = store, book, changed
+        self.ref = book.ref(region_id)
+        self.snapshot = copy.deepcopy(store.region(region_id))
+
+    def redo(self) -> None:
+        if self.ref.id is not None:
+            self.snapshot = copy.deepcopy(self.store.region(self.ref.id))
+            self.store.delete_region(self.ref.id)
+        self.book.rekey(self.ref, None)
+        self.changed(None)
+
+    def undo(self) -> None:
+        snap = copy.deepcopy(self.snapshot)
+        snap.id = None
+        added = self.store.add_region(snap)
+        self.book.rekey(self.ref, added.id)
+        self.changed(added.id)
+
+
+class EditRegionCommand(QUndoCommand):
+    """Any change of one region's fields (geometry, categories, text, lock), before -> after."""
+
+    def __init__(self, store: RegionStore, book: RefBook, before: Region, after: Region, changed: Changed, text: str) -> None:
+        super().__init__(text)
+        assert before.id is not None
+        self.store, self.book, self.changed = store, book, changed
+        self.ref = book.ref(before.id)
+        self.before = copy.deepcopy(before)
+        self.after = copy.deepcopy(after)
+
+    def _apply(self, state: Region) -> None:
+        r = copy.deepcopy(state)
+        r.id = self.ref.id
+        self.store.update_region(r)
+        self.changed(r.id)
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)
