@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 SCENE_WIDTH = 768
 SCENE_HEIGHT = 512
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# The fonts bundled for reports come first, so the scene looks the same on every machine.
+FONT_DIRS = (Path(__file__).resolve().parent / "data" / "fonts", Path("/usr/share/fonts/truetype/dejavu"))
 _PLATE_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 
@@ -89,13 +90,11 @@ def scene_spec(seed: int = 0) -> SceneSpec:
     )
 
 
-def font(size: int, bold: bool = False, mono: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    name = "DejaVuSansMono" if mono else "DejaVuSans"
-    if bold:
-        name += "-Bold"
-    path = FONT_DIR / f"{name}.ttf"
-    if path.is_file():
-        return ImageFont.truetype(str(path), size)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in FONT_DIRS:
+        if (folder / name).is_file():
+            return ImageFont.truetype(str(folder / name), size)
     return ImageFont.load_default(size)
 
 
@@ -250,6 +249,6 @@ def render_scene(seed: int = 0, variant: dict[str, Any] | None = None) -> tuple[
     plate = (490, 412, 630, 446)
     d.rectangle(plate, fill=(245, 245, 240), outline=(20, 20, 20), width=2)
     d.rectangle((plate[0] + 2, plate[1] + 2, plate[0] + 12, plate[3] - 2), fill=(30, 60, 160))
-    _text_center(d, (plate[0] + 12, plate[1], plate[2], plate[3]), spec.plate_text, font(22, bold=True, mono=True), (10, 10, 10))
+    _text_center(d, (plate[0] + 12, plate[1], plate[2], plate[3]), spec.plate_text, font(22, bold=True), (10, 10, 10))
     boxes.append(SymbolBox("licence plate", "text", plate, spec.plate_text))
     return np.asarray(im, dtype=np.uint8).copy(), boxes
