@@ -588,7 +588,7 @@ class Case:
         return [Region.from_dict(json.loads(r[0])) for r in rows]
 
     def _validate_region(self, r: Region) -> None:
-        self.evidence_item(r.evidence_id)
+        item = self.evidence_item(r.evidence_id)
         kind = ShapeKind(r.kind)
         if kind in (ShapeKind.RECT, ShapeKind.ELLIPSE) and len(r.points) != 2:
             raise CaseError(f"a {kind.value} region needs exactly two corner points")
@@ -597,6 +597,12 @@ class Case:
         for x, y in r.points:
             if not (np.isfinite(x) and np.isfinite(y)):
                 raise CaseError("region points must be finite numbers")
+        w, h = int(item.facts.get("width", 0)), int(item.facts.get("height", 0))
+        bx, by, bw, bh = r.bbox()
+        if w and h and (bx < 0 or by < 0 or bx + bw > w or by + bh > h):
+            raise CaseError(f"region ({bx},{by},{bw}x{bh}) lies outside evidence {item.id} ({w} x {h} pixels)")
+        if bw == 0 or bh == 0:
+            raise CaseError("a region must have a non-zero width and height")
         for c in r.categories:
             Category(c)
         if r.confidence not in CONFIDENCE_LEVELS:

@@ -254,6 +254,12 @@ def open_evidence(path: str | Path, max_pixels: int | None = None) -> Evidence:
     Raises :class:`~examiner.errors.EvidenceError` naming the file and the problem for anything
     that is not a complete, allowlisted image within the pixel limit.
     """
+    return open_evidence_with_bytes(path, max_pixels)[0]
+
+
+def open_evidence_with_bytes(path: str | Path, max_pixels: int | None = None) -> tuple[Evidence, bytes]:
+    """:func:`open_evidence`, also returning the exact bytes that were hashed and decoded (for
+    metadata parsing without a second read)."""
     p = Path(path)
     data, st = read_evidence_bytes(p)
     sha256, md5 = hash_bytes(data)
@@ -283,7 +289,7 @@ def open_evidence(path: str | Path, max_pixels: int | None = None) -> Evidence:
     pixels = _decode(p, data, fmt, limit, facts)
     facts.pixel_dtype = str(pixels.dtype)
     facts.pixel_shape = list(pixels.shape)
-    return Evidence(facts=facts, pixels=pixels)
+    return Evidence(facts=facts, pixels=pixels), data
 
 
 def load_comparison_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:

@@ -1,0 +1,101 @@
+"""``examiner inspect IMAGE``: hashes, intake facts, metadata and JPEG structure of one image."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from examiner.cli import add_json_flag
+
+    p = subparsers.add_parser(
+        "inspect",
+        help="hash an image and show its facts, metadata and JPEG structure",
+        description=(
+            "Read an image once (read-only), hash it (SHA-256, MD5), identify the format from its "
+            "bytes, decode it under the decode policy and show EXIF/GPS/maker tags, XMP and, for "
+            "JPEG, markers, quantization tables, estimated IJG quality and chroma subsampling."
+        ),
+    )
+    p.add_argument("image", help="the image file (never modified)")
+    p.add_argument("--max-pixels", type=int, default=None, help="pixel limit (default: from the settings)")
+    p.add_argument("--markers", action="store_true", help="list every JPEG marker (text output)")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from examiner.cli import print_json
+    from examiner.core.metadata import inspect_image
+
+    report = inspect_image(args.image, max_pixels=args.max_pixels)
+    if args.json:
+        print_json(report)
+    else:
+        print(format_report(report, show_markers=args.markers))
+    return 0
+
+
+def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
+    lines = [
+        f"File:        {r['path']}",
+        f"SHA-256:     {r['sha256']}",
+        f"MD5:         {r['md5']}",
+        f"Size:        {r['size']} bytes, modified {r['mtime_utc']}",
+        f"Format:      {r['format'].upper()}"
+        + (f"  (extension {r['extension'] or '(none)'} does not match: MISMATCH)" if r["extension_mismatch"] else ""),
+        f"Dimensions:  {r['width']} x {r['height']}, mode {r['mode']}, {r['bit_depth']}-bit, {r['channels']} channel(s)",
+        f"Pixels:      {r['pixel_dtype']} {tuple(r['pixel_shape'])}",
+        f"ICC profile: {'yes' if r['icc_profile'] else 'no'}",
+        f"Orientation: {r['exif_orientation'] if r['exif_orientation'] is not None else 'not set'} (recorded, not applied)",
+    ]
+    if r.get("frames", 1) > 1:
+        lines.append(f"Frames:      {r['frames']} (first decoded)")
+    for c in r["conversions"]:
+        lines.append(f"Conversion:  {c}")
+    for w in r["warnings"]:
+        lines.append(f"Warning:     {w}")
+    if r["trailing_bytes"]:
+        lines.append(f"Trailing:    {r['trailing_bytes']} bytes after the end of the image stream")
+    if r.get("software"):
+        lines.append(f"Software:    {r['software']}")
+    if r.get("camera"):
+        lines.append(f"Camera:      {r['camera']}")
+    if r.get("thumbnail"):
+        t = r["thumbnail"]
+        lines.append(f"Thumbnail:   {t['kind']}, {t['length']} bytes, SHA-256 {t['sha256']}")
+    if r.get("xmp"):
+        lines.append(f"XMP:         {r['xmp']['length']} bytes")
+    j = r.get("jpeg")
+    if j:
+        lines.append(f"JPEG:        {j['process'] or 'unknown process'}; subsampling {j['subsampling']}")
+        lines.append(
+            f"             quality estimate {j['quality_estimate']} ({j['quality_fit']}); "
+            f"restart interval {j['restart_interval']} ({j['restart_markers']} RST markers); {j['scans']} scan(s)"
+        )
+        for t in j["quant_tables"]:
+            lines.append(
+                f"  DQT {t['id']}:   {t['precision_bits']}-bit, IJG quality {t['quality_estimate']} vs "
+                f"{t['basis']} table, mean abs error {t['mean_abs_error']} ({t['fit']})"
+            )
+            for row in range(8):
+                lines.append("             " + " ".join(f"{v:3d}" for v in t["values"][row * 8 : row * 8 + 8]))
+        if j["comment_count"]:
+            lines.append(f"  Comments:  {j['comment_count']} COM segment(s)")
+        if show_markers:
+            for m in j["markers"]:
+                lines.append(f"  {m['offset']:>10}  {m['marker']:<6} {m['length']}")
+        else:
+            lines.append("  Markers:   " + " ".join(m["marker"] for m in j["markers"][:40])
+                         + (" ..." if len(j["markers"]) > 40 else ""))  # fmt: skip
+    if r["exif"]:
+        lines.append(f"EXIF:        {len(r['exif'])} tag(s)")
+        for k, v in r["exif"].items():
+            lines.append(f"  {k}: {v[:160]}")
+    for k, v in r.get("text_chunks", {}).items():
+        lines.append(f"Text chunk:  {k}: {v[:160]}")
+    for e in r["metadata_errors"]:
+        lines.append(f"Metadata problem: {e}")
+    lines.append(f"Policy:      {r['decode_policy']}")
+    return "\n".join(lines)
