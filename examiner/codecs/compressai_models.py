@@ -17,6 +17,8 @@ from __future__ import annotations
 import struct
 import threading
 import time
+import warnings
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -88,7 +90,21 @@ def unpack_bitstream(data: bytes) -> tuple[list[list[bytes]], list[int], int, in
 # --- model loading ------------------------------------------------------------------------
 
 
+def import_compressai() -> ModuleType:
+    """Import CompressAI without the deprecation notice torch prints for its TorchScript use,
+    which would otherwise reach the examiner's terminal on every run."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+        import compressai
+        import compressai.entropy_models
+        import compressai.models
+        import compressai.ops
+        import compressai.zoo.pretrained  # noqa: F401 - loaded here under the filter
+    return compressai
+
+
 def _entropy_tables_missing(model: Any) -> bool:
+    import_compressai()
     from compressai.entropy_models import EntropyModel
 
     return any(
@@ -99,6 +115,7 @@ def _entropy_tables_missing(model: Any) -> bool:
 
 def build_model(architecture: str, state_dict: dict[str, Any], where: str) -> tuple[Any, list[str]]:
     """A CompressAI model from a state dict, with entropy-coder tables ready."""
+    import_compressai()
     import compressai.models as cm
     from compressai.zoo.pretrained import load_pretrained
 
@@ -164,7 +181,7 @@ class CompressAICodec:
             return model, digest, resolved, notes
 
     def run(self, image: np.ndarray, quality: int, options: RunOptions, ctx: TaskContext) -> Reconstruction:
-        import compressai
+        compressai = import_compressai()
         import torch
         import torch.nn.functional as F
         from compressai.ops import compute_padding

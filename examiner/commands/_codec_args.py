@@ -1,0 +1,54 @@
+"""Arguments shared by the commands that run a codec (recompress, match-rate)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from examiner.errors import ExaminerError
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--codec", required=True, metavar="ID", help="codec id (see `examiner codecs list`)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="default: from the settings (auto)")
+    p.add_argument("--weights", metavar="FILE", help="explicit weight file, named <model>-<quality>-<8 hex>.pth.tar")
+    p.add_argument("--seed", type=int, help="seed for stochastic decoders (recorded)")
+    p.add_argument("--steps", type=int, help="sampling steps for diffusion decoders (recorded)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="codec parameter, e.g. subsampling=4:4:4 or optimize=true (repeatable)",
+    )
+    p.add_argument("--tile-budget", type=int, metavar="PIXELS", help="tile images above this many pixels")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ExaminerError(f"--param {item!r}: expected KEY=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def run_options(args: argparse.Namespace, settings: Any) -> Any:
+    from examiner.codecs.api import RunOptions
+
+    return RunOptions(
+        device=args.device or settings.device,
+        seed=args.seed,
+        steps=args.steps,
+        weights=args.weights,
+        tile_budget_pixels=args.tile_budget,
+        params=parse_params(args.param),
+    )
+
+
+def progress_context(args: argparse.Namespace) -> Any:
+    from examiner.core.tasks import StderrProgress, TaskContext
+
+    return TaskContext(on_progress=StderrProgress(force=args.progress))
