@@ -21,6 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("image", help="the image file (never modified)")
     p.add_argument("--max-pixels", type=int, default=None, help="pixel limit (default: from the settings)")
     p.add_argument("--markers", action="store_true", help="list every JPEG marker (text output)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 4 when the metadata is malformed or hostile (control characters, markup, "
+        "oversized values or comments, unreadable EXIF); the report is still printed",
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -34,7 +40,19 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(format_report(report, show_markers=args.markers))
+    problems = report["metadata_errors"] + report["metadata_notices"]
+    if args.strict and problems:
+        import sys
+
+        print(
+            f"examiner: error: {args.image}: suspicious metadata ({len(problems)} finding(s)); first: {problems[0]}",
+            file=sys.stderr,
+        )
+        return STRICT_EXIT
     return 0
+
+
+STRICT_EXIT = 4
 
 
 def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
@@ -97,5 +115,7 @@ def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
         lines.append(f"Text chunk:  {k}: {v[:160]}")
     for e in r["metadata_errors"]:
         lines.append(f"Metadata problem: {e}")
+    for e in r.get("metadata_notices", []):
+        lines.append(f"Metadata notice:  {e}")
     lines.append(f"Policy:      {r['decode_policy']}")
     return "\n".join(lines)

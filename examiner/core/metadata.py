@@ -56,11 +56,29 @@ def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
     return result
 
 
+MAX_NOTICES = 50
+_MARKUP_HINTS = ("<script", "<html", "<?xml", "<!doctype", "<iframe", "<svg", "<b>", "<a ", "javascript:")
+
+
+def text_notices(label: str, value: Any, limit: int = MAX_TAG_CHARS) -> list[str]:
+    """Why an untrusted value deserves a second look: control characters, markup, length."""
+    raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else str(value).encode("utf-8", "replace")
+    out = []
+    if any(b < 32 and b not in (9, 10, 13) or b == 127 for b in raw[:65536]):
+        out.append(f"{label}: contains NUL or control characters (shown escaped)")
+    low = raw[:65536].lower()
+    if any(h.encode() in low for h in _MARKUP_HINTS):
+        out.append(f"{label}: contains markup (shown as literal text, never rendered)")
+    if len(raw) > limit:
+        out.append(f"{label}: {len(raw)} bytes long (shown truncated to {limit} characters)")
+    return out
+
+
 def read_exif(data: bytes) -> dict[str, Any]:
     """EXIF, GPS and maker-note tags as ``tag name -> string``, plus the embedded thumbnail."""
     import exifread
 
-    result: dict[str, Any] = {"tags": {}, "thumbnail": None, "errors": []}
+    result: dict[str, Any] = {"tags": {}, "thumbnail": None, "errors": [], "notices": []}
     try:
         tags = exifread.process_file(io.BytesIO(data), details=True, extract_thumbnail=True)
     except Exception as exc:  # noqa: BLE001 - hostile EXIF must not stop intake
@@ -84,6 +102,8 @@ def read_exif(data: bytes) -> dict[str, Any]:
         except Exception:  # noqa: BLE001
             printable = "<unprintable>"
         out[safe_text(name, 120)] = safe_text(printable)
+        if len(result["notices"]) < MAX_NOTICES:
+            result["notices"].extend(text_notices(f"EXIF {safe_text(name, 120)}", printable))
     result["tags"] = out
     return result
 
@@ -107,6 +127,7 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
         "text_chunks": {},
         "jpeg": None,
         "errors": list(exif["errors"]),
+        "notices": list(exif["notices"]),
     }
     if fmt == "jpeg":
         try:
@@ -116,9 +137,31 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
         else:
             meta["jpeg"] = jpeg
             meta["xmp"] = jpeg.get("xmp")
+            meta["notices"].extend(_jpeg_notices(data, jpeg))
     else:
         meta.update(_pillow_metadata(data, fmt, meta["errors"]))
     return meta
+
+
+def _jpeg_notices(data: bytes, jpeg: dict[str, Any]) -> list[str]:
+    from examiner.core.jpeg_structure import scan_segments
+
+    total = 0
+    flagged: dict[str, int] = {}
+    for seg in scan_segments(data).segments:
+        if seg.marker != 0xFE:
+            continue
+        body = data[seg.payload_start : seg.payload_start + seg.length - 2]
+        total += len(body)
+        for n in text_notices("", body, 512):
+            if "bytes long" not in n:
+                flagged[n.split(": ", 1)[1]] = flagged.get(n.split(": ", 1)[1], 0) + 1
+    notices = [f"JPEG comments ({count} segment(s)): {why}" for why, count in flagged.items()]
+    if total > 65536:
+        notices.append(f"JPEG comments total {total} bytes in {jpeg['comment_count']} segment(s)")
+    if jpeg.get("trailing_bytes"):
+        notices.append(f"{jpeg['trailing_bytes']} bytes follow the EOI marker (appended data)")
+    return notices
 
 
 def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]:
@@ -172,6 +215,7 @@ def inspect_image(path: str | Path, max_pixels: int | None = None) -> dict[str, 
             "text_chunks": meta["text_chunks"],
             "jpeg": meta["jpeg"],
             "metadata_errors": meta["errors"],
+            "metadata_notices": meta["notices"],
         }
     )
     return out
