@@ -18,12 +18,21 @@ from typing import Any
 import numpy as np
 
 from examiner.core.case import Case
-from examiner.core.evidence import decode_bytes, load_comparison_image, open_evidence
+from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
 from examiner.errors import CaseError, ExaminerError
 
 ACTOR_GUI = "gui"
+RECONSTRUCTION = "reconstruction.png"  # artefact name of a re-compression's decoded image
+
+
+def _image_artefact(finding: Any) -> str | None:
+    """The first PNG artefact of a finding (e.g. a variability map), if any."""
+    for name, sha in finding.artefacts.items():
+        if name.endswith(".png"):
+            return sha
+    return None
 
 
 @dataclass
@@ -53,6 +62,13 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+def _actor() -> str | None:
+    try:
+        return Settings.load().examiner_name.strip() or None
+    except ExaminerError:
+        return None
+
+
 class CaseSession:
     """One open case plus what the screen caches for it."""
 
@@ -61,20 +77,19 @@ class CaseSession:
         self.path = Path(path)
         self._pixels: dict[int, np.ndarray] = {}
         self._comparisons: dict[tuple[int, str], np.ndarray] = {}
-        self.actor = Settings.load().examiner_name or case.details.examiner or ACTOR_GUI
 
     # -- life cycle ----------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path) -> CaseSession:
         p = Path(path)
-        return cls(Case.open(p), p)
+        return cls(Case.open(p, actor=_actor()), p)
 
     @classmethod
     def create(cls, path: str | Path, case_id: str, examiner: str, requester: str = "", lab: str = "") -> CaseSession:
         p = Path(path)
         if p.exists():
             raise CaseError(f"{p}: a file of that name exists; choose another name for the new case")
-        return cls(Case.create(p, case_id=case_id, examiner=examiner, requester=requester, lab=lab), p)
+        return cls(Case.create(p, case_id=case_id, examiner=examiner, requester=requester, lab=lab, actor=examiner), p)
 
     def close(self) -> None:
         self.case.close()
@@ -88,7 +103,7 @@ class CaseSession:
         try:
             shutil.copyfile(self.path, target)
         finally:
-            self.case = Case.open(target if target.exists() else self.path)
+            self.case = Case.open(target if target.exists() else self.path, actor=_actor())
         self.path = target
 
     # -- evidence ------------------------------------------------------------------------------
@@ -98,8 +113,8 @@ class CaseSession:
     def evidence_pixels(self, evidence_id: int) -> np.ndarray:
         px = self._pixels.get(evidence_id)
         if px is None:
-            item = self.case.evidence_item(evidence_id)
-            px = open_evidence(item.path).pixels
+            # Hash-checked: evidence whose bytes changed since intake is refused with a message.
+            px = self.case.load_evidence(evidence_id).pixels
             self._pixels = {evidence_id: px}  # keep one image: evidence can be 100 megapixels
         return px
 
@@ -114,15 +129,15 @@ class CaseSession:
     def comparison_sources(self, evidence_id: int) -> list[ComparisonSource]:
         out: list[ComparisonSource] = []
         item = self.case.evidence_item(evidence_id)
-        if getattr(item, "reference", None):
-            out.append(ComparisonSource("reference", f"Reference original: {Path(item.reference).name}", "reference"))
+        if item.reference_path:
+            out.append(ComparisonSource("reference", f"Reference original: {Path(item.reference_path).name}", "reference"))
         for f in self.case.findings(evidence_id=evidence_id):
-            if f.kind == "recompression" and f.data.get("output_artefact"):
+            if f.kind == "recompression" and f.artefacts.get(RECONSTRUCTION):
                 d = f.data
                 bpp = d.get("bpp")
                 bpp_s = f", {bpp:.3f} bpp" if isinstance(bpp, (int, float)) else ""
                 out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} {d.get('codec')} q{d.get('quality')}{bpp_s}", "recompression", f.id))
-            elif f.kind == "variability" and f.data.get("output_artefact"):
+            elif f.kind == "variability" and _image_artefact(f):
                 out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} seed variability", "variability", f.id))
         return out
 
@@ -131,14 +146,18 @@ class CaseSession:
         if cached is not None:
             return cached
         if key == "reference":
-            item = self.case.evidence_item(evidence_id)
-            px = load_comparison_image(item.reference)
+            ref = self.case.load_reference(evidence_id)
+            if ref is None:
+                raise CaseError(f"evidence {evidence_id} has no reference original")
+            px = ref
         elif key.startswith("finding:"):
             fid = int(key.split(":", 1)[1])
             found = [f for f in self.case.findings(evidence_id=evidence_id) if f.id == fid]
             if not found:
                 raise CaseError(f"{self.path}: finding {fid} is not in this case")
-            sha = found[0].data["output_artefact"]
+            sha = found[0].artefacts.get(RECONSTRUCTION) or _image_artefact(found[0])
+            if not sha:
+                raise CaseError(f"{self.path}: finding {fid} has no image to compare with")
             px = decode_bytes(self.case.get_artefact(sha), name=f"artefact {sha[:12]}")
         else:
             raise CaseError(f"unknown comparison {key!r}")
@@ -148,7 +167,7 @@ class CaseSession:
 
     # -- findings ------------------------------------------------------------------------------
     def add_recompression(self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None) -> Any:
-        artefacts: dict[str, bytes] = {"reconstruction.png": png_bytes(pixels)}
+        artefacts: dict[str, bytes] = {RECONSTRUCTION: png_bytes(pixels)}
         if bitstream is not None:
             artefacts["bitstream.bin"] = bitstream
         finding = self.case.add_finding(evidence_id, "recompression", record, artefacts)
@@ -166,10 +185,7 @@ class CaseSession:
         return list(self.case.regions(evidence_id=evidence_id))
 
     def region(self, region_id: int) -> Region:
-        for r in self.case.regions():
-            if r.id == region_id:
-                return r
-        raise CaseError(f"region {region_id} is not in this case")
+        return self.case.region(region_id)
 
     def add_region(self, region: Region) -> Region:
         return self.case.add_region(region)
@@ -179,6 +195,9 @@ class CaseSession:
 
     def delete_region(self, region_id: int) -> None:
         self.case.delete_region(region_id)
+
+    def set_region_locked(self, region_id: int, locked: bool, reason: str = "") -> None:
+        self.case.set_region_locked(region_id, locked, reason)
 
     # -- audit -----------------------------------------------------------------------------------
     def audit_entries(self) -> list[Any]:

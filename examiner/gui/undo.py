@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
@@ -122,3 +122,22 @@ class EditRegionCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.before)
+
+
+class LockRegionCommand(QUndoCommand):
+    """Lock a region after review. Undo unlocks it again, and the case records that with a reason."""
+
+    def __init__(self, store: Any, book: RefBook, region_id: int, changed: Changed) -> None:
+        super().__init__(f"Lock region {region_id}")
+        self.store, self.book, self.changed = store, book, changed
+        self.ref = book.ref(region_id)
+
+    def redo(self) -> None:
+        if self.ref.id is not None:
+            self.store.set_region_locked(self.ref.id, True, "reviewed")
+        self.changed(self.ref.id)
+
+    def undo(self) -> None:
+        if self.ref.id is not None:
+            self.store.set_region_locked(self.ref.id, False, "lock undone by the examiner")
+        self.changed(self.ref.id)

@@ -1,0 +1,128 @@
+"""Task functions for the analysis panel: each wraps one core call so it runs in a worker.
+
+Nothing here computes anything itself: detection, codecs, rate matching and the symbol checks
+are the core's. These functions only choose the call, pass the :class:`TaskContext` through and
+shape the result into the record the case stores, so the GUI and the CLI produce the same
+findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from examiner.core.tasks import TaskContext
+from examiner.errors import ExaminerError
+
+
+@dataclass
+class DetectionOutcome:
+    verdict: str
+    score: float
+    explanation: str
+    record: dict[str, Any]
+    spectrum: np.ndarray | None = None
+    tile_map: np.ndarray | None = None  # per-tile score in [0, 1], rows x cols
+
+
+@dataclass
+class RecompressionOutcome:
+    record: dict[str, Any]
+    pixels: np.ndarray
+    bitstream: bytes | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON for the case file: numpy scalars and arrays become numbers and lists, NaN None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist()) if value.size <= 4096 else f"<array {value.shape}>"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def detection_task(pixels: np.ndarray) -> Callable[[TaskContext], DetectionOutcome]:
+    def run(ctx: TaskContext) -> DetectionOutcome:
+        try:
+            from examiner.analysis import detector
+        except ImportError as exc:
+            raise ExaminerError(f"trace detection is not available in this installation ({exc})") from None
+        result = detector.detect(pixels, ctx=ctx) if _accepts_ctx(detector.detect) else detector.detect(pixels)
+        record = result.to_record() if hasattr(result, "to_record") else result.to_dict()
+        spectrum = getattr(result, "spectrum_image", None)
+        tiles = getattr(result, "tile_map", None)
+        return DetectionOutcome(
+            verdict=str(result.verdict),
+            score=float(result.score),
+            explanation=str(result.explanation),
+            record=_json_safe(record),
+            spectrum=None if spectrum is None else np.asarray(spectrum),
+            tile_map=None if tiles is None else np.asarray(tiles, dtype=np.float32),
+        )
+
+    return run
+
+
+def _accepts_ctx(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    try:
+        return "ctx" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def recompression_task(
+    pixels: np.ndarray,
+    codec_id: str,
+    quality: int | None,
+    target_bpp: float | None,
+    device: str,
+) -> Callable[[TaskContext], RecompressionOutcome]:
+    def run(ctx: TaskContext) -> RecompressionOutcome:
+        from examiner.codecs import engine
+        from examiner.codecs.api import RunOptions
+
+        q = quality
+        match: dict[str, Any] | None = None
+        if q is None:
+            if target_bpp is None:
+                raise ExaminerError("choose a quality or a target bpp")
+            from examiner.codecs import rate_match
+
+            sub = ctx.sub(0.0, 0.6, 1.0)
+            m = rate_match.match_rate(pixels, codec_id, target_bpp, ctx=sub)
+            q = int(m.quality)
+            match = _json_safe(m.to_record() if hasattr(m, "to_record") else {"quality": q})
+            ctx = ctx.sub(0.6, 1.0, 1.0)
+        rec = engine.run(codec_id, pixels, int(q), RunOptions(device=device), ctx)
+        record = _json_safe(rec.to_record())
+        record["psnr"] = _json_safe(engine.psnr(pixels, rec.pixels))
+        record["ms_ssim"] = _json_safe(engine.ms_ssim(pixels, rec.pixels))
+        record["output_sha256"] = rec.pixels_sha256()
+        if match is not None:
+            record["rate_match"] = {"target_bpp": target_bpp, **match}
+        return RecompressionOutcome(record, rec.pixels, rec.bitstream, list(rec.notes))
+
+    return run
+
+
+def suggestion_task(evidence: np.ndarray, comparison: np.ndarray) -> Callable[[TaskContext], list[Any]]:
+    """The symbol checks; returns their results (each with proposals, or why it could not run)."""
+
+    def run(ctx: TaskContext) -> list[Any]:
+        from examiner.analysis import symbols
+
+        return list(symbols.run_checks(evidence, comparison, ctx=ctx))
+
+    return run

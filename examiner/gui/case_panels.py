@@ -1,0 +1,120 @@
+"""Evidence list with integrity status, and the audit-log view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+OK_COLOUR = QColor(80, 180, 110)
+BAD_COLOUR = QColor(230, 60, 60)
+
+
+class EvidencePanel(QWidget):
+    evidence_selected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.integrity = QLabel("No case open.")
+        self.integrity.setWordWrap(True)
+        self.integrity.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.integrity)
+        self.list = QListWidget()
+        self.list.currentItemChanged.connect(self._changed)
+        layout.addWidget(self.list)
+
+    def set_case(self, items: list[Any], integrity: Any | None, current: int | None = None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        chosen = None
+        for item in items:
+            status = integrity.evidence_status(item.id) if integrity is not None else "unchecked"
+            ref = "  + reference" if item.reference_path else ""
+            mark = "OK" if status == "ok" else status.upper()
+            it = QListWidgetItem(f"E{item.id}  {item.name}{ref}\n    [{mark}] SHA-256 {item.sha256[:16]}...")
+            it.setData(Qt.ItemDataRole.UserRole, item.id)
+            it.setToolTip(f"{item.path}\nSHA-256 {item.sha256}\nMD5 {item.md5}")
+            it.setForeground(QBrush(OK_COLOUR if status == "ok" else BAD_COLOUR))
+            self.list.addItem(it)
+            if item.id == current:
+                chosen = it
+        self.list.blockSignals(False)
+        if chosen is not None:
+            self.list.setCurrentItem(chosen)
+        self.set_integrity(integrity)
+
+    def set_integrity(self, integrity: Any | None) -> None:
+        if integrity is None:
+            self.integrity.setText("No case open.")
+            self.integrity.setStyleSheet("")
+            return
+        if integrity.ok:
+            self.integrity.setText(f"Integrity verified {integrity.checked_utc}: {integrity.chain.summary()}; every file matches its SHA-256.")
+            self.integrity.setStyleSheet("color: #50b46e; font-weight: bold;")
+        else:
+            self.integrity.setText("INTEGRITY PROBLEM:\n" + "\n".join(integrity.problems()))
+            self.integrity.setStyleSheet("color: #ffffff; background: #b02828; font-weight: bold; padding: 4px;")
+
+    def select(self, evidence_id: int) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == evidence_id:
+                self.list.setCurrentRow(i)
+                return
+
+    def _changed(self, cur: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
+        if cur is not None:
+            self.evidence_selected.emit(int(cur.data(Qt.ItemDataRole.UserRole)))
+
+
+class AuditPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.chain = QLabel("")
+        layout.addWidget(self.chain)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["#", "Time (UTC)", "Actor", "Action", "Parameters"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        hdr = self.table.horizontalHeader()
+        hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table)
+
+    def set_entries(self, entries: list[Any], chain: Any | None) -> None:
+        import json
+
+        self.table.setRowCount(len(entries))
+        bad = chain.first_bad if chain is not None and not chain.ok else None
+        for row, e in enumerate(reversed(entries)):  # newest first
+            params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
+            cells = [str(e.seq), e.time_utc, e.actor, e.action, params[:300]]
+            for col, text in enumerate(cells):
+                it = QTableWidgetItem(text)
+                if bad is not None and e.seq >= bad:
+                    it.setForeground(QBrush(BAD_COLOUR))
+                self.table.setItem(row, col, it)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        if chain is None:
+            self.chain.setText("")
+        elif chain.ok:
+            self.chain.setText(chain.summary())
+            self.chain.setStyleSheet("color: #50b46e;")
+        else:
+            self.chain.setText(chain.summary())
+            self.chain.setStyleSheet("color: #ffffff; background: #b02828; font-weight: bold; padding: 3px;")
