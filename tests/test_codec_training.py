@@ -10,7 +10,7 @@ from PIL import Image
 
 from examiner.core.tasks import TaskContext
 from examiner.errors import Cancelled, ExaminerError
-from examiner.training.codec_training import TrainConfig, train, weight_file_name
+from examiner.training.codec_training import TrainConfig, train, weight_file_name, write_pack_manifest
 
 
 def _images(folder: Path, n: int = 3) -> Path:
@@ -46,7 +46,8 @@ def _cfg(tmp: Path, images: Path, name: str) -> TrainConfig:
 def _weights(cfg: TrainConfig, quality: int) -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 
-    return load_file(str(Path(cfg.out) / weight_file_name(cfg, quality)))
+    (path,) = Path(cfg.out).glob(weight_file_name(cfg, quality).replace(".safetensors", "-*.safetensors"))
+    return load_file(str(path))
 
 
 def test_same_seed_same_weights_and_resume_continues_exactly(tmp_path: Path) -> None:
@@ -80,6 +81,27 @@ def test_same_seed_same_weights_and_resume_continues_exactly(tmp_path: Path) -> 
     # And the two rates are really different models.
     w1, w2 = _weights(a, 1), _weights(a, 2)
     assert any(not np.array_equal(w1[k], w2[k]) for k in w1)
+
+    # A finished run re-exports missing weight files from its final checkpoints, bit for bit.
+    (lost,) = Path(a.out).glob("*-q2-*.safetensors")
+    lost.unlink()
+    again = train(a, TaskContext(), resume=True)
+    assert again["weights"] == record["weights"]
+
+    # The trained weights become a pack the codec engine runs, hash-checked, with real bytes.
+    from examiner.codecs import engine
+    from examiner.codecs.packs import load_adapter, read_pack
+
+    manifest = write_pack_manifest(Path(a.out), record, "test-demo", "test pack")
+    pack = read_pack(manifest.parent)
+    (info,) = pack.codecs
+    assert info.demonstration and "DEMO" in info.name and "not a published model" in info.description
+    assert [w["sha256"] for w in info.extra["weights"]] == [w["sha256"] for w in record["weights"]]
+    codec = load_adapter(pack).create(info)
+    image = np.asarray(Image.open(images / "img02.png").convert("RGB"))
+    rec = engine.run(codec, image, 1)
+    assert rec.bitstream is not None and rec.bpp == 8 * len(rec.bitstream) / (96 * 96)
+    assert rec.pixels.shape == image.shape
 
 
 def test_resume_refuses_other_settings(tmp_path: Path) -> None:

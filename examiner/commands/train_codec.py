@@ -48,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--holdout", default=None, help="comma-separated file stems kept out of training (default kodim19..24)")
     p.add_argument("--checkpoints", type=Path, default=None, help="checkpoint folder (default: in the user data folder)")
+    p.add_argument("--codec-id", default="examiner-demo-mbt2018-mean", help="codec id written into codec.toml")
+    p.add_argument(
+        "--pack-name", default="Examiner demonstration codecs (project-trained)", help="pack name written into codec.toml"
+    )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints of an interrupted run")
     add_json_flag(p)
     p.set_defaults(func=_run)
@@ -56,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.tasks import TaskContext
-    from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train
+    from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train, write_pack_manifest
 
     if args.steps <= 0 or args.base_steps < 0:
         raise ExaminerError("--steps must be positive and --base-steps not negative")
@@ -86,10 +90,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"train-codec: {msg}", file=sys.stderr, flush=True)
 
     record = train(cfg, TaskContext(), resume=args.resume, log=log)
+    manifest = write_pack_manifest(Path(args.out), record, args.codec_id, args.pack_name)
+    log(f"manifest written: {manifest}")
     if args.json:
         print_json(record)
     else:
         for st in record["stages"]:
             print(f"{st['stage']}: lambda {st['lmbda']} steps {st['steps']} wall {st['wall_s']} s {st['heldout']}")
-        print(f"weights and training.json written to {args.out}")
+        print(f"weights, training.json and codec.toml written to {args.out}")
     return 0

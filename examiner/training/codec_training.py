@@ -204,8 +204,14 @@ def evaluate_estimate(model: Any, images: list[Any], lmbda: float) -> dict[str, 
     return {"bpp_estimate": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
 
 
-def weight_file_name(cfg: TrainConfig, quality: int) -> str:
-    return f"{cfg.name_prefix}-{ARCHITECTURE}-N{cfg.n}-M{cfg.m}-q{quality}.safetensors"
+def weight_file_name(cfg: TrainConfig, quality: int, sha256: str = "") -> str:
+    """``<prefix>-mbt2018-mean-N<n>-M<m>-q<quality>[-<8 hex of SHA-256>].safetensors``.
+
+    The final files carry their hash prefix, like CompressAI's published files, so that a file
+    taken out of the pack can still be checked (``--weights FILE``).
+    """
+    tail = f"-{sha256[:8]}" if sha256 else ""
+    return f"{cfg.name_prefix}-{ARCHITECTURE}-N{cfg.n}-M{cfg.m}-q{quality}{tail}.safetensors"
 
 
 def save_safetensors(model: Any, path: Path) -> None:
@@ -217,6 +223,31 @@ def save_safetensors(model: Any, path: Path) -> None:
     save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE, "demonstration": "true"})
     tmp.chmod(0o644)
     tmp.replace(path)
+
+
+def _exported(cfg: TrainConfig, out: Path, quality: int) -> list[Path]:
+    return sorted(out.glob(weight_file_name(cfg, quality).replace(".safetensors", "-*.safetensors")))
+
+
+def _export_weights(cfg: TrainConfig, out: Path, quality: int, model: Any) -> Path:
+    """Write the final weights of one quality, named with their hash prefix (older ones go)."""
+    for old in out.glob(weight_file_name(cfg, quality).replace(".safetensors", "*.safetensors")):
+        old.unlink()
+    plain = out / weight_file_name(cfg, quality)
+    save_safetensors(model, plain)
+    final = out / weight_file_name(cfg, quality, _sha256_file(plain))
+    plain.replace(final)
+    return final
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -290,6 +321,10 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
             results.append(StageResult(**payload["result"]))
             if stage == "base":
                 base_state = payload["model"]
+            elif not _exported(cfg, out, int(stage[1:])):
+                model = build_model(cfg.n, cfg.m)
+                model.load_state_dict(payload["model"])
+                _export_weights(cfg, out, int(stage[1:]), model)
             done_before += steps
             log(f"stage {stage}: already complete")
             continue
@@ -370,7 +405,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         if stage == "base":
             base_state = state
         else:
-            save_safetensors(model, out / weight_file_name(cfg, int(stage[1:])))
+            _export_weights(cfg, out, int(stage[1:]), model)
         _save_checkpoint(final_path, {"model": state, "result": asdict(result)})
         if ck_path.exists():
             ck_path.unlink()
@@ -380,8 +415,19 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     ctx.progress(total_steps, total_steps, "done")
     import compressai
 
+    weights = []
+    for r in results:
+        if r.stage == "base":
+            continue
+        quality = int(r.stage[1:])
+        found = _exported(cfg, out, quality)
+        if len(found) != 1:
+            raise ExaminerError(f"{out}: expected one weight file for quality {quality}, found {len(found)}")
+        f = found[0]
+        weights.append({"quality": quality, "lambda": r.lmbda, "file": f.name, "sha256": _sha256_file(f), "size": f.stat().st_size})
     record = {
         "architecture": ARCHITECTURE,
+        "weights": weights,
         "config": cfg_json,
         "train_images": [p.name for p in train_files],
         "heldout_images": [p.name for p in test_files],
@@ -392,3 +438,80 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     }
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
+
+
+ADAPTER_SOURCE = '''"""Adapter of a pack of project-trained CompressAI models: the shared CompressAI runner
+builds each model from the pack's SHA-256-checked safetensors file."""
+
+from examiner.codecs.api import CodecInfo
+from examiner.codecs.compressai_models import CompressAICodec
+
+
+def create(info: CodecInfo) -> CompressAICodec:
+    return CompressAICodec(info)
+'''
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_name: str) -> Path:
+    """Write ``codec.toml`` (and ``adapter.py`` when missing) for the trained weights.
+
+    The codec is marked ``demonstration = true`` and says so in its name and description, so
+    listings and reports can never present it as a published model.
+    """
+    cfg = record["config"]
+    qualities = [w["quality"] for w in record["weights"]]
+    lambdas = ", ".join(f"q{w['quality']}: {w['lambda']}" for w in record["weights"])
+    description = (
+        f"DEMONSTRATION CODEC trained by this project on CPU, not a published model. CompressAI "
+        f"MeanScaleHyperprior (mbt2018-mean architecture) at reduced size N={cfg['n']}, M={cfg['m']}, "
+        f"trained on 18 Kodak images for a few thousand steps (lambdas {lambdas}). "
+        "See MODEL_CARD.md in the pack folder for its rate-distortion figures and limits."
+    )
+    lines = [
+        "# Written by `examiner train-codec`; see MODEL_CARD.md. Demonstration weights trained by",
+        "# this project: not a published model.",
+        "[pack]",
+        f"name = {_toml_str(pack_name)}",
+        'adapter = "adapter.py"',
+        'licence = "Weights trained by this project for demonstration, from the Kodak test images '
+        '(see MODEL_CARD.md for data provenance); CompressAI code: BSD-3-Clause-Clear"',
+        "",
+        "[[codec]]",
+        f"id = {_toml_str(codec_id)}",
+        'name = "DEMO mean-scale hyperprior (project-trained, not a published model)"',
+        'family = "neural"',
+        f"qualities = {json.dumps(qualities)}",
+        'citations = ["minnen2018joint", "begaint2020compressai"]',
+        'devices = ["cpu", "cuda"]',
+        "demonstration = true",
+        "stochastic = false",
+        f"description = {_toml_str(description)}",
+        'accepts = ["rgb8"]',
+        "tiling = true",
+        "",
+        "[codec.compressai]",
+        f"architecture = {_toml_str(record['architecture'])}",
+        'metric = "mse"',
+        f"N = {cfg['n']}",
+        f"M = {cfg['m']}",
+    ]
+    for w in record["weights"]:
+        lines += [
+            "",
+            "[[codec.weights]]",
+            f"quality = {w['quality']}",
+            f"file = {_toml_str(w['file'])}",
+            f"sha256 = {_toml_str(w['sha256'])}",
+            f"size = {w['size']}",
+            f"lambda = {w['lambda']}",
+        ]
+    manifest = out / "codec.toml"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    adapter = out / "adapter.py"
+    if not adapter.exists():
+        adapter.write_text(ADAPTER_SOURCE, encoding="utf-8")
+    return manifest
