@@ -106,6 +106,9 @@ class JpegLayout:
     restart_markers: int = 0
     eoi_offset: int = -1
     trailing_bytes: int = 0
+    comment_count: int = 0
+    comment_bytes: int = 0
+    unlisted: int = 0  # APP/COM/other segments beyond MAX_LISTED_SEGMENTS, counted only
 
 
 def scan_segments(data: bytes) -> JpegLayout:
@@ -165,13 +168,27 @@ def scan_segments(data: bytes) -> JpegLayout:
     return layout
 
 
+# Segments the structure report needs in full; everything else is listed up to a bound.
+_ESSENTIAL = {0xDB, 0xC4, 0xDD, 0xDA, 0xD9, *SOF_PROCESS}
+MAX_ESSENTIAL_SEGMENTS = 10_000
+
+
 def _add(layout: JpegLayout, seg: Segment) -> None:
     layout.segment_count += 1
-    if seg.marker is not None and 0xD0 <= seg.marker <= 0xD7:
+    if 0xD0 <= seg.marker <= 0xD7:
         layout.restart_markers += 1
         return
-    if len(layout.segments) < MAX_LISTED_SEGMENTS:
+    if seg.marker == 0xFE:
+        layout.comment_count += 1
+        layout.comment_bytes += max(0, seg.length - 2)
+    if seg.marker in _ESSENTIAL:
+        if len(layout.segments) >= MAX_ESSENTIAL_SEGMENTS + MAX_LISTED_SEGMENTS:
+            raise JpegStructureError(f"more than {MAX_ESSENTIAL_SEGMENTS} table or scan segments")
         layout.segments.append(seg)
+    elif len(layout.segments) < MAX_LISTED_SEGMENTS:
+        layout.segments.append(seg)
+    else:
+        layout.unlisted += 1
 
 
 def _skip_entropy_data(data: bytes, pos: int, layout: JpegLayout) -> int:
@@ -311,7 +328,9 @@ def parse_jpeg(data: bytes) -> dict[str, Any]:
         "restart_markers": layout.restart_markers,
         "app_segments": app,
         "comments": comments[:20],
-        "comment_count": len(comments),
+        "comment_count": layout.comment_count,
+        "comment_bytes": layout.comment_bytes,
+        "segments_not_listed": layout.unlisted,
         "xmp": xmp,
         "eoi_offset": layout.eoi_offset,
         "trailing_bytes": layout.trailing_bytes,

@@ -146,13 +146,12 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
 def _jpeg_notices(data: bytes, jpeg: dict[str, Any]) -> list[str]:
     from examiner.core.jpeg_structure import scan_segments
 
-    total = 0
+    total = jpeg["comment_bytes"]
     flagged: dict[str, int] = {}
     for seg in scan_segments(data).segments:
         if seg.marker != 0xFE:
             continue
         body = data[seg.payload_start : seg.payload_start + seg.length - 2]
-        total += len(body)
         for n in text_notices("", body, 512):
             if "bytes long" not in n:
                 flagged[n.split(": ", 1)[1]] = flagged.get(n.split(": ", 1)[1], 0) + 1
