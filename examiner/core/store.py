@@ -148,6 +148,8 @@ def connect(path: str | Path, create: bool = False, read_only: bool = False) -> 
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Freed space is zeroed, so no stale copy of a changed row lingers in the file.
+        conn.execute("PRAGMA secure_delete = ON")
         if create:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         _migrate(conn, p, read_only)
