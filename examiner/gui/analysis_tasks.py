@@ -51,35 +51,35 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def detection_task(pixels: np.ndarray) -> Callable[[TaskContext], DetectionOutcome]:
+def detection_task(pixels: np.ndarray, path: str | None = None) -> Callable[[TaskContext], DetectionOutcome]:
+    """Trace detection on the evidence pixels; ``path`` lets the detector read JPEG tables."""
+
     def run(ctx: TaskContext) -> DetectionOutcome:
         try:
             from examiner.analysis import detector
         except ImportError as exc:
             raise ExaminerError(f"trace detection is not available in this installation ({exc})") from None
-        result = detector.detect(pixels, ctx=ctx) if _accepts_ctx(detector.detect) else detector.detect(pixels)
-        record = result.to_record() if hasattr(result, "to_record") else result.to_dict()
-        spectrum = getattr(result, "spectrum_image", None)
-        tiles = getattr(result, "tile_map", None)
+        result = detector.detect_pixels(pixels, path, ctx=ctx)
+        spec = result.spectral
+        record = _json_safe(result.to_dict())
+        record["tile_map_cell"] = int(spec.map_cell)
         return DetectionOutcome(
             verdict=str(result.verdict),
             score=float(result.score),
             explanation=str(result.explanation),
-            record=_json_safe(record),
-            spectrum=None if spectrum is None else np.asarray(spectrum),
-            tile_map=None if tiles is None else np.asarray(tiles, dtype=np.float32),
+            record=record,
+            spectrum=np.asarray(spec.spectrum_image),
+            tile_map=np.asarray(spec.tile_map, dtype=np.float32),
         )
 
     return run
 
 
-def _accepts_ctx(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    try:
-        return "ctx" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
+def normalised_tile_map(tile_map: np.ndarray) -> np.ndarray:
+    """Per-tile strengths scaled to [0, 1] for the overlay (relative within this image)."""
+    t = np.nan_to_num(tile_map.astype(np.float32))
+    lo, hi = float(t.min()), float(t.max())
+    return np.zeros_like(t) if hi <= lo else (t - lo) / (hi - lo)
 
 
 def recompression_task(
@@ -93,19 +93,18 @@ def recompression_task(
         from examiner.codecs import engine
         from examiner.codecs.api import RunOptions
 
-        q = quality
+        options = RunOptions(device=device)
         match: dict[str, Any] | None = None
-        if q is None:
+        if quality is None:
             if target_bpp is None:
                 raise ExaminerError("choose a quality or a target bpp")
             from examiner.codecs import rate_match
 
-            sub = ctx.sub(0.0, 0.6, 1.0)
-            m = rate_match.match_rate(pixels, codec_id, target_bpp, ctx=sub)
-            q = int(m.quality)
-            match = _json_safe(m.to_record() if hasattr(m, "to_record") else {"quality": q})
-            ctx = ctx.sub(0.6, 1.0, 1.0)
-        rec = engine.run(codec_id, pixels, int(q), RunOptions(device=device), ctx)
+            m = rate_match.match_rate(codec_id, pixels, float(target_bpp), options, ctx)
+            match = _json_safe(m.to_record())
+            rec = m.reconstruction if m.reconstruction is not None else engine.run(codec_id, pixels, m.quality, options, ctx)
+        else:
+            rec = engine.run(codec_id, pixels, int(quality), options, ctx)
         record = _json_safe(rec.to_record())
         record["psnr"] = _json_safe(engine.psnr(pixels, rec.pixels))
         record["ms_ssim"] = _json_safe(engine.ms_ssim(pixels, rec.pixels))

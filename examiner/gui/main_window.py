@@ -809,18 +809,19 @@ class MainWindow(QMainWindow):
         def done(out: analysis_tasks.DetectionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
-            self._guard(self.session.add_detection, evidence_id, out.record, out.spectrum)
+            self._guard(self.session.add_detection, evidence_id, out.record, out.spectrum, out.tile_map)
             if evidence_id == self.evidence_id:
                 self._show_detection(out)
             self.refresh_audit()
 
-        self.jobs.submit("Trace detection", analysis_tasks.detection_task(px), queue=GENERAL, on_done=done, on_error=self.show_error)
+        path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
+        self.jobs.submit("Trace detection", analysis_tasks.detection_task(px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
 
     def _show_detection(self, out: analysis_tasks.DetectionOutcome) -> None:
         self.detection = out
         self.analysis_panel.show_detection(out.verdict, out.score, out.explanation, out.spectrum, out.tile_map is not None)
         if out.tile_map is not None and self.compare.evidence is not None:
-            tm = np.clip(np.nan_to_num(out.tile_map.astype(np.float32)), 0, 1)
+            tm = analysis_tasks.normalised_tile_map(out.tile_map)
             img = compare.apply_colormap(tm, "heat")
             pm = QPixmap.fromImage(numpy_to_qimage(img))
             h, w = self.compare.evidence.shape[:2]
@@ -836,23 +837,18 @@ class MainWindow(QMainWindow):
             return
         f = found[-1]
         d = f.data
-        spectrum = None
-        sha = f.artefacts.get("spectrum.png")
-        if sha:
-            from examiner.core.evidence import decode_bytes
-
-            try:
-                spectrum = decode_bytes(self.session.case.get_artefact(sha), name="spectrum artefact")
-            except ExaminerError:
-                spectrum = None
-        tiles = d.get("tile_map")
+        try:
+            spectrum, tiles = self.session.detection_images(f)
+        except ExaminerError as exc:
+            self.show_error(exc.message)
+            spectrum, tiles = None, None
         out = analysis_tasks.DetectionOutcome(
             verdict=str(d.get("verdict", "?")),
             score=float(d.get("score", 0.0) or 0.0),
             explanation=str(d.get("explanation", "")),
             record=d,
             spectrum=spectrum,
-            tile_map=np.asarray(tiles, dtype=np.float32) if isinstance(tiles, list) and tiles else None,
+            tile_map=tiles,
         )
         self._show_detection(out)
 

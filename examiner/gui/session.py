@@ -10,6 +10,7 @@ program loses at most the edit that was being written.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from examiner.errors import CaseError, ExaminerError
 
 ACTOR_GUI = "gui"
 RECONSTRUCTION = "reconstruction.png"  # artefact name of a re-compression's decoded image
+SPECTRUM = "spectrum.png"
+TILE_MAP = "tile_map.json"
 
 
 def _image_artefact(finding: Any) -> str | None:
@@ -173,9 +176,27 @@ class CaseSession:
         finding = self.case.add_finding(evidence_id, "recompression", record, artefacts)
         return finding
 
-    def add_detection(self, evidence_id: int, record: dict[str, Any], spectrum: np.ndarray | None) -> Any:
-        artefacts = {"spectrum.png": png_bytes(spectrum)} if spectrum is not None else None
-        return self.case.add_finding(evidence_id, "detection", record, artefacts)
+    def add_detection(
+        self, evidence_id: int, record: dict[str, Any], spectrum: np.ndarray | None, tile_map: np.ndarray | None
+    ) -> Any:
+        artefacts: dict[str, bytes] = {}
+        if spectrum is not None:
+            artefacts[SPECTRUM] = png_bytes(spectrum)
+        if tile_map is not None:
+            artefacts[TILE_MAP] = json.dumps(np.round(tile_map.astype(float), 4).tolist()).encode("utf-8")
+        return self.case.add_finding(evidence_id, "detection", record, artefacts or None)
+
+    def detection_images(self, finding: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The spectrum image and per-tile map stored with a detection finding."""
+        spectrum = tiles = None
+        if finding.artefacts.get(SPECTRUM):
+            spectrum = decode_bytes(self.case.get_artefact(finding.artefacts[SPECTRUM]), name="spectrum artefact")
+        if finding.artefacts.get(TILE_MAP):
+            try:
+                tiles = np.asarray(json.loads(self.case.get_artefact(finding.artefacts[TILE_MAP])), dtype=np.float32)
+            except ValueError:
+                tiles = None
+        return spectrum, tiles
 
     def findings(self, evidence_id: int | None = None, kind: str | None = None) -> list[Any]:
         return list(self.case.findings(evidence_id=evidence_id, kind=kind))

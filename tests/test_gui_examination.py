@@ -1,0 +1,220 @@
+"""A whole examination driven through the GUI, offscreen: open, re-compress, compare in every
+mode, draw a polygon, set the taxonomy, undo/redo, save, reopen and find everything again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from examiner.analysis import compare
+from examiner.core.case import Case
+from examiner.core.regions import Category, ShapeKind
+from examiner.gui.compare_controller import MODES
+from examiner.gui.image_view import TOOL_POLYGON
+from examiner.gui.main_window import MainWindow
+from tests.gui_fixtures import make_case
+
+
+def _window(qtbot: object) -> MainWindow:
+    w = MainWindow(interactive=False)
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(1200, 800)
+    w.show()
+    return w
+
+
+def _wait_jobs(qtbot: object, w: MainWindow, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: not w.jobs.active(), timeout=timeout)  # type: ignore[attr-defined]
+
+
+def _click_scene(qtbot: object, w: MainWindow, x: float, y: float) -> None:
+    view = w.view
+    pos = view.mapFromScene(QPointF(x, y))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))  # type: ignore[attr-defined]
+
+
+def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
+    case_path = make_case(tmp_path / "case")
+    w = _window(qtbot)
+    assert w.open_case(case_path), w.messages
+    assert w.evidence_id is not None
+    assert w.integrity_label.text().strip() == "Integrity OK"
+    ev = w.compare.evidence
+    assert ev is not None and ev.shape == (128, 192, 3)
+    # The reference original is offered and chosen as the comparison.
+    assert w.comparison_key == "reference"
+
+    # Re-compression: JPEG q20 runs on the codec queue and becomes a finding and the comparison.
+    w.run_recompression("jpeg", 20, None, "cpu")
+    _wait_jobs(qtbot, w)
+    assert not [m for m in w.messages if "error" in m.lower()], w.messages
+    found = w.session.findings(w.evidence_id, "recompression")  # type: ignore[union-attr]
+    assert len(found) == 1 and found[0].data["codec"] == "jpeg" and found[0].data["quality"] == 20
+    assert w.comparison_key == f"finding:{found[0].id}"
+    recon = w.compare.comparison
+    assert recon is not None and recon.shape == ev.shape and not np.array_equal(recon, ev)
+
+    # Every compare mode, with what each view shows checked against the Qt-free maps.
+    for mode in MODES:
+        assert w.set_compare_mode(mode), w.messages
+        qtbot.wait(10)  # type: ignore[attr-defined]
+        if mode == "side":
+            assert w.side_view.isVisible() and w.side_view.pyramid is w.compare.cmp_pyr
+            w.view.set_zoom(4.0)
+            assert w.side_view.zoom() == pytest.approx(4.0)
+        elif mode == "flicker":
+            assert w.compare.timer.isActive()
+            before = w.view.pyramid
+            w.compare.flicker_step()
+            assert w.view.pyramid is not before
+            w.compare.toggle_flicker()
+            assert not w.compare.timer.isActive()
+        elif mode == "swipe":
+            assert w.compare.swipe_item.pyramid is w.compare.cmp_pyr
+            assert w.view.swipe_x == pytest.approx(96.0)
+        elif mode == "difference":
+            w.gain_box.setValue(8.0)
+            expected = compare.difference_image(ev, recon, 8.0, "heat")
+            assert np.array_equal(w.view.pyramid.base, expected)  # type: ignore[union-attr]
+        elif mode == "ssim":
+            expected = compare.ssim_image(ev, recon, "heat")
+            assert np.array_equal(w.view.pyramid.base, expected)  # type: ignore[union-attr]
+        else:
+            assert w.view.pyramid is w.compare.ev_pyr
+    assert w.set_compare_mode("evidence")
+    w.view.fit()
+
+    # A polygon drawn with the mouse: three clicks and Enter.
+    w.set_tool(TOOL_POLYGON)
+    for x, y in ((30, 20), (90, 24), (60, 70)):
+        _click_scene(qtbot, w, x, y)
+    qtbot.keyClick(w.view, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    regions = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    assert len(regions) == 1
+    poly = regions[0]
+    assert poly.kind is ShapeKind.POLYGON and len(poly.points) == 3
+    assert poly.points[0] == pytest.approx((30, 20), abs=1)
+    rid = poly.id
+    assert rid is not None
+
+    # Taxonomy through the editor widgets.
+    ed = w.regions_panel.editor
+    assert ed.region() is not None and ed.region().id == rid  # type: ignore[union-attr]
+    ed.category_boxes[Category.SHAPE].setChecked(True)
+    ed.category_boxes[Category.AMPLITUDE].setChecked(True)
+    ed.symbol_box.setChecked(True)
+    ed.evidence_says.setText("digit reads 7")
+    ed.evidence_says.editingFinished.emit()
+    r = w.session.region(rid)  # type: ignore[union-attr]
+    assert set(r.categories) == {Category.SHAPE, Category.AMPLITUDE} and r.symbol and r.evidence_says == "digit reads 7"
+
+    # Undo the text and the Symbol flag, redo both.
+    w.undo_stack.undo()
+    w.undo_stack.undo()
+    r = w.session.region(rid)  # type: ignore[union-attr]
+    assert not r.symbol and r.evidence_says == ""
+    assert ed.symbol_box.isChecked() is False
+    w.undo_stack.redo()
+    w.undo_stack.redo()
+    r = w.session.region(rid)  # type: ignore[union-attr]
+    assert r.symbol and r.evidence_says == "digit reads 7"
+    # Undo all the way removes the region; redo brings it back under a new id, and the later
+    # edits follow it.
+    while w.undo_stack.canUndo():
+        w.undo_stack.undo()
+    assert w.session.regions(w.evidence_id) == []  # type: ignore[union-attr]
+    while w.undo_stack.canRedo():
+        w.undo_stack.redo()
+    (r,) = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    assert r.kind is ShapeKind.POLYGON and r.symbol and set(r.categories) == {Category.SHAPE, Category.AMPLITUDE}
+    rid = r.id
+
+    # Move it with an undoable geometry edit (what a drag does), then save, close and reopen.
+    w._geometry_edited(rid, [(x + 5, y) for x, y in r.points])
+    w.save_case()
+    assert w.undo_stack.isClean()
+    w.close()
+
+    w2 = _window(qtbot)
+    assert w2.open_case(case_path)
+    (r2,) = w2.session.regions(w2.evidence_id)  # type: ignore[union-attr]
+    assert r2.kind is ShapeKind.POLYGON
+    assert r2.points[0] == pytest.approx((35, 20), abs=1)
+    assert r2.symbol and set(r2.categories) == {Category.SHAPE, Category.AMPLITUDE}
+    assert r2.evidence_says == "digit reads 7"
+    keys = [s.key for s in w2.comparison_sources()]
+    assert "reference" in keys and any(k.startswith("finding:") for k in keys)
+    assert w2.choose_comparison(keys[-1])
+    assert np.array_equal(w2.compare.comparison, recon)
+    assert w2.regions_panel.list.count() == 1
+    w2.close()
+
+    # Every edit is in the audit log, which still verifies.
+    with Case.open(case_path, record=False) as c:
+        assert c.audit.verify().ok
+        actions = [e.action for e in c.audit.entries()]
+    assert actions.count("region.added") >= 2 and "region.deleted" in actions and "finding.added" in actions
+
+
+def test_detection_result_is_shown_and_recorded(qtbot: object, tmp_path: Path) -> None:
+    detector = pytest.importorskip("examiner.analysis.detector", reason="trace detection is not installed yet")
+    try:
+        detector.load_model()
+    except (OSError, ValueError) as exc:
+        pytest.skip(f"the detector's calibrated model is not installed yet ({exc})")
+    case_path = make_case(tmp_path / "case", 256, 256)
+    w = _window(qtbot)
+    assert w.open_case(case_path)
+    w.run_detection()
+    _wait_jobs(qtbot, w)
+    assert w.detection is not None, w.messages
+    assert w.detection.verdict in ("neural", "not-neural", "inconclusive")
+    assert "Verdict" in w.analysis_panel.verdict.text()
+    assert w.session.findings(w.evidence_id, "detection")  # type: ignore[union-attr]
+    w.close()
+    w2 = _window(qtbot)
+    assert w2.open_case(case_path)
+    assert w2.detection is not None and w2.detection.verdict == w.detection.verdict
+    w2.close()
+
+
+def test_regions_filters_lock_and_jump(qtbot: object, tmp_path: Path) -> None:
+    case_path = make_case(tmp_path / "case")
+    w = _window(qtbot)
+    assert w.open_case(case_path)
+    a = w.add_region("rect", [(10, 10), (40, 30)], categories=[Category.GEOMETRY])
+    b = w.add_region("ellipse", [(100, 10), (150, 60)], categories=[Category.AMPLITUDE], symbol=True)
+    assert a is not None and b is not None
+    panel = w.regions_panel
+    assert sorted(panel.visible_ids()) == sorted([a, b])
+    panel.symbol_filter.setChecked(True)
+    assert panel.visible_ids() == [b]
+    panel.symbol_filter.setChecked(False)
+    panel.category_filter.setCurrentIndex(panel.category_filter.findData("geometry"))
+    assert panel.visible_ids() == [a]
+    panel.category_filter.setCurrentIndex(0)
+    # Share of image and pixel box shown for the selected region.
+    w.select_region(a)
+    assert "30 x 20 px" in panel.editor.box_label.text()
+    assert panel.editor.share_label.text().startswith(f"{100 * 600 / (192 * 128):.3f}")
+    # Double-click jumps: the view zooms onto the region.
+    w.view.fit()
+    z0 = w.view.zoom()
+    panel.region_activated.emit(b)
+    assert w.view.zoom() > z0
+    centre = w.view.center_scene()
+    assert 100 <= centre.x() <= 150 and 10 <= centre.y() <= 60
+    # Locking: the region refuses edits and deletion with a message; the app keeps going.
+    w.lock_region(a)
+    assert w.session.region(a).locked  # type: ignore[union-attr]
+    assert not w.edit_region(a, "x", notes="late change")
+    assert "locked" in w.messages[-1]
+    w.delete_region(a)
+    assert "locked" in w.messages[-1] and w.session.region(a).locked  # type: ignore[union-attr]
+    assert not panel.editor.symbol_box.isEnabled() or panel.editor.region().id != a  # type: ignore[union-attr]
+    w.undo_stack.undo()  # undoing the lock unlocks it, recorded in the log
+    assert not w.session.region(a).locked  # type: ignore[union-attr]
+    w.close()
