@@ -150,8 +150,6 @@ def connect(path: str | Path, create: bool = False, read_only: bool = False) -> 
         conn.execute("PRAGMA foreign_keys = ON")
         # Freed space is zeroed, so no stale copy of a changed row lingers in the file.
         conn.execute("PRAGMA secure_delete = ON")
-        if create:
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         _migrate(conn, p, read_only)
     except sqlite3.DatabaseError as exc:
         raise CaseError(f"{p}: not a readable case file ({exc})") from None
@@ -166,7 +164,9 @@ def _check_header(p: Path) -> None:
         raise CaseError(f"{p}: cannot be read ({exc.strerror or exc})") from None
     if not head.startswith(b"SQLite format 3\x00"):
         raise CaseError(f"{p}: not a case file (not an SQLite database)")
-    if len(head) >= 72 and int.from_bytes(head[68:72], "big") not in (0, APPLICATION_ID):
+    # Only files this program created carry its application id; any other SQLite database is
+    # refused rather than "migrated" into a case.
+    if len(head) < 72 or int.from_bytes(head[68:72], "big") != APPLICATION_ID:
         raise CaseError(f"{p}: an SQLite database, but not a case file")
 
 
@@ -182,6 +182,8 @@ def _migrate(conn: sqlite3.Connection, p: Path, read_only: bool) -> None:
     if read_only:
         raise CaseError(f"{p}: case file schema version {version} needs migrating; open it writable first")
     with transaction(conn):
+        if version == 0:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         for step in range(version, SCHEMA_VERSION):
             MIGRATIONS[step](conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
