@@ -281,7 +281,7 @@ def run(
         shown = f"{q[0]}..{q[-1]}" if len(q) > 8 and list(q) == list(range(q[0], q[-1] + 1)) else list(q)
         raise CodecError(f"codec {info.id!r} has no quality {quality} (it offers {shown})")
     ok, why = codec.available()
-    if not ok:
+    if not ok and options.weights is None:  # an explicit weight file can stand in for the store
         raise CodecError(f"codec {info.id!r} cannot run here: {why}")
     ctx.progress(0, 1, f"{info.id}: preparing")
     source_form = image_form(image)
