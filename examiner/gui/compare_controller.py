@@ -134,6 +134,7 @@ class CompareController(QObject):
     def set_mode(self, mode: str) -> bool:
         if mode not in MODES:
             raise ExaminerError(f"unknown compare mode {mode!r}; choose one of {', '.join(MODES)}")
+        requested = mode
         if mode != EVIDENCE and self.comparison is None:
             self.message.emit(
                 "choose a comparison image first: the reference original, or a re-compression from the analysis panel"
@@ -146,7 +147,7 @@ class CompareController(QObject):
             self.timer.start(int(1000 / self.flicker_hz))
         self.refresh(keep_view=True)
         self.mode_changed.emit(mode)
-        return self.mode == mode
+        return self.mode == requested
 
     def toggle_flicker(self) -> None:
         """The flicker key: start or stop the timer (entering flicker mode when needed)."""
