@@ -97,14 +97,19 @@ def method_of_module(module_name: str) -> MethodInfo | None:
     return method_from_dict(module_name, d)
 
 
-# Finding kinds whose producing module is known; a finding's own data takes precedence.
-KIND_MODULES: dict[str, str] = {
-    "detection": "examiner.analysis.detect",
-    "spectral": "examiner.analysis.spectral",
-    "identification": "examiner.analysis.identify",
-    "recompression": "examiner.analysis.recompression",
-    "symbols": "examiner.analysis.symbols",
-    "comparison": "examiner.analysis.compare",
+# Finding kinds whose producing module is known (first importable one with a METHOD wins); a
+# finding's own data takes precedence.
+KIND_MODULES: dict[str, tuple[str, ...]] = {
+    "detection": ("examiner.analysis.detect", "examiner.analysis.detection", "examiner.analysis.spectral"),
+    "identification": ("examiner.analysis.identify",),
+    "variability": ("examiner.analysis.variability",),
+    "comparison": ("examiner.analysis.compare",),
+}
+
+# Regions accepted from an assisted check are described by that check's method.
+PROVENANCE_MODULES: dict[str, str] = {
+    "accepted from OCR suggestion": "examiner.analysis.symbols.ocr_diff",
+    "accepted from detector suggestion": "examiner.analysis.symbols.object_diff",
 }
 
 _REGISTRY: dict[str, MethodInfo] = {}
@@ -130,8 +135,25 @@ def method_for_finding(kind: str, data: Mapping[str, Any]) -> MethodInfo | None:
             return found
     if kind in _REGISTRY:
         return _REGISTRY[kind]
-    module_name = KIND_MODULES.get(kind)
-    return method_of_module(module_name) if module_name else None
+    for candidate in KIND_MODULES.get(kind, ()):
+        found = method_of_module(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def _ranges(values: Iterable[int]) -> str:
+    """``1, 2, 3, 5`` -> ``1\u20133, 5``."""
+    nums = sorted(set(int(v) for v in values))
+    runs: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        runs.append(str(nums[i]) if i == j else f"{nums[i]}\u2013{nums[j]}")
+        i = j + 1
+    return ", ".join(runs)
 
 
 def method_for_codec(info: CodecInfo, weights: Mapping[str, str] | None = None) -> MethodInfo:
@@ -139,7 +161,7 @@ def method_for_codec(info: CodecInfo, weights: Mapping[str, str] | None = None) 
     params: list[tuple[str, str]] = [
         ("codec id", info.id),
         ("family", str(info.family)),
-        ("quality levels offered", ", ".join(str(q) for q in info.qualities)),
+        ("quality levels offered", _ranges(info.qualities)),
     ]
     if info.stochastic:
         params.append(("decoder", "stochastic (seed recorded per run)"))

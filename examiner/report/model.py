@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
+import numpy as np
+
 REPORT_TITLE = "Forensic Image Examination Report"
 REPORT_SUBTITLE = "Examination for semantic changes made by neural image compression (miscompressions)"
 
@@ -49,19 +51,29 @@ class Para:
     cites: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(eq=False)
 class Figure:
-    """An image in the report. ``png`` is what is embedded; its hash goes in the manifest."""
+    """An image in the report: 8-bit RGB pixels, embedded losslessly (Flate) exactly as held here.
+
+    Its hash, the SHA-256 of the raw ``height x width x 3`` bytes in row order, is what the
+    manifest lists; it equals the hash of the decoded image stream extracted from the PDF.
+    """
 
     name: str
-    png: bytes
-    width_px: int
-    height_px: int
+    rgb: np.ndarray
     caption: str = ""
 
     @property
+    def width_px(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height_px(self) -> int:
+        return int(self.rgb.shape[0])
+
+    @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.png).hexdigest()
+        return hashlib.sha256(np.ascontiguousarray(self.rgb).tobytes()).hexdigest()
 
 
 @dataclass

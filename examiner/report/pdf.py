@@ -24,6 +24,8 @@ from reportlab import rl_config
 # Set before any canvas exists: some reportlab code paths read the global rather than the
 # canvas's own flag (comments, the document ID).
 rl_config.invariant = 1
+# Binary image streams: ASCII85 text encoding is pure Python here and would dominate export time.
+rl_config.useA85 = 0
 
 from reportlab.lib import colors  # noqa: E402
 from reportlab.lib.enums import TA_CENTER, TA_LEFT  # noqa: E402
@@ -39,7 +41,6 @@ from reportlab.platypus import (  # noqa: E402
     CondPageBreak,
     Flowable,
     Frame,
-    Image,
     KeepTogether,
     LongTable,
     PageBreak,
@@ -89,6 +90,7 @@ FRAME_W = PAGE_W - 2 * MARGIN_X
 # Untrusted text longer than this is cut (with a statement saying so) so one hostile EXIF field
 # cannot turn the report into hundreds of pages.
 MAX_FIELD_CHARS = 4000
+METADATA_CHARS = 400
 
 SECTIONS: tuple[str, ...] = (
     "Summary of findings",
@@ -205,6 +207,10 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
+    @property
+    def page_count(self) -> int:
+        return len(self._pages)
+
     def save(self) -> None:
         total = len(self._pages)
         for state in self._pages:
@@ -278,10 +284,10 @@ class CropStrip(Flowable):
         px_w = max((c.width_px for c in crops), default=1)
         px_h = max((c.height_px for c in crops), default=1)
         # All three crops share one print scale, so the scale bar is valid for each of them.
-        self.scale = min(self.cell_w / px_w, 62 * mm / px_h)
+        self.scale = min(self.cell_w / px_w, 48 * mm / px_h)
         self.img_h = px_h * self.scale
         self.height = self.img_h + 17
-        self.readers = [ImageReader(io.BytesIO(c.png)) for c in crops]
+        self.readers = [_reader(c) for c in crops]
 
     def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
         return self.width, self.height
@@ -302,14 +308,14 @@ class CropStrip(Flowable):
                 self._outline(x0, y0 + self.img_h, crop)
             c.setFont(FONT_BOLD, 6.8)
             c.setFillColor(ACCENT)
-            c.drawString(x0, y0 + self.img_h + 2.5, titles[i][:70])
+            c.drawString(x0, y0 + self.img_h + 2.5, _fit(titles[i], FONT_BOLD, 6.8, self.cell_w - 2))
         self._scale_bar()
 
     def _outline(self, x0: float, top: float, crop: Figure) -> None:
         c = self.canv
         b = self.block
-        per_px = self.scale * (crop.width_px / max(1e-9, self._crop_src_w(crop)))
-        pts = [(x0 + x * per_px, top - y * per_px) for x, y in b.outline]
+        # The outline is in displayed-crop pixels, the same units as the embedded image.
+        pts = [(x0 + x * self.scale, top - y * self.scale) for x, y in b.outline]
         c.saveState()
         c.setLineWidth(0.9)
         c.setDash(3, 2)
@@ -386,30 +392,46 @@ class _Builder:
         key = f"s{self._section}.{self._section_sub}"
         self.story.append(_Heading(esc(title), self.s["h2"], key, 1))
 
+    def cell(self, value: Any, style: str = "cell", width: float = FRAME_W, limit: int = MAX_FIELD_CHARS) -> Flowable:
+        """A table cell: a plain one-line drawing when the text fits (fast, and shown literally
+        by construction), otherwise an escaped, wrapping Paragraph."""
+        if isinstance(value, Flowable):
+            return value
+        st = self.s[style]
+        text = clean_text(value, limit)
+        if "\n" not in text and len(text) < 160:
+            w = pdfmetrics.stringWidth(text, st.fontName, st.fontSize)
+            if w <= width - 7:
+                return _Line(text, st, w)
+        return Paragraph(esc(text, limit + 200), st)
+
     def kv_table(self, rows: Sequence[tuple[str, str]], key_w: float = 42 * mm, mono_keys: Iterable[str] = (),
-                 width: float = FRAME_W) -> Table:
+                 width: float = FRAME_W, limit: int = MAX_FIELD_CHARS) -> Table:
         mono = set(mono_keys)
         data = []
         for k, v in rows:
             style = "mono" if k in mono or _looks_like_hash(v) else "cell"
-            data.append([Paragraph(esc(k), self.s["cellb"]), Paragraph(esc(v), self.s[style])])
+            data.append([self.cell(k, "cellb", key_w, 200), self.cell(v, style, width - key_w, limit)])
         t = Table(data, colWidths=[key_w, width - key_w], hAlign="LEFT")
         t.setStyle(_kv_style(len(data)))
         return t
 
     def grid(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
              repeat: bool = True) -> Table:
-        data: list[list[Any]] = [[Paragraph(esc(h), self.s["cellh"]) for h in header]]
+        data: list[list[Any]] = [[self.cell(h, "cellh", w) for h, w in zip(header, widths, strict=True)]]
         for r in rows:
-            data.append([c if isinstance(c, Flowable) else Paragraph(esc(c), self.s["mono" if _looks_like_hash(str(c)) else "cell"]) for c in r])
+            data.append([
+                self.cell(c, "mono" if isinstance(c, str) and _looks_like_hash(c) else "cell", w)
+                for c, w in zip(r, widths, strict=True)
+            ])
         cls = LongTable if len(rows) > 30 else Table
         t = cls(data, colWidths=list(widths), repeatRows=1 if repeat else 0, hAlign="LEFT")
         t.setStyle(_grid_style(len(data)))
         return t
 
-    def figure(self, fig: Figure, max_w: float, max_h: float) -> Image:
+    def figure(self, fig: Figure, max_w: float, max_h: float) -> Flowable:
         scale = min(max_w / fig.width_px, max_h / fig.height_px)
-        return Image(io.BytesIO(fig.png), width=fig.width_px * scale, height=fig.height_px * scale)
+        return _Raster(fig, fig.width_px * scale, fig.height_px * scale)
 
     # --- sections --------------------------------------------------------------------
 
@@ -504,13 +526,20 @@ class _Builder:
         rows.append(("Decode policy", ev.decode_policy))
         self.story.append(self.kv_table(rows))
         self.story.append(Spacer(1, 2 * mm))
-        hdr = ["Hash", "At intake", "Re-checked for this report", "Result"]
         hrows = []
         for h in ev.hashes:
             result = "match" if h.matches else ("FILE MISSING OR UNREADABLE" if h.at_report is None else "MISMATCH")
-            style = "cellb" if h.matches else "flag"
-            hrows.append([h.algorithm, h.at_intake, h.at_report or "\u2013", Paragraph(esc(result), self.s[style])])
-        self.story.append(self.grid(hdr, hrows, [18 * mm, 66 * mm, 66 * mm, FRAME_W - 150 * mm]))
+            verdict = Paragraph(esc(result), self.s["cellb" if h.matches else "flag"])
+            hrows.append([h.algorithm, "at intake", h.at_intake, verdict])
+            hrows.append(["", "for this report", h.at_report or "could not be computed", ""])
+        t = self.grid(["Hash", "Computed", "Value", "Result"], hrows, [18 * mm, 26 * mm, 102 * mm, FRAME_W - 146 * mm])
+        spans: list[tuple[Any, ...]] = []
+        for i in range(len(ev.hashes)):
+            r = 1 + 2 * i
+            spans += [("SPAN", (0, r), (0, r + 1)), ("SPAN", (3, r), (3, r + 1)),
+                      ("LINEBELOW", (0, r), (-1, r), 0, colors.white)]
+        t.setStyle(_style(spans))
+        self.story.append(t)
         if ev.reference:
             self.story.append(Paragraph("Reference original", self.s["h3"]))
             self.story.append(self.kv_table(ev.reference))
@@ -519,7 +548,7 @@ class _Builder:
             self.story.append(self.kv_table(ev.jpeg))
         if ev.metadata:
             self.story.append(Paragraph("Key metadata (as found in the file; untrusted)", self.s["h3"]))
-            self.story.append(self.kv_table(ev.metadata))
+            self.story.append(self.kv_table(ev.metadata, limit=METADATA_CHARS))
 
     def tools(self) -> None:
         m = self.m
@@ -578,7 +607,7 @@ class _Builder:
                 name += "<br/><font color='#a11d2b'><b>DEMONSTRATION CODEC</b></font>"
             rows.append([thumb, Paragraph(name, self.s["cell"]), r.evidence_label, r.quality, r.bpp, r.psnr, r.device,
                          Paragraph(esc(r.output_sha256), self.s["mono"])])
-        widths = [28 * mm, 34 * mm, 10 * mm, 12 * mm, 13 * mm, 14 * mm, 13 * mm]
+        widths = [26 * mm, 30 * mm, 10 * mm, 14 * mm, 12 * mm, 15 * mm, 14 * mm]
         widths.append(FRAME_W - sum(widths))
         self.story.append(self.grid(["Output", "Codec", "Item", "Quality", "bpp", "PSNR (dB)", "Device", "Output SHA-256"],
                                     rows, widths))
@@ -613,13 +642,14 @@ class _Builder:
         if d.candidates:
             self.story.append(Paragraph("Identification by re-compression (best fit first)", self.s["h3"]))
             self.story.append(self.grid(["Candidate", "Fit"], [list(c) for c in d.candidates], [70 * mm, FRAME_W - 70 * mm]))
-        self.story.append(Paragraph("Measured error rates of the method", self.s["h3"]))
+        rates: list[Flowable] = [Paragraph("Measured error rates of the method", self.s["h3"])]
         if d.error_rates:
-            self.story.append(self.kv_table(d.error_rates, key_w=60 * mm))
+            rates.append(self.kv_table(d.error_rates, key_w=60 * mm))
         else:
-            self.story.append(self.p("No measured error rates are recorded with this result."))
+            rates.append(self.p("No measured error rates are recorded with this result."))
         if d.error_rate_set:
-            self.story.append(Paragraph("Measured on: " + esc(d.error_rate_set), self.s["caption"]))
+            rates.append(Paragraph("Measured on: " + esc(d.error_rate_set), self.s["caption"]))
+        self.story.append(KeepTogether(rates))
 
     def regions(self) -> None:
         m = self.m
@@ -644,29 +674,40 @@ class _Builder:
             f"Region R{r.number} &nbsp;<font color='#5b6573' size='8'>on {esc(r.evidence_label)} \u2013 "
             f"{esc(cats)}{symbol}</font>", self.s["h2"])
         items: list[Flowable] = [head]
-        if r.crops and len(r.crops) == 3:
+        if r.crops:
             items.append(CropStrip(r, FRAME_W, self.s))
             zoom = f"\u00d7{r.zoom}" if r.zoom > 0 else f"1/{-r.zoom}"
             items.append(Paragraph(
                 f"Crop origin ({r.crop_origin[0]}, {r.crop_origin[1]}); enlargement {zoom}; "
                 f"difference gain \u00d7{r.difference_gain:g}.", self.s["caption"]))
         for problem in r.problems:
-            items.append(Paragraph("<i>Crops not shown:</i> " + esc(problem), self.s["small"]))
-        rows = [
-            ("Pixel box", f"x {x}, y {y}, width {w}, height {h} ({r.shape})"),
-            ("Share of the image", f"{r.share_percent:.3f} %"),
-            ("Categories", cats),
-            ("Symbol flag", "yes: the object is a symbol (high impact)" if r.symbol else "no"),
+            items.append(Paragraph("<i>Note on the crops:</i> " + esc(problem), self.s["small"]))
+        half = FRAME_W / 2
+        key_w = 34 * mm
+        pairs = [
+            ("Pixel box", f"x {x}, y {y}, w {w}, h {h} ({r.shape})", "Share of the image", f"{r.share_percent:.3f} %"),
+            ("Categories", cats, "Symbol flag", "yes (high impact)" if r.symbol else "no"),
+            ("Confidence", r.confidence, "Marked", r.created or "not recorded"),
+        ]
+        data: list[list[Flowable]] = []
+        for k1, v1, k2, v2 in pairs:
+            data.append([self.cell(k1, "cellb", key_w), self.cell(v1, "cell", half - key_w),
+                         self.cell(k2, "cellb", key_w), self.cell(v2, "cell", half - key_w)])
+        wide = [
             ("The evidence shows", r.evidence_says or "not recorded"),
             ("The comparison shows", r.comparison_says or "not recorded"),
             ("Compared with", r.comparison_label or "not recorded"),
-            ("Confidence", r.confidence),
             ("Notes", r.notes or "none"),
-            ("Provenance", r.provenance + (f"; by {r.author}" if r.author else "") + (f", {r.created}" if r.created else "")),
+            ("Provenance", r.provenance + (f"; by {r.author}" if r.author else "")),
         ]
-        table = self.kv_table(rows, key_w=38 * mm)
-        self.story.append(KeepTogether(items + [Spacer(1, 2 * mm), table]))
-        self.story.append(Spacer(1, 5 * mm))
+        first_wide = len(data)
+        for k, v in wide:
+            data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w), "", ""])
+        table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
+        spans = [("SPAN", (1, i), (3, i)) for i in range(first_wide, len(data))]
+        table.setStyle(_style([*_kv_style(len(data)).getCommands(), *spans]))
+        self.story.append(KeepTogether(items + [Spacer(1, 1.5 * mm), table]))
+        self.story.append(Spacer(1, 6 * mm))
 
     def taxonomy(self) -> None:
         m = self.m
@@ -758,11 +799,54 @@ class _Builder:
                                         [9 * mm, 33 * mm, FRAME_W - 78 * mm, 36 * mm]))
         self.subheading("Hash manifest")
         self.story.append(self.p(
-            "SHA-256 of every file and image this report rests on or shows. Figures are hashed as the PNG "
-            "data embedded in this PDF."))
+            "SHA-256 of every file and image this report rests on or shows. A figure's hash is that of its "
+            "raw 8-bit RGB pixels in row order, which is the image stream embedded (losslessly) in this PDF."))
         self.story.append(self.grid(["Item", "Role", "SHA-256"],
                                     [[r.item, r.role, r.sha256] for r in m.manifest],
                                     [52 * mm, 30 * mm, FRAME_W - 82 * mm]))
+
+
+class _Line(Flowable):
+    """One line of plain text in a paragraph style; never parsed as markup."""
+
+    def __init__(self, text: str, style: ParagraphStyle, width: float) -> None:
+        super().__init__()
+        self.text = text
+        self.style = style
+        self.width = width
+        self.height = style.leading
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        st = self.style
+        c = self.canv
+        c.setFont(st.fontName, st.fontSize)
+        c.setFillColor(st.textColor)
+        c.drawString(0, self.height - pdfmetrics.getAscent(st.fontName, st.fontSize), self.text)
+
+
+def _reader(fig: Figure) -> ImageReader:
+    from PIL import Image as PILImage
+
+    return ImageReader(PILImage.fromarray(fig.rgb, mode="RGB"))
+
+
+class _Raster(Flowable):
+    """A figure drawn at a fixed size."""
+
+    def __init__(self, fig: Figure, width: float, height: float) -> None:
+        super().__init__()
+        self.fig = fig
+        self.width = width
+        self.height = height
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.drawImage(_reader(self.fig), 0, 0, width=self.width, height=self.height)
 
 
 class _Rule(Flowable):
@@ -800,6 +884,15 @@ class _Statement(Table):
 def _style(cmds: list[tuple[Any, ...]]) -> TableStyle:
     # Table cells default to Helvetica, which would put an unembedded base-14 font in the PDF.
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *cmds])
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width``."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "\u2026", font, size) > width:
+        text = text[:-1]
+    return text + "\u2026"
 
 
 def _looks_like_hash(v: str) -> bool:
@@ -842,6 +935,11 @@ def _grid_style(n: int) -> TableStyle:
 
 def render_pdf(model: ReportModel) -> bytes:
     """The report as PDF bytes; the same model always gives the same bytes."""
+    return render_pdf_with_pages(model)[0]
+
+
+def render_pdf_with_pages(model: ReportModel) -> tuple[bytes, int]:
+    """The PDF bytes and the number of pages."""
     register_fonts()
     buf = io.BytesIO()
     doc = BaseDocTemplate(
@@ -864,8 +962,12 @@ def render_pdf(model: ReportModel) -> bytes:
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     story = _Builder(model).build()
 
+    canvases: list[_NumberedCanvas] = []
+
     def make_canvas(*args: Any, **kwargs: Any) -> _NumberedCanvas:
-        return _NumberedCanvas(*args, model=model, **kwargs)
+        c = _NumberedCanvas(*args, model=model, **kwargs)
+        canvases.append(c)
+        return c
 
     doc.build(story, canvasmaker=make_canvas)
-    return buf.getvalue()
+    return buf.getvalue(), canvases[-1].page_count

@@ -1,0 +1,164 @@
+"""Export a case's report: the one entry point the CLI and the GUI share.
+
+:func:`export_report` re-checks the evidence (``Case.integrity_check``, recorded in the audit
+log as ``report.integrity_checked``), builds the model, renders the PDF, writes it atomically
+and records the export (``report.exported`` with the PDF's SHA-256, page count and report id).
+Those two audit entries are observations, not changes: the report model leaves them out, so
+exporting the same case state again gives a byte-identical file. :func:`render_preview_pages`
+turns the first pages of a PDF into PNG images for a preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from examiner.core.case import Case
+from examiner.core.tasks import TaskContext, silent
+from examiner.errors import ExaminerError, ToolMissingError
+from examiner.report.builder import EXPORT_ACTION, BuildOptions, build_report_model
+from examiner.report.model import ReportModel
+
+
+@dataclass
+class ReportOptions:
+    reviewer: str | None = None  # overrides the case's report.reviewer meta value
+    report_id: str | None = None  # default: derived from the case state
+    amends: str | None = None  # id of the report this one supersedes
+    issued: str | None = None  # ISO date (UTC); default: time of the case's last change
+    record: bool = True  # write the export to the audit log (needs a writable case)
+
+
+@dataclass
+class ReportResult:
+    path: str
+    sha256: str
+    pages: int
+    report_id: str
+    size: int
+    integrity_ok: bool
+    audit_ok: bool
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _protected_paths(case: Case) -> set[Path]:
+    paths = {Path(case.path).resolve()}
+    for item in case.evidence():
+        paths.add(Path(item.path).resolve())
+        if item.reference_path:
+            paths.add(Path(item.reference_path).resolve())
+    return paths
+
+
+def _write_atomically(data: bytes, out: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_model(case: Case, options: ReportOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:
+    opts = options or ReportOptions()
+    return build_report_model(
+        case,
+        BuildOptions(reviewer=opts.reviewer, report_id=opts.report_id, amends=opts.amends, issued=opts.issued),
+        ctx,
+    )
+
+
+def render_case(case: Case, options: ReportOptions | None = None, ctx: TaskContext | None = None) -> tuple[bytes, int, ReportModel]:
+    """PDF bytes, page count and model for the case as it is now, without writing anything."""
+    from examiner.report.pdf import render_pdf_with_pages
+
+    ctx = ctx or silent()
+    model = build_model(case, options, ctx.sub(0.0, 0.7, 1.0))
+    ctx.progress(0.75, 1.0, "laying out the PDF")
+    pdf, pages = render_pdf_with_pages(model)
+    return pdf, pages, model
+
+
+def export_report(
+    case: Case, out_path: str | Path, options: ReportOptions | None = None, ctx: TaskContext | None = None
+) -> ReportResult:
+    """Re-check the evidence, render the report to ``out_path`` and record the export."""
+    opts = options or ReportOptions()
+    ctx = ctx or silent()
+    out = Path(out_path)
+    if out.is_dir():
+        raise ExaminerError(f"{out}: is a folder; give a file name for the report")
+    if not out.parent.is_dir():
+        raise ExaminerError(f"{out}: folder {out.parent} does not exist")
+    if out.resolve() in _protected_paths(case):
+        raise ExaminerError(f"{out}: is the case file or an evidence or reference file; refusing to overwrite it")
+    ctx.progress(0, 10, "re-hashing evidence files")
+    record = opts.record and not case.read_only
+    integrity = case.integrity_check(record=record, action="report.integrity_checked")
+    pdf, pages, model = render_case(case, opts, ctx.sub(1, 9, 10))
+    ctx.progress(9, 10, "writing the PDF")
+    _write_atomically(pdf, out)
+    digest = hashlib.sha256(pdf).hexdigest()
+    if record:
+        case.log_action(EXPORT_ACTION, {
+            "path": str(out.resolve()),
+            "sha256": digest,
+            "pages": pages,
+            "size": len(pdf),
+            "report_id": model.report_id,
+            "amends": opts.amends or "",
+            "reviewer": model.reviewer,
+            "integrity_ok": integrity.ok,
+        })  # fmt: skip
+    ctx.progress(10, 10, "report written")
+    return ReportResult(
+        path=str(out),
+        sha256=digest,
+        pages=pages,
+        report_id=model.report_id,
+        size=len(pdf),
+        integrity_ok=model.integrity_ok and integrity.ok,
+        audit_ok=model.audit_ok,
+        problems=integrity.problems(),
+    )
+
+
+def render_preview_pages(pdf_path: str | Path, first_n: int = 3, dpi: int = 60) -> list[bytes]:
+    """PNG images of the first ``first_n`` pages, rendered with poppler's ``pdftoppm``."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise ToolMissingError(
+            "pdftoppm is not installed, so the report preview cannot be drawn; install poppler-utils "
+            "(Debian/Ubuntu: apt-get install poppler-utils). The PDF itself is not affected."
+        )
+    src = Path(pdf_path)
+    if not src.is_file():
+        raise ExaminerError(f"{src}: report file not found")
+    n = max(1, int(first_n))
+    with tempfile.TemporaryDirectory(prefix="examiner-preview-") as tmp:
+        prefix = Path(tmp) / "page"
+        try:
+            proc = subprocess.run(
+                [exe, "-png", "-r", str(int(dpi)), "-f", "1", "-l", str(n), str(src), str(prefix)],
+                capture_output=True, timeout=120, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise ExaminerError(f"{src}: drawing the preview took too long") from None
+        if proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise ExaminerError(f"{src}: the preview could not be drawn ({msg[-1] if msg else 'pdftoppm failed'})")
+        files = sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        return [p.read_bytes() for p in files]
