@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from examiner.analysis import compare
 from examiner.core.case import Case
 from examiner.core.regions import Category, ShapeKind
+from examiner.errors import ExaminerError
 from examiner.gui.compare_controller import MODES
 from examiner.gui.image_view import TOOL_POLYGON
 from examiner.gui.main_window import MainWindow
@@ -163,7 +164,7 @@ def test_detection_result_is_shown_and_recorded(qtbot: object, tmp_path: Path) -
     detector = pytest.importorskip("examiner.analysis.detector", reason="trace detection is not installed yet")
     try:
         detector.load_model()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ExaminerError) as exc:
         pytest.skip(f"the detector's calibrated model is not installed yet ({exc})")
     case_path = make_case(tmp_path / "case", 256, 256)
     w = _window(qtbot)

@@ -94,22 +94,32 @@ class AuditPanel(QWidget):
         hdr = self.table.horizontalHeader()
         hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table)
+        self.last_seq = 0
 
-    def set_entries(self, entries: list[Any], chain: Any | None) -> None:
+    def set_entries(self, entries: list[Any], chain: Any | None, append: bool = False) -> None:
+        """Show entries newest first; with ``append`` only new entries are added on top, so a
+        long log is not re-read after every edit."""
         import json
 
-        self.table.setRowCount(len(entries))
+        if not append:
+            self.table.setRowCount(0)
         bad = chain.first_bad if chain is not None and not chain.ok else None
-        for row, e in enumerate(reversed(entries)):  # newest first
+        for e in entries:
+            self.table.insertRow(0)
             params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
             cells = [str(e.seq), e.time_utc, e.actor, e.action, params[:300]]
             for col, text in enumerate(cells):
                 it = QTableWidgetItem(text)
                 if bad is not None and e.seq >= bad:
                     it.setForeground(QBrush(BAD_COLOUR))
-                self.table.setItem(row, col, it)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+                self.table.setItem(0, col, it)
+        if entries:
+            self.last_seq = max(self.last_seq if append else 0, entries[-1].seq)
+        elif not append:
+            self.last_seq = 0
+        if not append:
+            self.table.resizeColumnsToContents()
+            self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         if chain is None:
             self.chain.setText("")
         elif chain.ok:

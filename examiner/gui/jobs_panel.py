@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
@@ -69,11 +70,12 @@ class JobsPanel(QWidget):
     def _finished(self, info: JobInfo) -> None:
         self._changed(info)
         if info.state != "failed":
-            QTimer.singleShot(KEEP_FINISHED_MS, lambda: self._remove(info.id))
+            # Bound to this panel: the timer dies with it when the window closes first.
+            QTimer.singleShot(KEEP_FINISHED_MS, self, lambda: self._remove(info.id))
 
     def _remove(self, job_id: str) -> None:
         row = self.rows.pop(job_id, None)
-        if row is not None:
+        if row is not None and shiboken6.isValid(row):
             row.setParent(None)
             row.deleteLater()
         if not self.rows:

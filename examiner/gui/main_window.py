@@ -491,12 +491,17 @@ class MainWindow(QMainWindow):
         integrity = s.case.integrity
         self.evidence_panel.set_case(s.evidence(), integrity, self.evidence_id)
         self._set_integrity_label(integrity)
-        self.refresh_audit()
+        self.refresh_audit(full=True)
 
-    def refresh_audit(self) -> None:
+    def refresh_audit(self, full: bool = False) -> None:
         if self.session is None:
             return
-        self.audit_panel.set_entries(self.session.audit_entries(), self.session.case.integrity.chain)
+        chain = self.session.case.integrity.chain
+        if full:
+            self.audit_panel.set_entries(self.session.audit_entries(), chain)
+        else:
+            new = self.session.audit_entries(since=self.audit_panel.last_seq)
+            self.audit_panel.set_entries(new, chain, append=True)
 
     def _set_integrity_label(self, integrity: Any | None) -> None:
         if integrity is None:

@@ -221,5 +221,5 @@ class CaseSession:
         self.case.set_region_locked(region_id, locked, reason)
 
     # -- audit -----------------------------------------------------------------------------------
-    def audit_entries(self) -> list[Any]:
-        return list(self.case.audit.entries())
+    def audit_entries(self, since: int = 0) -> list[Any]:
+        return list(self.case.audit.entries(since=since))
