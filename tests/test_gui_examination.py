@@ -219,3 +219,24 @@ def test_regions_filters_lock_and_jump(qtbot: object, tmp_path: Path) -> None:
     w.undo_stack.undo()  # undoing the lock unlocks it, recorded in the log
     assert not w.session.region(a).locked  # type: ignore[union-attr]
     w.close()
+
+
+def test_export_dialog_writes_the_report_with_a_preview(qtbot: object, tmp_path: Path) -> None:
+    pytest.importorskip("examiner.report.export", reason="the report exporter is not installed yet")
+    from examiner.gui.export_dialog import ExportDialog
+
+    case_path = make_case(tmp_path / "case")
+    w = _window(qtbot)
+    assert w.open_case(case_path)
+    w.add_region("rect", [(110, 78), (130, 112)], categories=[Category.SHAPE], symbol=True)
+    dlg = ExportDialog(w, w.session, w.jobs)
+    out = tmp_path / "report.pdf"
+    dlg.out.setText(str(out))
+    dlg.export()
+    _wait_jobs(qtbot, w, 120_000)
+    qtbot.wait(20)  # type: ignore[attr-defined]
+    assert out.read_bytes()[:5] == b"%PDF-", dlg.status.text()
+    assert "SHA-256" in dlg.status.text()
+    assert dlg.preview_layout.count() >= 1
+    dlg.close()
+    w.close()

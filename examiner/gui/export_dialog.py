@@ -29,20 +29,18 @@ PREVIEW_PAGES = 3
 
 
 def export_task(case: Any, out: Path, reviewer: str) -> Any:
-    def run(ctx: TaskContext) -> tuple[Any, list[bytes]]:
+    """Export in a worker; the case's connection is shared across threads under its own lock."""
+
+    def run(ctx: TaskContext) -> tuple[Any, list[bytes], str]:
+        from examiner.report.export import ReportOptions, export_report, render_preview_pages
+
+        result = export_report(case, out, ReportOptions(reviewer=reviewer or None), ctx.sub(0.0, 0.85, 1.0))
+        ctx.progress(0.9, 1.0, "rendering the preview")
         try:
-            from examiner.report import export_report, render_preview_pages
-        except ImportError as exc:
-            raise ExaminerError(f"report export is not available in this installation ({exc})") from None
-        ctx.progress(0, 3, "building the report")
-        options: dict[str, Any] = {"reviewer": reviewer} if reviewer else {}
-        result = export_report(case, out, options)
-        ctx.progress(2, 3, "rendering the preview")
-        try:
-            pages = list(render_preview_pages(out, PREVIEW_PAGES))
-        except ExaminerError:
-            pages = []
-        return result, pages
+            pages, note = list(render_preview_pages(out, PREVIEW_PAGES)), ""
+        except ExaminerError as exc:
+            pages, note = [], exc.message
+        return result, pages, note
 
     return run
 
@@ -100,12 +98,16 @@ class ExportDialog(QDialog):
             on_error=self._failed,
         )
 
-    def _done(self, result: tuple[Any, list[bytes]]) -> None:
-        info, pages = result
+    def _done(self, result: tuple[Any, list[bytes], str]) -> None:
+        info, pages, note = result
         self.export_button.setEnabled(True)
         sha = getattr(info, "sha256", "")
         n = getattr(info, "pages", "?")
-        self.status.setText(f"Written {self.out.text()}: {n} pages, SHA-256 {sha}")
+        text = f"Written {self.out.text()}: {n} pages, SHA-256 {sha}"
+        problems = list(getattr(info, "problems", []) or [])
+        if problems:
+            text += "\nIntegrity problems stated in the report: " + "; ".join(problems)
+        self.status.setText(text)
         while self.preview_layout.count():
             w = self.preview_layout.takeAt(0).widget()
             if w is not None:
@@ -117,7 +119,7 @@ class ExportDialog(QDialog):
             label.setPixmap(pm.scaledToHeight(520, Qt.TransformationMode.SmoothTransformation))
             self.preview_layout.addWidget(label)
         if not pages:
-            self.preview_layout.addWidget(QLabel("No preview: pdftoppm (poppler-utils) is not installed."))
+            self.preview_layout.addWidget(QLabel(f"No preview: {note}"))
         parent = self.parent()
         if hasattr(parent, "refresh_audit"):
             parent.refresh_audit()
