@@ -50,8 +50,10 @@ def test_suggest_without_tesseract_reports_ocr_unavailable_and_stores_in_a_case(
     assert code == 0
     assert "ocr: UNAVAILABLE" in text and "objects: ran" in text
     with Case.open(tmp_path / "c.mcase") as case:
-        (finding,) = case.findings(kind="symbols")
-        assert finding.data["checks"][0]["available"] is False
+        ocr, objects = case.findings(kind="symbols")
+        assert (ocr.data["check"], ocr.data["available"]) == ("ocr", False)
+        assert (objects.data["check"], objects.data["available"]) == ("objects", True)
+        assert ocr.data["method_module"] == "examiner.analysis.symbols.ocr_diff"
 
 
 def test_suggest_rejects_unknown_checks_and_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,4 +58,14 @@ def test_images_of_different_sizes_are_refused_clearly() -> None:
 
 def test_method_text_states_limits_and_citations() -> None:
     assert "profile" in METHOD["limitations"] and "small faces" in METHOD["limitations"]
-    assert METHOD["citations"] == ["viola2001rapid", "lienhart2002extended"]
+    assert METHOD["citations"] == ["viola2001rapid", "lienhart2002extended", "dalal2005histograms"]
+
+
+def test_every_cited_work_is_in_the_bundled_bibliography() -> None:
+    from examiner.analysis.symbols import METHODS
+    from examiner.report.bibliography import bundled
+
+    bib = bundled()
+    for method in METHODS.values():
+        for key in method["citations"]:
+            assert key in bib, key

@@ -41,8 +41,9 @@ def _results() -> list[CheckResult]:
 def test_accept_makes_a_region_with_suggestion_provenance(tmp_path: Path) -> None:
     case, eid = _case(tmp_path)
     with case:
-        finding = store_proposals(case, eid, _results(), comparison="reference original")
-        assert finding.kind == "symbols"
+        findings = store_proposals(case, eid, _results(), comparison="reference original")
+        assert [f.kind for f in findings] == ["symbols", "symbols"]
+        assert findings[0].data["method"]["citations"] == ["smith2007tesseract"]
         pending = pending_proposals(case, eid)
         assert [p.check for p in pending] == [CHECK_OCR, CHECK_OBJECTS]
         region = accept_proposal(case, eid, pending[0])

@@ -273,27 +273,27 @@ def default_codecs() -> dict[str, CodecFn]:
     return codecs
 
 
-def _demo_codec() -> dict[str, CodecFn] | None:
-    """The bundled demonstration codec through the codec API, if this installation has it."""
+def _demo_codec(codec_id: str = "examiner-demo") -> dict[str, CodecFn] | None:
+    """The bundled demonstration codec through the codec engine, if this installation has it."""
     try:
-        from examiner.codecs import packs  # type: ignore[attr-defined]
+        from examiner.codecs import engine
         from examiner.codecs.api import RunOptions
-        from examiner.core.tasks import TaskContext
+        from examiner.codecs.registry import get_codec
 
-        find = getattr(packs, "load_codec", None) or getattr(packs, "get_codec", None)
-        if find is None:
-            return None
-        codec = find("examiner-demo")
+        codec = get_codec(codec_id)
         ok, _ = codec.available()
         if not ok:
             return None
     except Exception:  # noqa: BLE001 - the demo codec is optional for the test set
         return None
     out: dict[str, CodecFn] = {}
-    for q in codec.info.qualities[:1] + codec.info.qualities[-1:]:
+    qualities = codec.info.qualities
+    for q in sorted({qualities[0], qualities[-1]}):
+
         def run(a: np.ndarray, q: int = q) -> np.ndarray:
-            return codec.run(a, q, RunOptions(device="cpu"), TaskContext()).pixels
-        out[f"examiner-demo q{q}"] = run
+            return engine.run(codec, a, q, RunOptions(device="cpu")).pixels
+
+        out[f"{codec_id} q{q}"] = run
     return out
 
 

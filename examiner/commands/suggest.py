@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                     for r in results
                 ],
                 "proposals": [p.to_dict() for p in proposals],
-                "finding_id": stored,
+                "finding_ids": stored,
             }
         )
         return 0
@@ -76,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
             f"({p.details.get('difference', '')})\n"
         )
     if stored is not None:
-        out.write(f"stored as finding {stored} in {args.case}\n")
+        out.write(f"stored as finding{'s' if len(stored) > 1 else ''} {', '.join(map(str, stored))} in {args.case}\n")
     return 0
 
 
-def _store(case_path: Path, sha256: str, results: list, comparison: str) -> int:
+def _store(case_path: Path, sha256: str, results: list, comparison: str) -> list[int]:
     from examiner.analysis.symbols.workflow import store_proposals
     from examiner.core.case import Case
 
@@ -88,4 +88,4 @@ def _store(case_path: Path, sha256: str, results: list, comparison: str) -> int:
         items = [e for e in case.evidence() if e.sha256 == sha256]
         if not items:
             raise ExaminerError(f"{case_path}: the evidence (SHA-256 {sha256[:16]}...) is not in this case")
-        return store_proposals(case, items[0].id, results, comparison).id
+        return [f.id for f in store_proposals(case, items[0].id, results, comparison)]

@@ -107,7 +107,8 @@ METHOD: dict[str, Any] = {
         "not faces or people. Detector boxes jitter by a few pixels between similar images, so "
         "small moves are not reported. A proposal is a place to look, not a finding."
     ),
-    "citations": ["viola2001rapid", "lienhart2002extended"],
+    "citations": ["viola2001rapid", "lienhart2002extended", "dalal2005histograms"],
+    "version": "1",
 }
 
 

@@ -87,6 +87,7 @@ METHOD: dict[str, Any] = {
         "as they are. Only the English model is used. A proposal is a place to look, not a finding."
     ),
     "citations": ["smith2007tesseract"],
+    "version": "1",
 }
 
 

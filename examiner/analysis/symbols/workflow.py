@@ -3,7 +3,7 @@
 Nothing is marked without the examiner. The intended flow, used by the GUI and the CLI alike::
 
     results = run_checks(evidence_pixels, comparison_pixels)
-    finding = store_proposals(case, item.id, results, comparison="reference original")
+    store_proposals(case, item.id, results, comparison="reference original")  # one finding per check
     for p in pending_proposals(case, item.id):      # shown as dashed boxes
         accept_proposal(case, item.id, p)            # -> Region, provenance "accepted from ..."
         accept_proposal(case, item.id, p, box=(x, y, w, h), categories=[...])   # edited first
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from examiner.analysis.symbols.proposals import CHECK_OCR, Box, CheckResult, Proposal
+from examiner.analysis.symbols.proposals import CHECK_OBJECTS, CHECK_OCR, Box, CheckResult, Proposal
 from examiner.core.audit import utc_now
 from examiner.core.case import Case, Finding
 from examiner.core.regions import Category, Provenance, Region, ShapeKind
@@ -29,19 +29,30 @@ REJECTED_META_KEY = "symbols.rejected"
 ACCEPTED_META_KEY = "symbols.accepted"
 
 
+METHOD_MODULES = {
+    CHECK_OCR: "examiner.analysis.symbols.ocr_diff",
+    CHECK_OBJECTS: "examiner.analysis.symbols.object_diff",
+}
+
+
 def store_proposals(
     case: Case, evidence_id: int, results: Sequence[CheckResult], comparison: str = ""
-) -> Finding:
-    """Record a run of the symbol checks (all proposals, methods, unavailable checks) as a finding."""
-    data: dict[str, Any] = {
-        "comparison": comparison,
-        "checks": [r.to_dict() for r in results],
-    }
-    return case.add_finding(evidence_id, FINDING_KIND, data)
+) -> list[Finding]:
+    """Record a run of the symbol checks as one finding per check (kind ``symbols``), each with
+    its proposals, whether it could run, and a snapshot of its method for the report."""
+    findings = []
+    for r in results:
+        data: dict[str, Any] = {
+            **r.to_dict(),
+            "comparison": comparison,
+            "method_module": METHOD_MODULES.get(r.check, ""),
+        }
+        findings.append(case.add_finding(evidence_id, FINDING_KIND, data))
+    return findings
 
 
 def proposals_in(finding: Finding) -> list[Proposal]:
-    return [Proposal.from_dict(p) for c in finding.data.get("checks", []) for p in c.get("proposals", [])]
+    return [Proposal.from_dict(p) for p in finding.data.get("proposals", [])]
 
 
 def _by_evidence(case: Case, key: str, evidence_id: int) -> dict[str, Any]:
@@ -60,12 +71,16 @@ def accepted(case: Case, evidence_id: int) -> dict[str, int]:
 
 
 def pending_proposals(case: Case, evidence_id: int) -> list[Proposal]:
-    """Proposals of the latest symbol-check finding not yet accepted or rejected."""
-    findings = case.findings(evidence_id, FINDING_KIND)
-    if not findings:
-        return []
+    """Proposals of each check's latest run not yet accepted or rejected, OCR first."""
+    latest: dict[str, Finding] = {}
+    for f in case.findings(evidence_id, FINDING_KIND):
+        latest[str(f.data.get("check", ""))] = f  # findings come in id order: the last one wins
     done = set(rejected(case, evidence_id)) | set(accepted(case, evidence_id))
-    return [p for p in proposals_in(findings[-1]) if p.key not in done]
+    out: list[Proposal] = []
+    order = [c for c in METHOD_MODULES if c in latest] + sorted(c for c in latest if c not in METHOD_MODULES)
+    for check in order:
+        out.extend(p for p in proposals_in(latest[check]) if p.key not in done)
+    return out
 
 
 def _remember(case: Case, meta_key: str, evidence_id: int, key: str, value: Any) -> None:
