@@ -91,6 +91,10 @@ FRAME_W = PAGE_W - 2 * MARGIN_X
 # cannot turn the report into hundreds of pages.
 MAX_FIELD_CHARS = 4000
 METADATA_CHARS = 400
+# The examiner's own words (notes, descriptions) are cut only at a size no real note reaches.
+AUTHORED_CHARS = 50_000
+# Longer values leave the table: a table row cannot break across pages.
+LONG_CELL_CHARS = 1200
 
 SECTIONS: tuple[str, ...] = (
     "Summary of findings",
@@ -229,11 +233,13 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self.drawString(MARGIN_X, top, APP_NAME.upper())
         self.setFont(FONT, 7.6)
         self.setFillColor(MUTED)
-        self.drawString(MARGIN_X + self.stringWidth(APP_NAME.upper(), FONT_BOLD, 7.6) + 6, top,
-                        clean_text(f"Case {m.case_id}", 80))
+        left = MARGIN_X + self.stringWidth(APP_NAME.upper(), FONT_BOLD, 7.6) + 6
+        report = _fit(clean_text(f"Report {m.report_id}", 120), FONT_BOLD, 7.6, 70 * mm)
+        room = PAGE_W - MARGIN_X - self.stringWidth(report, FONT_BOLD, 7.6) - 8 - left
+        self.drawString(left, top, _fit(clean_text(f"Case {m.case_id}", 300), FONT, 7.6, room))
         self.setFillColor(INK)
         self.setFont(FONT_BOLD, 7.6)
-        self.drawRightString(PAGE_W - MARGIN_X, top, f"Report {m.report_id}")
+        self.drawRightString(PAGE_W - MARGIN_X, top, report)
         self.setStrokeColor(ACCENT)
         self.setLineWidth(0.8)
         self.line(MARGIN_X, top - 2.6 * mm, PAGE_W - MARGIN_X, top - 2.6 * mm)
@@ -243,7 +249,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self.line(MARGIN_X, bottom + 4 * mm, PAGE_W - MARGIN_X, bottom + 4 * mm)
         self.setFont(FONT, 7.4)
         self.setFillColor(MUTED)
-        self.drawString(MARGIN_X, bottom, f"Report {m.report_id}" + (f" (amends {clean_text(m.amends, 40)})" if m.amends else ""))
+        ident = clean_text(f"Report {m.report_id}" + (f" (amends {m.amends})" if m.amends else ""), 300)
+        self.drawString(MARGIN_X, bottom, _fit(ident, FONT, 7.4, PAGE_W / 2 - MARGIN_X - 30 * mm))
         self.drawCentredString(PAGE_W / 2, bottom, "Reproduce only in full")
         self.setFillColor(INK)
         self.setFont(FONT_BOLD, 7.4)
@@ -406,15 +413,30 @@ class _Builder:
         return Paragraph(esc(text, limit + 200), st)
 
     def kv_table(self, rows: Sequence[tuple[str, str]], key_w: float = 42 * mm, mono_keys: Iterable[str] = (),
-                 width: float = FRAME_W, limit: int = MAX_FIELD_CHARS) -> Table:
+                 width: float = FRAME_W, limit: int = MAX_FIELD_CHARS) -> list[Flowable]:
+        """Key/value rows as a ruled table. A value too long for one table row (rows cannot
+        break across pages) is set as a labelled paragraph between table parts instead."""
         mono = set(mono_keys)
-        data = []
+        out: list[Flowable] = []
+        data: list[list[Flowable]] = []
+
+        def flush() -> None:
+            if data:
+                t = Table(list(data), colWidths=[key_w, width - key_w], hAlign="LEFT")
+                t.setStyle(_kv_style(len(data)))
+                out.append(t)
+                data.clear()
+
         for k, v in rows:
             style = "mono" if k in mono or _looks_like_hash(v) else "cell"
+            if len(v) > LONG_CELL_CHARS:
+                flush()
+                out.append(Paragraph(esc(k, 200), ParagraphStyle("kl", parent=self.s["cellb"], spaceBefore=3)))
+                out.append(Paragraph(esc(v, limit), ParagraphStyle("kv", parent=self.s[style], spaceAfter=4)))
+                continue
             data.append([self.cell(k, "cellb", key_w, 200), self.cell(v, style, width - key_w, limit)])
-        t = Table(data, colWidths=[key_w, width - key_w], hAlign="LEFT")
-        t.setStyle(_kv_style(len(data)))
-        return t
+        flush()
+        return out
 
     def grid(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
              repeat: bool = True) -> Table:
@@ -475,8 +497,7 @@ class _Builder:
             ("Examined", m.examined or "not recorded"),
             ("Issued", m.issued),
         ]
-        t = self.kv_table(rows, key_w=40 * mm)
-        self.story.append(t)
+        self.story.extend(self.kv_table(rows, key_w=40 * mm))
         if m.amends:
             self.story.append(Spacer(1, 4 * mm))
             self.story.append(Paragraph(
@@ -524,7 +545,7 @@ class _Builder:
         ]
         rows += ev.facts
         rows.append(("Decode policy", ev.decode_policy))
-        self.story.append(self.kv_table(rows))
+        self.story.extend(self.kv_table(rows))
         self.story.append(Spacer(1, 2 * mm))
         hrows = []
         for h in ev.hashes:
@@ -542,18 +563,18 @@ class _Builder:
         self.story.append(t)
         if ev.reference:
             self.story.append(Paragraph("Reference original", self.s["h3"]))
-            self.story.append(self.kv_table(ev.reference))
+            self.story.extend(self.kv_table(ev.reference))
         if ev.jpeg:
             self.story.append(Paragraph("JPEG structure", self.s["h3"]))
-            self.story.append(self.kv_table(ev.jpeg))
+            self.story.extend(self.kv_table(ev.jpeg))
         if ev.metadata:
             self.story.append(Paragraph("Key metadata (as found in the file; untrusted)", self.s["h3"]))
-            self.story.append(self.kv_table(ev.metadata, limit=METADATA_CHARS))
+            self.story.extend(self.kv_table(ev.metadata, limit=METADATA_CHARS))
 
     def tools(self) -> None:
         m = self.m
         self.heading("Tools and environment")
-        self.story.append(self.kv_table([*m.tools, ("Device", m.device)]))
+        self.story.extend(self.kv_table([*m.tools, ("Device", m.device)]))
         if m.codecs:
             self.subheading("Codecs used")
             rows = []
@@ -566,7 +587,7 @@ class _Builder:
                                         [48 * mm, 20 * mm, FRAME_W - 68 * mm]))
         if m.settings:
             self.subheading("Settings")
-            self.story.append(self.kv_table(m.settings))
+            self.story.extend(self.kv_table(m.settings))
 
     def methods(self) -> None:
         self.heading("Methods")
@@ -580,7 +601,7 @@ class _Builder:
             items.append(Paragraph(esc(title), self.s["h3"]))
             items.append(self.p(mb.description, cites=mb.cites))
             if mb.parameters:
-                items.append(self.kv_table(mb.parameters, key_w=50 * mm))
+                items.extend(self.kv_table(mb.parameters, key_w=50 * mm))
             for lim in mb.limitations:
                 items.append(Paragraph("<i>Limitation:</i> " + esc(lim), self.s["small"]))
             items.append(Spacer(1, 3 * mm))
@@ -626,12 +647,12 @@ class _Builder:
             self.story.append(self.p(d.explanation, cites=d.cites))
         side: list[Flowable] = []
         if d.features:
-            side.append(self.kv_table(d.features, key_w=45 * mm, width=FRAME_W - 62 * mm if d.spectrum else FRAME_W))
+            side.extend(self.kv_table(d.features, key_w=45 * mm, width=FRAME_W - 62 * mm if d.spectrum else FRAME_W))
         if d.spectrum is not None:
             fig = self.figure(d.spectrum, 56 * mm, 56 * mm)
             cap = Paragraph(esc(d.spectrum.caption or "Spectrum of the noise residual."), self.s["caption"])
             if side:
-                t = Table([[side[0], [fig, cap]]], colWidths=[FRAME_W - 60 * mm, 60 * mm], hAlign="LEFT")
+                t = Table([[side, [fig, cap]]], colWidths=[FRAME_W - 60 * mm, 60 * mm], hAlign="LEFT")
                 t.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                        ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
                 self.story.append(t)
@@ -644,7 +665,7 @@ class _Builder:
             self.story.append(self.grid(["Candidate", "Fit"], [list(c) for c in d.candidates], [70 * mm, FRAME_W - 70 * mm]))
         rates: list[Flowable] = [Paragraph("Measured error rates of the method", self.s["h3"])]
         if d.error_rates:
-            rates.append(self.kv_table(d.error_rates, key_w=60 * mm))
+            rates.extend(self.kv_table(d.error_rates, key_w=60 * mm))
         else:
             rates.append(self.p("No measured error rates are recorded with this result."))
         if d.error_rate_set:
@@ -701,12 +722,18 @@ class _Builder:
             ("Provenance", r.provenance + (f"; by {r.author}" if r.author else "")),
         ]
         first_wide = len(data)
+        after: list[Flowable] = []
         for k, v in wide:
-            data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w), "", ""])
+            if len(v) > LONG_CELL_CHARS:
+                after.append(Paragraph(esc(k), ParagraphStyle("rl", parent=self.s["cellb"], spaceBefore=3)))
+                after.append(Paragraph(esc(v, AUTHORED_CHARS), self.s["cell"]))
+                v = "see below"
+            data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
         table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
         spans = [("SPAN", (1, i), (3, i)) for i in range(first_wide, len(data))]
         table.setStyle(_style([*_kv_style(len(data)).getCommands(), *spans]))
         self.story.append(KeepTogether(items + [Spacer(1, 1.5 * mm), table]))
+        self.story.extend(after)
         self.story.append(Spacer(1, 6 * mm))
 
     def taxonomy(self) -> None:
@@ -716,7 +743,7 @@ class _Builder:
             "Regions are classified with the taxonomy of miscompressions by Hofer and Böhme. A region may "
             "carry more than one category; the Symbol flag is independent of the categories.",
             cites=m.taxonomy_cites))
-        self.story.append(self.kv_table(m.taxonomy, key_w=30 * mm))
+        self.story.extend(self.kv_table(m.taxonomy, key_w=30 * mm))
 
     def limitations(self) -> None:
         m = self.m

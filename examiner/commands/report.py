@@ -1,0 +1,98 @@
+"""``examiner report``: export a case's court report as PDF, headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from examiner.cli import add_json_flag
+
+    p = subparsers.add_parser(
+        "report",
+        help="export the case report as a PDF",
+        description=(
+            "Re-check every evidence file's hashes, then write the case report as PDF and record its "
+            "SHA-256 in the case's audit log. The same case state always gives a byte-identical PDF."
+        ),
+    )
+    p.add_argument("case", metavar="CASE.mcase", help="the case file")
+    p.add_argument("--out", required=True, metavar="REPORT.pdf", help="where to write the PDF")
+    p.add_argument("--reviewer", help="name of the reviewer for the signature block")
+    p.add_argument("--report-id", help="report id to print (default: derived from the case state)")
+    p.add_argument("--amends", metavar="REPORT_ID", help="id of an earlier report this one amends and supersedes")
+    p.add_argument("--issued", metavar="DATE", help="issue date (ISO, UTC); default: the time of the case's last change")
+    p.add_argument(
+        "--conclusion",
+        metavar="LEVEL",
+        help="record the conclusion level in the case first (e.g. 'Moderate support'; see --list-levels)",
+    )
+    p.add_argument("--conclusion-text", metavar="TEXT", help="record the conclusion's wording (with --conclusion)")
+    p.add_argument("--list-levels", action="store_true", help="print the conclusion scale and exit")
+    p.add_argument("--preview", metavar="FOLDER", help="also write PNG previews of the first pages into FOLDER")
+    add_json_flag(p)
+    p.set_defaults(func=run)
+
+
+def _level(name: str) -> str:
+    from examiner.errors import ExaminerError
+    from examiner.report.model import CONCLUSION_LEVELS
+
+    for level in CONCLUSION_LEVELS:
+        if level.lower() == name.strip().lower():
+            return level
+    raise ExaminerError(f"unknown conclusion level {name!r}; use one of: {', '.join(CONCLUSION_LEVELS)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from examiner.cli import print_json
+    from examiner.core.case import Case
+    from examiner.core.tasks import StderrProgress, TaskContext
+    from examiner.errors import ExaminerError
+    from examiner.report.builder import META_CONCLUSION
+    from examiner.report.export import ReportOptions, export_report, render_preview_pages
+    from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE
+
+    if args.list_levels:
+        print(f"Proposition: {CONCLUSION_PROPOSITION}.")
+        for level, definition in CONCLUSION_SCALE:
+            print(f"  {level}: {definition}")
+        return 0
+    if args.conclusion_text and not args.conclusion:
+        raise ExaminerError("--conclusion-text needs --conclusion LEVEL")
+    level = _level(args.conclusion) if args.conclusion else None
+    case_path = Path(args.case)
+    progress = StderrProgress()
+    ctx = TaskContext(on_progress=progress)
+    with Case.open(case_path) as case:
+        if level is not None:
+            case.set_meta(META_CONCLUSION, {"level": level, "text": args.conclusion_text or "", "by": case.actor})
+        options = ReportOptions(
+            reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued
+        )
+        result = export_report(case, args.out, options, ctx)
+    previews: list[str] = []
+    if args.preview:
+        folder = Path(args.preview)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, png in enumerate(render_preview_pages(args.out, 3), start=1):
+            target = folder / f"{Path(args.out).stem}-page{i}.png"
+            target.write_bytes(png)
+            previews.append(str(target))
+    if args.json:
+        data = result.to_dict()
+        data["previews"] = previews
+        print_json(data)
+    else:
+        print(f"{result.path}: {result.pages} pages, report {result.report_id}")
+        print(f"SHA-256 {result.sha256}")
+        for p in previews:
+            print(f"preview {p}")
+    if not result.integrity_ok:
+        for problem in result.problems:
+            print(f"examiner: warning: {problem}", file=sys.stderr)
+        print("examiner: the report was written and states the integrity problems above", file=sys.stderr)
+        return 3
+    return 0
