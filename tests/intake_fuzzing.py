@@ -142,10 +142,14 @@ MUTATIONS: dict[str, Callable[[bytes, random.Random], bytes]] = {
 def _png_chunk_corruption(data: bytes, rng: random.Random) -> bytes:
     chunks = []
     pos = 8
-    while pos + 8 <= len(data):
+    while pos + 12 <= len(data):
         length = int.from_bytes(data[pos : pos + 4], "big")
+        if pos + 12 + length > len(data):
+            break  # an earlier mutation already broke the chain of chunks
         chunks.append((pos, length))
         pos += 12 + length
+    if not chunks:
+        return byte_noise(data, rng)
     pos, length = rng.choice(chunks)
     b = bytearray(data)
     what = rng.randrange(5)

@@ -8,8 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from imagegen import encode, hostile_jpeg, jpeg_bytes, pattern, png_bomb
 
@@ -46,6 +49,14 @@ def files(tmp_path: Path) -> dict[str, Path]:
     png = bytearray(encode(pattern(), "PNG"))
     png[png.index(b"IDAT") + 6] ^= 0x40
     d["crc"] = (d["crc"][0], bytes(png))
+    # 16-bit colour goes through a second decoder whose C library prints to stderr: damage the
+    # compressed data but keep the CRC valid, so only the decoder can notice.
+    png16 = bytearray(cv2.imencode(".png", pattern().astype(np.uint16) * 257)[1].tobytes())
+    i = png16.index(b"IDAT")
+    n = int.from_bytes(png16[i - 4 : i], "big")
+    png16[i + 4 + n // 2 : i + 4 + n // 2 + 8] = b"\xff" * 8
+    png16[i + 4 + n : i + 8 + n] = zlib.crc32(bytes(png16[i : i + 4 + n])).to_bytes(4, "big")
+    d["png16"] = (tmp_path / "deep.png", bytes(png16))
     out = {}
     for key, (path, data) in d.items():
         path.write_bytes(data)
@@ -93,6 +104,7 @@ def test_inspect_text_output(files: dict[str, Path], capsys: pytest.CaptureFixtu
         ("crc", "CRC"),
         ("text", "text, not an image"),
         ("bomb", "20000 x 20000"),
+        ("png16", "PNG"),
     ],
 )
 def test_bad_inputs_fail_with_one_clear_line(files: dict[str, Path], key: str, fragment: str) -> None:

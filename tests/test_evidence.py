@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import cv2
@@ -286,12 +287,29 @@ def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:
         open_evidence(p)
 
 
-def test_bomb_over_pillows_own_limit_but_under_ours_is_decoded_by_policy(tmp_path: Path) -> None:
-    # 200M pixels is over Pillow's built-in guard but under a raised setting: the header check
-    # passes, and the tiny IDAT is then refused as truncated instead of half-decoded.
-    p = write(tmp_path / "big.png", png_bomb(15000, 12000, colour_type=0))
-    with pytest.raises(EvidenceError, match="truncated|corrupt"):
-        open_evidence(p, max_pixels=300_000_000)
+def test_pillows_own_guard_yields_to_the_configured_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pillow refuses images over twice its MAX_IMAGE_PIXELS by itself; the configured limit is
+    # the one that counts, so a higher setting lets such an image in (scaled down here).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    rgb = pattern(32, 40)
+    p = write(tmp_path / "big.png", encode(rgb, "PNG"))
+    ev = open_evidence(p, max_pixels=10_000)
+    assert np.array_equal(ev.pixels, rgb)
+    assert Image.MAX_IMAGE_PIXELS == 500  # restored after the decode
+    with pytest.raises(EvidenceError, match="over the limit of 1,000"):
+        open_evidence(p, max_pixels=1000)
+
+
+def test_png_stream_damage_behind_valid_crcs_is_refused(tmp_path: Path) -> None:
+    # Damage in the compressed stream, CRC recomputed: decoders that stop after the last row
+    # would return altered pixels without complaint.
+    data = bytearray(encode(pattern(64, 64), "PNG", compress_level=0))
+    i = data.index(b"IDAT")
+    n = int.from_bytes(data[i - 4 : i], "big")
+    data[i + 4 + n - 6] ^= 0xFF  # inside the last stored row, before the zlib checksum
+    data[i + 4 + n : i + 8 + n] = zlib.crc32(bytes(data[i : i + 4 + n])).to_bytes(4, "big")
+    with pytest.raises(EvidenceError, match="damaged"):
+        open_evidence(write(tmp_path / "deep.png", bytes(data)))
 
 
 def test_hostile_metadata_does_not_stop_intake(tmp_path: Path) -> None:

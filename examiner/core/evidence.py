@@ -23,6 +23,9 @@ import contextlib
 import hashlib
 import io
 import os
+import re
+import sys
+import tempfile
 import threading
 import warnings
 import zlib
@@ -318,19 +321,29 @@ def decode_bytes(data: bytes, name: str = "<memory>", max_pixels: int | None = N
 def _decode(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) -> np.ndarray:
     # Structural checks run first: they are cheap and catch what decoders tolerate silently.
     if fmt == "png":
-        facts.trailing_bytes = _check_png(p, data)
+        facts.trailing_bytes = _check_png(p, data, limit)
     elif fmt == "jpeg":
         facts.trailing_bytes = _check_jpeg(p, data)
+    native: list[str] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _capture_native_stderr(native):
             warnings.simplefilter("always")
             pixels = _decode_with_pillow(p, data, fmt, limit, facts)
-    except EvidenceError:
+    except EvidenceError as exc:
+        if native and "decoder said" not in exc.problem:
+            raise EvidenceError(p, f"{exc.problem}; decoder said: {_short(' | '.join(native))}") from None
         raise
     except MemoryError:
         raise EvidenceError(p, "not enough memory to decode the image") from None
     except Exception as exc:  # noqa: BLE001 - decoders raise many types on hostile input
-        raise EvidenceError(p, f"corrupt or unsupported {fmt.upper()} data ({_short(exc)})") from None
+        said = f"; decoder said: {_short(' | '.join(native))}" if native else ""
+        raise EvidenceError(p, f"corrupt or unsupported {fmt.upper()} data ({_short(exc)}){said}") from None
+    # A native decoder that complained about the data but still returned pixels may have filled
+    # in what it could not read: that would be a silent partial decode, so it is refused.
+    alarming = [m for m in native if _NATIVE_ALARM.search(m)]
+    if alarming:
+        raise EvidenceError(p, f"the {fmt.upper()} decoder reported damaged data: {_short(' | '.join(alarming))}")
+    facts.warnings.extend(m[:200] for m in native[:10])
     for w in caught:
         if issubclass(w.category, Image.DecompressionBombWarning):
             continue
@@ -338,6 +351,34 @@ def _decode(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) ->
         if msg not in facts.warnings:
             facts.warnings.append(msg[:200])
     return pixels
+
+
+_NATIVE_ALARM = re.compile(r"error|corrupt|premature|truncat|invalid|bad |not yet in table|incorrect", re.IGNORECASE)
+# C libraries (libtiff, libpng via OpenCV) print diagnostics straight to file descriptor 2. They
+# are captured during decoding so the CLI keeps its one-line errors and the messages can be
+# judged; the lock keeps two decodes from swapping the descriptor under each other.
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _capture_native_stderr(sink: list[str]) -> Iterator[None]:
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):
+            yield  # no usable descriptor 2 (e.g. a windowed app): nothing to capture
+            return
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                tmp.seek(0)
+                text = tmp.read(65536).decode("utf-8", errors="replace")
+                sink.extend(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _short(exc: object) -> str:
@@ -498,12 +539,63 @@ def _to_array(p: Path, img: Image.Image, facts: EvidenceFacts) -> np.ndarray:
 # Structural checks that decoders are lenient about
 
 
-def _check_png(p: Path, data: bytes) -> int:
-    """Walk every chunk, verify its CRC, require IHDR first and IEND; returns trailing bytes."""
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _png_raw_size(width: int, height: int, depth: int, colour_type: int, interlace: int) -> int:
+    """Bytes of filtered scanlines the IDAT stream must inflate to."""
+    bpp = depth * _PNG_CHANNELS.get(colour_type, 0)
+    if bpp == 0:
+        return -1
+    if not interlace:
+        return height * (1 + (width * bpp + 7) // 8)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        pw = (width - x0 + dx - 1) // dx if width > x0 else 0
+        ph = (height - y0 + dy - 1) // dy if height > y0 else 0
+        if pw and ph:
+            total += ph * (1 + (pw * bpp + 7) // 8)
+    return total
+
+
+def _check_png_stream(p: Path, idat: list[memoryview], ihdr: bytes) -> None:
+    """Inflate the whole image stream (discarding the output) to check its zlib checksum and
+    length: decoders stop once they have enough rows and never see damage in the rest."""
+    width, height = int.from_bytes(ihdr[0:4], "big"), int.from_bytes(ihdr[4:8], "big")
+    expected = _png_raw_size(width, height, ihdr[8], ihdr[9], ihdr[12])
+    inflater = zlib.decompressobj()
+    produced = 0
+    try:
+        for part in idat:
+            chunk = inflater.decompress(part, 1 << 20)
+            produced += len(chunk)
+            while inflater.unconsumed_tail:
+                chunk = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+                produced += len(chunk)
+                if produced > expected >= 0:
+                    break
+            if produced > expected >= 0:
+                break
+        produced += len(inflater.flush())
+    except zlib.error as exc:
+        raise EvidenceError(p, f"PNG image data is damaged (zlib: {exc})") from None
+    if not inflater.eof:
+        raise EvidenceError(p, "PNG image data is truncated (the compressed stream does not end)")
+    if expected >= 0 and produced != expected:
+        raise EvidenceError(p, f"PNG image data has {produced} bytes where the header implies {expected}")
+
+
+def _check_png(p: Path, data: bytes, limit: int) -> int:
+    """Walk every chunk, verify its CRC, require IHDR first and IEND, check the pixel limit and
+    the complete image stream; returns the number of trailing bytes after IEND."""
     pos = 8
     n = len(data)
     first = True
     seen_idat = False
+    ihdr = b""
+    idat: list[memoryview] = []
+    view = memoryview(data)
     while True:
         if pos + 8 > n:
             raise EvidenceError(p, "PNG is truncated (no IEND chunk)")
@@ -521,14 +613,21 @@ def _check_png(p: Path, data: bytes) -> int:
             raise EvidenceError(p, f"PNG chunk {_printable(ctype)!r} at offset {pos} fails its CRC check (corrupt file)")
         if first and ctype != b"IHDR":
             raise EvidenceError(p, "PNG does not start with an IHDR chunk")
+        if first:
+            if length != 13:
+                raise EvidenceError(p, "PNG IHDR chunk has the wrong length")
+            ihdr = data[pos + 8 : pos + 21]
+            _check_limit(p, (int.from_bytes(ihdr[0:4], "big"), int.from_bytes(ihdr[4:8], "big")), limit)
         first = False
         if ctype == b"IDAT":
             seen_idat = True
+            idat.append(view[pos + 8 : pos + 8 + length])
         pos = end
         if ctype == b"IEND":
             break
     if not seen_idat:
         raise EvidenceError(p, "PNG has no image data (IDAT)")
+    _check_png_stream(p, idat, ihdr)
     return n - pos
 
 
