@@ -79,7 +79,7 @@ RULE = colors.HexColor("#b8c0cc")
 SHADE = colors.HexColor("#eef1f5")
 ALERT = colors.HexColor("#a11d2b")
 OK = colors.HexColor("#1d6b3a")
-OUTLINE = colors.HexColor("#ffd200")
+OUTLINE = colors.HexColor("#d4007a")
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 20 * mm
@@ -323,22 +323,25 @@ class CropStrip(Flowable):
         b = self.block
         # The outline is in displayed-crop pixels, the same units as the embedded image.
         pts = [(x0 + x * self.scale, top - y * self.scale) for x, y in b.outline]
-        c.saveState()
-        c.setLineWidth(0.9)
-        c.setDash(3, 2)
-        c.setStrokeColor(OUTLINE)
-        if b.ellipse and len(pts) >= 2:
-            (ax, ay), (bx, by) = pts[0], pts[1]
-            c.ellipse(ax, ay, bx, by, stroke=1, fill=0)
-        elif len(pts) >= 2:
-            p = c.beginPath()
-            p.moveTo(*pts[0])
-            for q in pts[1:]:
-                p.lineTo(*q)
-            if b.outline_closed:
-                p.close()
-            c.drawPath(p, stroke=1, fill=0)
-        c.restoreState()
+        # A white line under a dashed magenta one stays visible on light and dark content.
+        for colour, width, dash in ((colors.white, 1.8, None), (OUTLINE, 0.9, (3, 2))):
+            c.saveState()
+            c.setLineWidth(width)
+            c.setStrokeColor(colour)
+            if dash:
+                c.setDash(*dash)
+            if b.ellipse and len(pts) >= 2:
+                (ax, ay), (bx, by) = pts[0], pts[1]
+                c.ellipse(ax, ay, bx, by, stroke=1, fill=0)
+            elif len(pts) >= 2:
+                p = c.beginPath()
+                p.moveTo(*pts[0])
+                for q in pts[1:]:
+                    p.lineTo(*q)
+                if b.outline_closed:
+                    p.close()
+                c.drawPath(p, stroke=1, fill=0)
+            c.restoreState()
 
     def _crop_src_w(self, crop: Figure) -> float:
         # Crops are enlarged by the integer zoom (or reduced by 1/zoom when negative).
@@ -767,8 +770,10 @@ class _Builder:
         for lvl, definition in m.conclusion_scale:
             mark = "\u25b6 " if lvl == m.conclusion_level else ""
             rows.append([Paragraph(("<b>" if mark else "") + esc(mark + lvl) + ("</b>" if mark else ""), self.s["cell"]), definition])
-        self.story.append(Paragraph("The scale", self.s["h3"]))
-        self.story.append(self.grid(["Level", "Definition"], rows, [44 * mm, FRAME_W - 44 * mm]))
+        self.story.append(KeepTogether([
+            Paragraph("The scale", self.s["h3"]),
+            self.grid(["Level", "Definition"], rows, [44 * mm, FRAME_W - 44 * mm]),
+        ]))
 
     def signatures(self) -> None:
         m = self.m
@@ -830,7 +835,7 @@ class _Builder:
             "raw 8-bit RGB pixels in row order, which is the image stream embedded (losslessly) in this PDF."))
         self.story.append(self.grid(["Item", "Role", "SHA-256"],
                                     [[r.item, r.role, r.sha256] for r in m.manifest],
-                                    [52 * mm, 30 * mm, FRAME_W - 82 * mm]))
+                                    [42 * mm, 26 * mm, FRAME_W - 68 * mm]))
 
 
 class _Line(Flowable):
