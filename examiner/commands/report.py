@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("case", metavar="CASE.mcase", help="the case file")
-    p.add_argument("--out", required=True, metavar="REPORT.pdf", help="where to write the PDF")
+    p.add_argument("--out", metavar="REPORT.pdf", help="where to write the PDF (required)")
     p.add_argument("--reviewer", help="name of the reviewer for the signature block")
     p.add_argument("--report-id", help="report id to print (default: derived from the case state)")
     p.add_argument("--amends", metavar="REPORT_ID", help="id of an earlier report this one amends and supersedes")
@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         for level, definition in CONCLUSION_SCALE:
             print(f"  {level}: {definition}")
         return 0
+    if not args.out:
+        raise ExaminerError("give the report's file name with --out REPORT.pdf")
     if args.conclusion_text and not args.conclusion:
         raise ExaminerError("--conclusion-text needs --conclusion LEVEL")
     level = _level(args.conclusion) if args.conclusion else None
