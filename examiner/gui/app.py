@@ -90,7 +90,16 @@ def run_gui(
     if demo and case_path is None:
         from examiner.demo import ensure_demo_case
 
-        case_path = str(ensure_demo_case())
+        if headless:
+            case_path = str(ensure_demo_case())
+        else:
+            # The first run builds the demo (a neural codec run): keep the window alive meanwhile.
+            window.jobs.submit(
+                "Building the demo case",
+                lambda ctx: ensure_demo_case(ctx=ctx),
+                on_done=lambda p: window.open_case(p),
+                on_error=window.show_error,
+            )
     if case_path is not None and not window.open_case(case_path) and headless:
         raise ExaminerError(window.messages[-1] if window.messages else f"{case_path}: could not be opened")
     if compare is not None and compare != "evidence":

@@ -87,6 +87,8 @@ class ImagePyramid:
     def level(self, n: int) -> np.ndarray:
         """Level ``n`` (built now, on the calling thread, if missing)."""
         n = min(n, self.max_level())
+        if n < len(self.levels):
+            return self.levels[n]
         if self._builder is not None:
             self._builder.join()
         while len(self.levels) <= n:
