@@ -289,3 +289,22 @@ def test_preview_pages_are_png(exported: dict, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(export_mod.shutil, "which", lambda name: None)
     with pytest.raises(ToolMissingError, match="poppler-utils"):
         render_preview_pages(exported["out"], 1)
+
+
+def test_other_analyses_bring_their_methods_and_citations(tmp_path: Path) -> None:
+    case_path = make_case(tmp_path / "s", n_regions=1, with_findings=False)
+    with Case.open(case_path) as case:
+        item = case.evidence()[0]
+        case.add_finding(item.id, "symbols", {
+            "check": "ocr", "available": True, "message": "", "seconds": 0.2,
+            "proposals": [{"box": [240, 100, 30, 40], "check": "ocr", "evidence_reading": "2",
+                           "comparison_reading": "7", "category": "shape"}],
+            "method_module": "examiner.analysis.symbols.ocr_diff",
+        })  # fmt: skip
+        model = build_model(case)
+        export_report(case, tmp_path / "s.pdf")
+    keys = [k for _, k, _ in model.bibliography]
+    assert "smith2007tesseract" in keys
+    assert len(model.other_results) == 1 and ("Proposals", "1") in model.other_results[0].rows
+    text = flat(pdftotext(tmp_path / "s.pdf"))
+    assert "Other analyses" in text and "\u201c2\u201d vs \u201c7\u201d" in text

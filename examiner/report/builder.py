@@ -57,6 +57,7 @@ from examiner.report.model import (
     HashCheck,
     ManifestRow,
     MethodBlock,
+    OtherResultBlock,
     Para,
     RecompressionBlock,
     RegionBlock,
@@ -68,6 +69,8 @@ from examiner.report.model import (
 # state a report describes (failed checks are).
 OBSERVING_ACTIONS = frozenset({"case.opened", "case.integrity_checked", "report.integrity_checked"})
 EXPORT_ACTION = "report.exported"
+# Finding kinds with a section of their own; others are listed under "Other analyses".
+OWN_SECTIONS = frozenset({"detection", "recompression", "variability"})
 
 META_SUMMARY = "report.summary"
 META_CONCLUSION = "report.conclusion"
@@ -267,6 +270,7 @@ class _ModelBuilder:
         detections = [self.detection_block(f) for f in detections_f]
         self.ctx.progress(2, 6, "re-compression thumbnails")
         recompressions = [self.recompression_block(f) for f in recomp_f]
+        others = [self.other_block(f) for f in self.findings if f.kind not in OWN_SECTIONS]
         self.ctx.progress(3, 6, "region crops")
         region_blocks = []
         for i, r in enumerate(self.regions):
@@ -304,6 +308,7 @@ class _ModelBuilder:
             methods=methods,
             detections=detections,
             recompressions=recompressions,
+            other_results=others,
             regions=region_blocks,
             taxonomy=self.taxonomy(),
             limitations=self.limitations(detections, recompressions, region_blocks),
@@ -794,6 +799,29 @@ class _ModelBuilder:
             thumbnail=thumb,
             cites=tuple(info.citations) if info else (),
         )
+
+    def other_block(self, f: Finding) -> OtherResultBlock:
+        d = f.data
+        label = self.labels.get(f.evidence_id, f"item {f.evidence_id}")
+        m = methods_mod.method_for_finding(f.kind, d)
+        if m:
+            self.cit.cite(*m.citations)
+        rows: list[tuple[str, str]] = []
+        if "available" in d:
+            ran = "yes" if d.get("available") else "no"
+            rows.append(("Could run", ran + (f" \u2013 {d['message']}" if d.get("message") else "")))
+        proposals = d.get("proposals")
+        if isinstance(proposals, list):
+            rows.append(("Proposals", str(len(proposals))))
+            for p in proposals[:12]:
+                if isinstance(p, dict):
+                    box = p.get("box") or []
+                    reading = f"\u201c{p.get('evidence_reading', '')}\u201d vs \u201c{p.get('comparison_reading', '')}\u201d"
+                    rows.append((f"  at {', '.join(str(v) for v in box)}", f"{p.get('category', '')}: {reading}"))
+        skip = {"method", "method_module", "proposals", "available", "message", "versions"}
+        rows += _scalar_rows({k: v for k, v in d.items() if k not in skip}, limit=12)
+        title = (m.name if m else f.kind.replace("_", " ").capitalize()) + f" (F{f.id})"
+        return OtherResultBlock(title=title, evidence_label=label, rows=rows, cites=tuple(m.citations) if m else ())
 
     def region_block(self, r: Region) -> RegionBlock:
         self.ctx.check()

@@ -161,6 +161,16 @@ class RecompressionBlock:
 
 
 @dataclass
+class OtherResultBlock:
+    """A result of another analysis (assisted symbol checks, identification, ...)."""
+
+    title: str
+    evidence_label: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    cites: tuple[str, ...] = ()
+
+
+@dataclass
 class RegionBlock:
     number: int
     evidence_label: str
@@ -232,6 +242,7 @@ class ReportModel:
     methods: list[MethodBlock] = field(default_factory=list)
     detections: list[DetectionBlock] = field(default_factory=list)
     recompressions: list[RecompressionBlock] = field(default_factory=list)
+    other_results: list[OtherResultBlock] = field(default_factory=list)
     regions: list[RegionBlock] = field(default_factory=list)
     taxonomy: list[tuple[str, str]] = field(default_factory=list)
     taxonomy_cites: tuple[str, ...] = ("hofer2024taxonomy",)
@@ -297,6 +308,7 @@ __all__ = [
     "HashCheck",
     "ManifestRow",
     "MethodBlock",
+    "OtherResultBlock",
     "Para",
     "RecompressionBlock",
     "RegionBlock",

@@ -622,7 +622,17 @@ class _Builder:
         self.subheading("Re-compressions")
         if not m.recompressions:
             self.story.append(self.p("No re-compression is recorded in the case."))
-            return
+        else:
+            self._recompressions()
+        if m.other_results:
+            self.subheading("Other analyses")
+            for o in m.other_results:
+                items: list[Flowable] = [Paragraph(esc(f"{o.evidence_label}: {o.title}") + self.cite(o.cites), self.s["h3"])]
+                items.extend(self.kv_table(o.rows or [("Result", "no details recorded")], key_w=50 * mm))
+                self.story.append(KeepTogether(items))
+
+    def _recompressions(self) -> None:
+        m = self.m
         rows = []
         for r in m.recompressions:
             thumb: Flowable = self.figure(r.thumbnail, 26 * mm, 20 * mm) if r.thumbnail else Paragraph("\u2013", self.s["cell"])
