@@ -133,3 +133,33 @@ def test_cli_rejects_bad_lambdas(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["train-codec", "--images", ".", "--out", "x", "--lambdas", "a,b", "--steps", "1"])
     assert "comma-separated" in capsys.readouterr().err
+
+
+def test_run_shortened_on_resume_equals_a_fresh_run_of_the_final_command(tmp_path: Path) -> None:
+    images = _images(tmp_path / "imgs")
+    long = _cfg(tmp_path, images, "long")
+    long.lambdas, long.base_steps, long.steps = (0.002,), 4, 2
+    ctx = TaskContext()
+    calls = {"n": 0}
+
+    def stop(_p: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # base step 2 of 4, after the step-2 checkpoint
+            ctx.cancel.cancel()
+
+    ctx.on_progress = stop
+    with pytest.raises(Cancelled):
+        train(long, ctx)
+    # Shortened: the base stage stops at 3 steps on the 4-step schedule, one fine-tune step.
+    long.base_steps, long.base_schedule_steps, long.steps = 3, 4, 1
+    resumed = train(long, TaskContext(), resume=True)
+    assert resumed["schedule_changes_on_resume"][0]["to"]["base_steps"] == 3
+
+    fresh = _cfg(tmp_path, images, "fresh")
+    fresh.lambdas, fresh.base_steps, fresh.base_schedule_steps, fresh.steps = (0.002,), 3, 4, 1
+    record = train(fresh, TaskContext())
+    assert record["weights"][0]["sha256"] == resumed["weights"][0]["sha256"]
+
+    long.base_schedule_steps = 5
+    with pytest.raises(ExaminerError, match="schedule cannot change"):
+        train(long, TaskContext(), resume=True)

@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", required=True, type=int, help="fine-tune steps per lambda")
     p.add_argument("--base-steps", type=int, default=0, help="shared base stage steps (0: train each from scratch)")
     p.add_argument("--base-lambda", type=float, default=None, help="lambda of the base stage (default: the middle one)")
+    p.add_argument(
+        "--base-schedule-steps",
+        type=int,
+        default=0,
+        help="horizon of the base stage's cosine learning-rate schedule (default: --base-steps)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n", type=int, default=64, help="channels N of the transforms")
     p.add_argument("--m", type=int, default=96, help="latent channels M")
@@ -74,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         steps=args.steps,
         base_steps=args.base_steps,
         base_lambda=base_lambda,
+        base_schedule_steps=args.base_schedule_steps,
         seed=args.seed,
         n=args.n,
         m=args.m,

@@ -40,6 +40,10 @@ class TrainConfig:
     base_steps: int  # shared stage; 0 trains every lambda from scratch for ``steps``
     base_lambda: float
     seed: int = 0
+    # Horizon of the base stage's cosine learning-rate schedule (0: base_steps). Setting it above
+    # base_steps stops the base stage early on the schedule of a longer run, which is how a run
+    # can be shortened on resume and still be reproduced exactly by one fresh command.
+    base_schedule_steps: int = 0
     n: int = 64
     m: int = 96
     crop: int = 128
@@ -55,14 +59,15 @@ class TrainConfig:
     name_prefix: str = "examiner-demo"
     checkpoints: str = ""
 
-    def stages(self) -> list[tuple[str, float, int, float]]:
-        """(stage name, lambda, steps, peak learning rate), in training order."""
-        out: list[tuple[str, float, int, float]] = []
+    def stages(self) -> list[tuple[str, float, int, float, int]]:
+        """(stage name, lambda, steps, peak learning rate, schedule horizon), in training order."""
+        out: list[tuple[str, float, int, float, int]] = []
         if self.base_steps > 0:
-            out.append(("base", self.base_lambda, self.base_steps, self.lr))
+            horizon = max(self.base_steps, self.base_schedule_steps)
+            out.append(("base", self.base_lambda, self.base_steps, self.lr, horizon))
         for i, lmbda in enumerate(self.lambdas, start=1):
             lr = self.finetune_lr if self.base_steps > 0 else self.lr
-            out.append((f"q{i}", lmbda, self.steps, lr))
+            out.append((f"q{i}", lmbda, self.steps, lr, self.steps))
         return out
 
 
@@ -265,6 +270,32 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
         raise ExaminerError(f"{path}: checkpoint cannot be loaded ({exc}); delete it to restart") from exc
 
 
+_SCHEDULE_KEYS = ("base_steps", "base_schedule_steps", "steps", "checkpoint_every", "log_every")
+
+
+def _schedule(cfg_json: dict[str, Any]) -> dict[str, int]:
+    out = {k: int(cfg_json.get(k, 0)) for k in _SCHEDULE_KEYS}
+    out["base_schedule_steps"] = max(out["base_steps"], out["base_schedule_steps"])
+    return out
+
+
+def _check_resumable(previous: dict[str, Any], cfg: TrainConfig, where: Path) -> None:
+    """Resuming may change step counts (checked stage by stage), nothing else."""
+    current = json.loads(json.dumps(asdict(cfg)))
+    current.pop("checkpoints")
+    fixed = {k for k in set(previous) | set(current) if k not in _SCHEDULE_KEYS}
+    differ = sorted(k for k in fixed if previous.get(k) != current.get(k))
+    if differ:
+        raise ExaminerError(
+            f"{where}: the checkpoints were made with other settings ({', '.join(differ)}); use a new --out or delete them"
+        )
+    if previous.get("base_steps", 0) and _schedule(previous)["base_schedule_steps"] != _schedule(current)["base_schedule_steps"]:
+        raise ExaminerError(
+            f"{where}: the base stage's learning-rate schedule cannot change on resume; "
+            f"pass --base-schedule-steps {_schedule(previous)['base_schedule_steps']}"
+        )
+
+
 def default_checkpoint_dir(out: Path) -> Path:
     from examiner.core.settings import data_dir
 
@@ -293,13 +324,20 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     cfg_file = ckdir / "config.json"
     cfg_json = json.loads(json.dumps(asdict(cfg)))  # tuples as lists, as they come back from disk
     cfg_json.pop("checkpoints")
+    history_file = ckdir / "schedule_changes.json"
+    changes: list[dict[str, Any]] = []
     if cfg_file.exists():
         previous = json.loads(cfg_file.read_text(encoding="utf-8"))
-        if resume and previous != cfg_json:
-            raise ExaminerError(f"{cfg_file}: the checkpoints were made with other settings; use a new --out or delete them")
-        if not resume:
+        if resume:
+            _check_resumable(previous, cfg, cfg_file)
+            if history_file.exists():
+                changes = json.loads(history_file.read_text(encoding="utf-8"))
+            if _schedule(previous) != _schedule(cfg_json):
+                changes.append({"from": _schedule(previous), "to": _schedule(cfg_json)})
+        else:
             for p in ckdir.glob("*.pt"):
                 p.unlink()
+    history_file.write_text(json.dumps(changes, indent=2), encoding="utf-8")
     cfg_file.write_text(json.dumps(cfg_json, indent=2), encoding="utf-8")
 
     torch.set_num_threads(cfg.threads)
@@ -314,10 +352,14 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     done_before = 0
     results: list[StageResult] = []
     base_state: dict[str, Any] | None = None
-    for index, (stage, lmbda, steps, peak_lr) in enumerate(stages):
+    for index, (stage, lmbda, steps, peak_lr, horizon) in enumerate(stages):
         final_path = ckdir / f"{stage}.final.pt"
         if resume and final_path.exists():
             payload = _load_checkpoint(final_path)
+            if int(payload["result"]["steps"]) != steps:
+                raise ExaminerError(
+                    f"{final_path}: stage {stage} was completed with {payload['result']['steps']} steps, not {steps}"
+                )
             results.append(StageResult(**payload["result"]))
             if stage == "base":
                 base_state = payload["model"]
@@ -348,6 +390,8 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
             sampler.generator.set_state(payload["sampler_rng"])
             torch.set_rng_state(payload["torch_rng"])
             start_step, wall_before = int(payload["step"]), float(payload["wall_s"])
+            if start_step > steps or int(payload.get("schedule_steps", horizon)) != horizon:
+                raise ExaminerError(f"{ck_path}: stage {stage} cannot continue with {steps} steps (checkpoint at {start_step})")
             log(f"stage {stage}: resumed at step {start_step}")
         t0 = time.monotonic()
         loss_value = float("nan")
@@ -355,7 +399,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         for step in range(start_step, steps):
             ctx.progress(done_before + step, total_steps, f"{stage} step {step}/{steps}")
             for group in opt.param_groups:
-                group["lr"] = _cosine_lr(peak_lr, step, steps)
+                group["lr"] = _cosine_lr(peak_lr, step, horizon)
             x = sampler.sample()
             out_ = model(x)
             loss, bpp, mse = rd_loss(out_, x, lmbda)
@@ -393,6 +437,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
                         "sampler_rng": sampler.generator.get_state(),
                         "torch_rng": torch.get_rng_state(),
                         "step": done,
+                        "schedule_steps": horizon,
                         "wall_s": wall_before + time.monotonic() - t0,
                     },
                 )
@@ -434,6 +479,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         "parameters": parameter_count(build_model(cfg.n, cfg.m)),
         "stages": [asdict(r) for r in results],
         "wall_s_total": round(sum(r.wall_s for r in results), 1),
+        "schedule_changes_on_resume": changes,
         "versions": {"torch": torch.__version__, "compressai": compressai.__version__},
     }
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
