@@ -1,0 +1,275 @@
+"""Training the detector's score combiner and measuring its error rates.
+
+The combiner is a logistic regression over a handful of spectral peak strengths. Its weights are
+constrained to be non-negative: a stronger peak at a decoder grid frequency may only ever make
+"neural" more likely. That keeps the model physically interpretable and stops it from learning
+accidental negative evidence from the particular calibration images.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".tif", ".tiff", ".bmp", ".jxl", ".ppm", ".pgm"}
+
+
+@dataclass
+class LabelledImage:
+    path: Path
+    label: int  # 1 = neural, 0 = not neural
+    family: str
+    bpp: float | None
+
+
+def collect(folders: Sequence[str | Path], label: int) -> list[LabelledImage]:
+    """Images under each folder. The family is the first sub-folder below the given folder (or
+    the folder's own name); bpp comes from a ``manifest.json`` there when present, else from
+    the size of a compressed file."""
+    out: list[LabelledImage] = []
+    for folder in folders:
+        root = Path(folder)
+        manifest: dict[str, Any] = {}
+        mf = root / "manifest.json"
+        if mf.is_file():
+            manifest = json.loads(mf.read_text(encoding="utf-8"))
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        for p in files:
+            rel = p.relative_to(root).as_posix() if p != root else p.name
+            entry = manifest.get(rel, {})
+            family = entry.get("family") or (rel.split("/")[0] if "/" in rel else root.name)
+            bpp = entry.get("bpp")
+            if bpp is None and p.suffix.lower() in {".jpg", ".jpeg", ".webp", ".avif"}:
+                bpp = None  # filled in after decoding, when the pixel count is known
+            out.append(LabelledImage(p, label, str(family), None if bpp is None else float(bpp)))
+    return out
+
+
+def bpp_band(bpp: float | None) -> str:
+    if bpp is None:
+        return "unknown/lossless"
+    for hi, name in ((0.25, "<0.25"), (0.6, "0.25-0.6"), (1.2, "0.6-1.2"), (2.5, "1.2-2.5")):
+        if bpp < hi:
+            return name
+    return ">=2.5"
+
+
+# ---- the model ----------------------------------------------------------------------------
+
+
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std < 1e-6] = 1.0
+    return mean, std
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, nonneg: bool = True,
+                 iters: int = 4000, lr: float = 0.2) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression by projected gradient descent on standardised x."""
+    n, d = x.shape
+    w = np.zeros(d)
+    b = 0.0
+    pos = max(1, int(y.sum()))
+    neg = max(1, n - pos)
+    sw = np.where(y == 1, 0.5 / pos, 0.5 / neg)
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        g = (p - y) * sw
+        w -= lr * (x.T @ g + l2 * w)
+        b -= lr * g.sum()
+        if nonneg:
+            np.maximum(w, 0.0, out=w)
+    return w, float(b)
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z)))
+
+
+# ---- error rates ----------------------------------------------------------------------------
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    allv = np.concatenate([pos, neg])[order]
+    # Average ranks over ties.
+    i = 0
+    while i < len(allv):
+        j = i
+        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
+            j += 1
+        ranks[order[i : j + 1]] = 0.5 * (i + j) + 1
+        i = j + 1
+    r_pos = ranks[: len(pos)].sum()
+    return float((r_pos - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def threshold_for_fpr(neg_scores: np.ndarray, fpr: float) -> float:
+    """Smallest threshold t with at most ``fpr`` of negatives scoring >= t."""
+    s = np.sort(np.asarray(neg_scores))[::-1]
+    k = int(np.floor(fpr * len(s)))  # this many negatives may be at or above t
+    if k >= len(s):
+        return float(s[-1])
+    return float(np.nextafter(s[k], np.inf))
+
+
+def tpr_at_fpr(scores: np.ndarray, labels: np.ndarray, fpr: float) -> tuple[float, float]:
+    t = threshold_for_fpr(scores[labels == 0], fpr)
+    return float(np.mean(scores[labels == 1] >= t)), t
+
+
+def rates(scores: np.ndarray, labels: np.ndarray, verdicts: Sequence[str], families: Sequence[str],
+          bpps: Sequence[float | None], threshold_neural: float | None = None) -> dict[str, Any]:
+    """ROC AUC, TPR at FPR 1 % / 5 % (thresholds set on this set) and, for the shipped verdict
+    thresholds, confusion counts per family and per bpp band."""
+    tpr1, t1 = tpr_at_fpr(scores, labels, 0.01)
+    tpr5, t5 = tpr_at_fpr(scores, labels, 0.05)
+    out: dict[str, Any] = {
+        "n_positives": int((labels == 1).sum()),
+        "n_negatives": int((labels == 0).sum()),
+        "roc_auc": round(roc_auc(scores, labels), 4),
+        "tpr_at_fpr_1pct": round(tpr1, 4),
+        "tpr_at_fpr_5pct": round(tpr5, 4),
+        "thresholds_on_this_set": {"fpr_1pct": round(t1, 4), "fpr_5pct": round(t5, 4)},
+    }
+    v = np.asarray(verdicts)
+    neg, pos = labels == 0, labels == 1
+    out["with_shipped_thresholds"] = {
+        "false_positive_rate": round(float(np.mean(v[neg] == "neural")), 4) if neg.any() else None,
+        "true_positive_rate": round(float(np.mean(v[pos] == "neural")), 4) if pos.any() else None,
+        "inconclusive_negatives": round(float(np.mean(v[neg] == "inconclusive")), 4) if neg.any() else None,
+        "inconclusive_positives": round(float(np.mean(v[pos] == "inconclusive")), 4) if pos.any() else None,
+    }
+    out["per_family"] = _table(labels, v, list(families))
+    out["per_bpp_band"] = _table(labels, v, [bpp_band(b) for b in bpps])
+    return out
+
+
+def _table(labels: np.ndarray, verdicts: np.ndarray, keys: list[str]) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = {}
+    for key in sorted(set(keys)):
+        idx = np.array([k == key for k in keys])
+        for lab, name in ((1, "positives"), (0, "negatives")):
+            m = idx & (labels == lab)
+            if not m.any():
+                continue
+            row = table.setdefault(f"{key} ({name})", {"n": 0})
+            row["n"] = int(m.sum())
+            for verdict in ("neural", "inconclusive", "not-neural"):
+                row[verdict] = int(np.sum(verdicts[m] == verdict))
+    return table
+
+
+# ---- feature extraction and model building ----------------------------------------------------
+
+COMPRESSED_SUFFIXES = {".jpg", ".jpeg", ".webp", ".avif", ".jxl"}
+
+# The features the shipped model combines, and the range each is clipped to before it counts:
+# one freak peak must not decide a verdict on its own.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p8_diag", "y_p8_axis", "y_p2_axis",
+    "c_p4_diag", "c_p4_axis", "c_p8_diag", "c_p8_axis", "c_p2_axis", "y_ac4", "y_ac8",
+)
+
+
+def jpeg_explained(name: str) -> bool:
+    """Features at frequencies JPEG's block grids can produce: luma k/8, k/16; all chroma."""
+    return name.startswith("c_") or any(name.startswith(p) for p in ("y_p8", "y_p16", "y_ac8", "y_ac16"))
+
+
+def default_clip(name: str) -> list[float]:
+    return [-50.0, 50.0] if "_ac" in name else [-1.0, 3.0]
+
+
+@dataclass
+class Measured:
+    items: list[LabelledImage]
+    features: list[dict[str, float]]
+    errors: list[dict[str, str]]
+
+
+def extract(items: list[LabelledImage], ctx: Any = None) -> Measured:
+    """Spectral features of every image; a file that cannot be read is recorded, not fatal."""
+    from examiner.analysis import jpeg_evidence, spectral
+    from examiner.analysis.detector import JPEG_KEY
+    from examiner.core.evidence import open_evidence
+    from examiner.core.tasks import silent
+    from examiner.errors import ExaminerError
+
+    ctx = ctx or silent()
+    kept: list[LabelledImage] = []
+    feats: list[dict[str, float]] = []
+    errors: list[dict[str, str]] = []
+    for i, item in enumerate(items):
+        ctx.progress(i, len(items), item.path.name)
+        try:
+            px = open_evidence(item.path).pixels
+            f = dict(spectral.analyse(px).features)
+            f[JPEG_KEY] = 1.0 if jpeg_evidence.analyse(px, item.path).compressed else 0.0
+        except (ExaminerError, ValueError) as exc:
+            errors.append({"path": str(item.path), "error": str(exc)})
+            continue
+        if item.bpp is None and item.path.suffix.lower() in COMPRESSED_SUFFIXES:
+            item.bpp = 8.0 * item.path.stat().st_size / float(px.shape[0] * px.shape[1])
+        kept.append(item)
+        feats.append(f)
+    ctx.progress(len(items), len(items), "features done")
+    return Measured(kept, feats, errors)
+
+
+def composition(m: Measured) -> dict[str, Any]:
+    fams: dict[str, dict[str, int]] = {}
+    for it in m.items:
+        key = "positives" if it.label else "negatives"
+        fams.setdefault(key, {})
+        fams[key][it.family] = fams[key].get(it.family, 0) + 1
+    return {"counts": fams, "n_positives": sum(fams.get("positives", {}).values()),
+            "n_negatives": sum(fams.get("negatives", {}).values()), "unreadable": len(m.errors)}
+
+
+def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "1",
+          not_neural_quantile: float = 0.90) -> Any:
+    """Fit the combiner on a calibration set and fix the verdict thresholds on its negatives."""
+    from examiner.analysis.detector import DetectorModel
+
+    labels = np.array([it.label for it in m.items])
+    if labels.sum() == 0 or labels.sum() == len(labels):
+        raise ValueError("calibration needs both positives and negatives")
+    clip = {f: default_clip(f) for f in features}
+    from examiner.analysis.detector import JPEG_KEY
+
+    proto = DetectorModel(version, list(features), clip, np.zeros(len(features)), np.ones(len(features)),
+                          np.zeros(len(features)), 0.0, 1.0, 0.0)
+    x = np.array([proto.vector(f) for f in m.features])
+    mean, std = standardise(x)
+    z = (x - mean) / std
+    masked = [f for f in features if jpeg_explained(f)]
+    cols = np.array([f in masked for f in features])
+    rows = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
+    z[np.ix_(rows, cols)] = 0.0  # exactly what scoring does for images with JPEG evidence
+    w, b = fit_logistic(z, labels.astype(float))
+    model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0, jpeg_masked=masked)
+    scores = np.array([model.score(f) for f in m.features])
+    neg = scores[labels == 0]
+    model.threshold_neural = round(threshold_for_fpr(neg, 0.01), 6)
+    model.threshold_not_neural = round(min(float(np.quantile(neg, not_neural_quantile)), model.threshold_neural), 6)
+    return model
+
+
+def evaluate(model: Any, m: Measured) -> dict[str, Any]:
+    labels = np.array([it.label for it in m.items])
+    scores = np.array([model.score(f) for f in m.features])
+    verdicts = [model.verdict(s) for s in scores]
+    out = rates(scores, labels, verdicts, [it.family for it in m.items], [it.bpp for it in m.items])
+    out["composition"] = composition(m)
+    return out

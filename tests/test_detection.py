@@ -1,0 +1,153 @@
+"""Neural-trace detection: spectral features, JPEG evidence, the verdict and its stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from detection_images import decoder_output, jpeg, jpeg_bytes, natural
+
+from examiner.analysis import detector, jpeg_evidence, spectral
+
+
+@pytest.fixture(scope="module")
+def positive() -> np.ndarray:
+    return decoder_output(384, 384, seed=1)
+
+
+@pytest.fixture(scope="module")
+def negative() -> np.ndarray:
+    return natural(384, 384, seed=2)
+
+
+def test_spectral_result_shapes_and_finite(positive: np.ndarray) -> None:
+    res = spectral.analyse(positive)
+    assert set(spectral.FEATURE_NAMES) <= set(res.features)
+    assert all(np.isfinite(v) for v in res.features.values())
+    assert res.spectrum_image.dtype == np.uint8 and res.spectrum_image.shape == (spectral.TILE, spectral.TILE)
+    assert res.tile_map.ndim == 2 and res.tile_map.size >= 1
+    assert res.map_cell > 0 and res.n_tiles >= 4
+
+
+def test_decoder_peaks_stand_out_and_natural_content_has_none(positive: np.ndarray, negative: np.ndarray) -> None:
+    pos = spectral.analyse(positive).features
+    neg = spectral.analyse(negative).features
+    assert pos["y_p2_diag"] > 2.0 and pos["y_p4_diag"] > 2.0
+    assert neg["y_p2_diag"] < 0.7 and neg["y_p4_diag"] < 0.7
+
+
+def test_grey_and_16_bit_inputs(positive: np.ndarray) -> None:
+    grey = positive[..., 1]
+    res = spectral.analyse(grey)
+    assert res.features["c_p4_diag"] == 0.0 and res.features["y_p4_diag"] > 2.0
+    deep = positive.astype(np.uint16) * 257
+    assert spectral.analyse(deep).features["y_p4_diag"] == pytest.approx(
+        spectral.analyse(positive).features["y_p4_diag"], abs=1e-3)
+
+
+def test_too_small_image_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="smaller than one"):
+        spectral.analyse(np.zeros((40, 40, 3), np.uint8))
+
+
+def test_synthetic_decoder_output_is_neural(positive: np.ndarray) -> None:
+    det = detector.detect_pixels(positive)
+    assert det.verdict == "neural"
+    assert det.score >= detector.load_model().threshold_neural
+    assert "period-4" in det.explanation or "period-8" in det.explanation
+
+
+@pytest.mark.parametrize("quality", [20, 50, 90])
+def test_jpeg_of_never_neural_image_is_not_called_neural(negative: np.ndarray, quality: int) -> None:
+    det = detector.detect_pixels(jpeg(negative, quality))
+    assert det.verdict != "neural", det.explanation
+    assert det.jpeg.compressed
+
+
+def test_never_neural_lossless_image_is_not_neural(negative: np.ndarray) -> None:
+    det = detector.detect_pixels(negative)
+    assert det.verdict == "not-neural", det.explanation
+    assert not det.jpeg.compressed
+
+
+def test_neural_output_resaved_as_jpeg_90_is_still_found_and_both_reported(positive: np.ndarray, tmp_path) -> None:
+    path = tmp_path / "resaved.jpg"
+    path.write_bytes(jpeg_bytes(positive, 90))
+    det = detector.detect_file(path)
+    assert det.verdict == "neural"
+    assert det.jpeg.compressed and det.jpeg.container_jpeg
+    assert det.jpeg.container_quality == pytest.approx(90, abs=1)
+    assert "JPEG" in det.explanation and "both histories" in det.explanation
+
+
+@pytest.mark.parametrize("dy,dx", [(1, 0), (3, 5), (7, 2)])
+def test_verdict_is_stable_under_a_small_crop(positive: np.ndarray, negative: np.ndarray, dy: int, dx: int) -> None:
+    for img in (positive, negative):
+        full = detector.detect_pixels(img)
+        cropped = detector.detect_pixels(img[dy:, dx:])
+        assert cropped.verdict == full.verdict
+        assert abs(cropped.score - full.score) < 0.2
+
+
+def test_locally_inserted_neural_content_shows_in_the_tile_map(negative: np.ndarray) -> None:
+    img = natural(512, 512, seed=5)
+    patch = decoder_output(256, 256, seed=6)
+    img[:256, 256:] = patch
+    res = spectral.analyse(img)
+    m = res.tile_map
+    cell = res.map_cell
+    rows, cols = m.shape
+    inside = [(r, c) for r in range(rows) for c in range(cols)
+              if (r + 1) * cell <= 256 and c * cell >= 256]
+    outside = [(r, c) for r in range(rows) for c in range(cols) if r * cell >= 256]
+    assert inside and outside
+    assert min(m[r, c] for r, c in inside) > max(m[r, c] for r, c in outside) + 1.0
+
+
+def test_jpeg_evidence_grid_alignment_and_tables(negative: np.ndarray, tmp_path) -> None:
+    path = tmp_path / "q50.jpg"
+    path.write_bytes(jpeg_bytes(negative, 50))
+    decoded = jpeg(negative, 50)
+    ev = jpeg_evidence.analyse(decoded, path)
+    assert ev.compressed and ev.aligned and ev.grid_offset == (0, 0)
+    assert ev.container_jpeg and ev.container_quality == pytest.approx(50, abs=2)
+    assert ev.dct_quant_score > 0.5
+    # After a crop by (3 rows, 5 columns) the 8x8 grid starts 3 columns and 5 rows in.
+    ev_crop = jpeg_evidence.analyse(decoded[3:, 5:])
+    assert ev_crop.compressed and not ev_crop.aligned
+    assert ev_crop.grid_offset == (3, 5)
+    assert "cropped after JPEG" in ev_crop.summary
+
+
+def test_no_jpeg_evidence_in_a_lossless_image(negative: np.ndarray) -> None:
+    ev = jpeg_evidence.analyse(negative)
+    assert not ev.compressed and not ev.container_jpeg
+    assert ev.dct_quant_score < 0.2
+
+
+def test_shipped_model_declares_its_rates_and_method() -> None:
+    model = detector.load_model()
+    assert model.threshold_not_neural <= model.threshold_neural
+    assert (model.weights >= 0).all()
+    rates = detector.known_error_rates(model)
+    assert rates["false_positive_rate"] is not None and rates["composition"]
+    assert set(detector.METHOD["citations"]) == {"bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai"}
+    for key in ("name", "description", "parameters", "limitations"):
+        assert detector.METHOD[key]
+
+
+def test_detection_record_is_json_ready(positive: np.ndarray) -> None:
+    import json
+
+    d = detector.detect_pixels(positive).to_dict()
+    text = json.dumps(d)
+    assert {"path", "score", "verdict", "explanation", "spectral", "jpeg", "error_rates"} <= set(json.loads(text))
+
+
+def test_detection_can_be_cancelled(positive: np.ndarray) -> None:
+    from examiner.core.tasks import TaskContext
+    from examiner.errors import Cancelled
+
+    ctx = TaskContext()
+    ctx.cancel.cancel()
+    with pytest.raises(Cancelled):
+        detector.detect_pixels(positive, ctx=ctx)
