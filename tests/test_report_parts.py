@@ -170,3 +170,30 @@ def test_list_levels_needs_no_output(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["report", "any.mcase", "--list-levels"]) == 0
     assert "Moderate support against" in capsys.readouterr().out
     assert main(["report", "any.mcase"]) == 2
+
+
+def test_pdfa_output_is_deterministic_and_carries_the_report_data(tmp_path: Path) -> None:
+    import pikepdf
+
+    from examiner.report.export import ReportOptions
+    from examiner.report.pdfa import read_attachment
+
+    case_path = make_case(tmp_path / "a", n_regions=1)
+    with Case.open(case_path) as case:
+        first = export_report(case, tmp_path / "a.pdf", ReportOptions(pdfa=True))
+        second = export_report(case, tmp_path / "b.pdf", ReportOptions(pdfa=True))
+        intake_sha = case.evidence()[0].sha256
+    assert first.sha256 == second.sha256
+    pdf = (tmp_path / "a.pdf").read_bytes()
+    data = read_attachment(pdf)
+    assert data["report_id"] == first.report_id
+    assert data["evidence"][0]["hashes"][0]["at_intake"] == intake_sha
+    assert len(data["regions"]) == 1
+    with pikepdf.open(tmp_path / "a.pdf") as doc:
+        assert doc.pdf_version >= "1.7"
+        assert doc.Root.AF[0].AFRelationship == pikepdf.Name.Data
+        assert doc.Root.OutputIntents[0].S == pikepdf.Name.GTS_PDFA1
+        meta = doc.open_metadata()
+        assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
+        assert str(doc.docinfo["/Title"]) == meta["dc:title"]
+    assert len(PdfReader(tmp_path / "a.pdf").pages) == first.pages

@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--conclusion-text", metavar="TEXT", help="record the conclusion's wording (with --conclusion)")
     p.add_argument("--list-levels", action="store_true", help="print the conclusion scale and exit")
+    p.add_argument(
+        "--pdfa",
+        action="store_true",
+        help="post-process towards PDF/A-3b and attach the report's data as JSON (not validated; see README)",
+    )
     p.add_argument("--preview", metavar="FOLDER", help="also write PNG previews of the first pages into FOLDER")
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if level is not None:
             case.set_meta(META_CONCLUSION, {"level": level, "text": args.conclusion_text or "", "by": case.actor})
         options = ReportOptions(
-            reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued
+            reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa
         )
         result = export_report(case, args.out, options, ctx)
     previews: list[str] = []

@@ -161,8 +161,29 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_fmt(v, digits) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k} {_fmt(v, digits)}" for k, v in value.items())
+        return "; ".join(f"{_label(str(k))} {_fmt(v, digits)}" for k, v in value.items())
     return str(value)
+
+
+# Readable names for the figures analyses commonly record.
+LABELS: dict[str, str] = {
+    "roc_auc": "ROC AUC",
+    "tpr_at_fpr_1pct": "true-positive rate at 1 % false positives",
+    "tpr_at_fpr_5pct": "true-positive rate at 5 % false positives",
+    "false_positive_rate": "false-positive rate (shipped thresholds)",
+    "true_positive_rate": "true-positive rate (shipped thresholds)",
+    "n_positives": "positives in the set",
+    "n_negatives": "negatives in the set",
+    "model_version": "model version",
+    "psnr_db": "PSNR dB",
+    "psnr_reference_db": "PSNR of the reference dB",
+    "fixed_point_gain_db": "fixed-point gain dB",
+    "fpr": "false-positive rate",
+}
+
+
+def _label(key: str) -> str:
+    return LABELS.get(key, key.replace("_", " "))
 
 
 def _scalar_rows(d: Any, prefix: str = "", limit: int = 14) -> list[tuple[str, str]]:
@@ -173,7 +194,7 @@ def _scalar_rows(d: Any, prefix: str = "", limit: int = 14) -> list[tuple[str, s
     for k, v in d.items():
         if len(rows) >= limit:
             break
-        name = f"{prefix}{str(k).replace('_', ' ')}"
+        name = f"{prefix}{_label(str(k))}"
         if isinstance(v, dict):
             rows.extend(_scalar_rows(v, prefix=f"{name}: ", limit=limit - len(rows)))
         elif isinstance(v, (list, tuple)):
@@ -730,6 +751,9 @@ class _ModelBuilder:
                 name = f"{c.get('codec', c.get('id', '?'))} q{c.get('quality', '?')}"
                 rest = {k: v for k, v in c.items() if k not in ("codec", "id", "quality") and not isinstance(v, (dict, list))}
                 candidates.append((name, _fmt(rest)))
+        ident = d.get("identification")
+        if isinstance(ident, dict) and ident.get("summary"):
+            candidates.insert(0, ("Summary", str(ident["summary"])))
         rates = d.get("error_rates") or {}
         set_text = ""
         rate_rows: list[tuple[str, str]] = []

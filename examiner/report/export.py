@@ -33,6 +33,7 @@ class ReportOptions:
     amends: str | None = None  # id of the report this one supersedes
     issued: str | None = None  # ISO date (UTC); default: time of the case's last change
     record: bool = True  # write the export to the audit log (needs a writable case)
+    pdfa: bool = False  # post-process towards PDF/A-3b with the report data attached
 
 
 @dataclass
@@ -89,6 +90,11 @@ def render_case(case: Case, options: ReportOptions | None = None, ctx: TaskConte
     model = build_model(case, options, ctx.sub(0.0, 0.7, 1.0))
     ctx.progress(0.75, 1.0, "laying out the PDF")
     pdf, pages = render_pdf_with_pages(model)
+    if options is not None and options.pdfa:
+        from examiner.report.pdfa import to_pdfa3b
+
+        ctx.progress(0.95, 1.0, "PDF/A-3b metadata and attachment")
+        pdf = to_pdfa3b(pdf, model)
     return pdf, pages, model
 
 
@@ -122,6 +128,7 @@ def export_report(
             "amends": opts.amends or "",
             "reviewer": model.reviewer,
             "integrity_ok": integrity.ok,
+            "pdfa": opts.pdfa,
         })  # fmt: skip
     ctx.progress(10, 10, "report written")
     return ReportResult(

@@ -100,7 +100,7 @@ def method_of_module(module_name: str) -> MethodInfo | None:
 # Finding kinds whose producing module is known (first importable one with a METHOD wins); a
 # finding's own data takes precedence.
 KIND_MODULES: dict[str, tuple[str, ...]] = {
-    "detection": ("examiner.analysis.detect", "examiner.analysis.detection", "examiner.analysis.spectral"),
+    "detection": ("examiner.analysis.detector", "examiner.analysis.spectral"),
     "identification": ("examiner.analysis.identify",),
     "variability": ("examiner.analysis.variability",),
     "comparison": ("examiner.analysis.compare",),

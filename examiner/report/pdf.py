@@ -548,7 +548,7 @@ class _Builder:
         ]
         rows += ev.facts
         rows.append(("Decode policy", ev.decode_policy))
-        self.story.extend(self.kv_table(rows))
+        self.story.extend(self.kv_table(rows, key_w=48 * mm))
         self.story.append(Spacer(1, 2 * mm))
         hrows = []
         for h in ev.hashes:
@@ -566,18 +566,18 @@ class _Builder:
         self.story.append(t)
         if ev.reference:
             self.story.append(Paragraph("Reference original", self.s["h3"]))
-            self.story.extend(self.kv_table(ev.reference))
+            self.story.extend(self.kv_table(ev.reference, key_w=48 * mm))
         if ev.jpeg:
             self.story.append(Paragraph("JPEG structure", self.s["h3"]))
-            self.story.extend(self.kv_table(ev.jpeg))
+            self.story.extend(self.kv_table(ev.jpeg, key_w=48 * mm))
         if ev.metadata:
             self.story.append(Paragraph("Key metadata (as found in the file; untrusted)", self.s["h3"]))
-            self.story.extend(self.kv_table(ev.metadata, limit=METADATA_CHARS))
+            self.story.extend(self.kv_table(ev.metadata, key_w=48 * mm, limit=METADATA_CHARS))
 
     def tools(self) -> None:
         m = self.m
         self.heading("Tools and environment")
-        self.story.extend(self.kv_table([*m.tools, ("Device", m.device)]))
+        self.story.extend(self.kv_table([*m.tools, ("Device", m.device)], key_w=62 * mm))
         if m.codecs:
             self.subheading("Codecs used")
             rows = []
