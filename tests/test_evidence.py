@@ -252,6 +252,30 @@ def test_jpeg_with_eoi_replaced_is_refused(tmp_path: Path) -> None:
         open_evidence(write(tmp_path / "noeoi.jpg", data[:-2] + b"\x00\x00"))
 
 
+def test_jpeg_scan_cut_short_but_closed_with_eoi_is_refused(tmp_path: Path) -> None:
+    # A classic repaired truncation: half the scan, then EOI. Pillow would pad the rest silently.
+    data = jpeg_bytes(pattern(64, 64), quality=90)
+    sos = data.index(b"\xff\xda")
+    cut = data[: sos + (len(data) - sos) // 2] + b"\xff\xd9"
+    with pytest.raises(EvidenceError, match="premature end"):
+        open_evidence(write(tmp_path / "cut.jpg", cut))
+
+
+def test_corrupt_entropy_data_is_refused(tmp_path: Path) -> None:
+    data = jpeg_bytes(pattern(64, 64), quality=90)
+    sos = data.index(b"\xff\xda")
+    refused = 0
+    for i in range(sos + 40, len(data) - 40, 97):
+        b = bytearray(data)
+        b[i] ^= 0x08
+        try:
+            open_evidence(write(tmp_path / f"flip{i}.jpg", bytes(b)))
+        except EvidenceError as exc:
+            assert "Corrupt JPEG data" in str(exc) or "structure" in str(exc)
+            refused += 1
+    assert refused > 0  # not every flip is detectable (valid Huffman codes), but many are
+
+
 def test_trailing_bytes_after_eoi_are_recorded(tmp_path: Path) -> None:
     ev = open_evidence(write(tmp_path / "tail.jpg", jpeg_bytes() + b"APPENDED-DATA"))
     assert ev.facts.trailing_bytes == len(b"APPENDED-DATA")

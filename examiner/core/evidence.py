@@ -64,7 +64,8 @@ DECODE_POLICY = (
     "those same bytes. Pixels kept as stored: EXIF orientation recorded, not applied; 16-bit "
     "samples kept. Palette, CMYK, YCbCr, bilevel and alpha images converted explicitly (listed "
     "under conversions). Header pixel count checked against the limit before decoding. "
-    "Truncated or corrupt data refused; no partial decodes. Multi-frame files: first frame only."
+    "Truncated or corrupt data refused, including data that a decoder library reports as corrupt; "
+    "no partial decodes. Multi-frame files: first frame only."
 )
 
 # A coarse ceiling so absurd files are refused before they are read into memory.
@@ -436,11 +437,23 @@ def _decode_with_pillow(p: Path, data: bytes, fmt: str, limit: int, facts: Evide
     lifted = Image.MAX_IMAGE_PIXELS is not None and img.width * img.height > 2 * Image.MAX_IMAGE_PIXELS
     with _pillow_limit_lifted(lifted):
         img.load()
+    if fmt == "jpeg":
+        _entropy_check_jpeg(data)
     if facts.frames > 1:
         facts.conversions.append(f"multi-frame file ({facts.frames} frames): first frame decoded")
     if _is_16bit_colour(img, facts):
         return _decode_16bit_colour(p, data, img, facts)
     return _to_array(p, img, facts)
+
+
+def _entropy_check_jpeg(data: bytes) -> None:
+    """Run libjpeg over the whole entropy-coded data once more, at 1/8 scale (every coefficient
+    is still Huffman-decoded, the IDCT is nearly free). Pillow keeps libjpeg's "Corrupt JPEG data"
+    warnings to itself, and a scan that ends early is silently padded; OpenCV's libjpeg prints
+    them to descriptor 2, where :func:`_capture_native_stderr` catches them."""
+    import cv2
+
+    cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
 
 
 def _orientation(img: Image.Image) -> int | None:
