@@ -54,24 +54,22 @@ def neural_codec() -> str | None:
     return None
 
 
-def random_hyperprior_job(pixels: np.ndarray):  # type: ignore[no-untyped-def]
-    def run(ctx: TaskContext) -> float:
-        import torch
-        from compressai.models import ScaleHyperprior
+def random_hyperprior(ctx: TaskContext, pixels: np.ndarray) -> float:
+    """Compress and decompress with a randomly initialised hyperprior model (a stand-in load)."""
+    import torch
+    from compressai.models import ScaleHyperprior
 
-        torch.manual_seed(0)
-        net = ScaleHyperprior(128, 192).eval()
-        net.update(force=True)
-        h, w = pixels.shape[:2]
-        x = torch.from_numpy(pixels[: h // 64 * 64, : w // 64 * 64]).permute(2, 0, 1)[None].float() / 255
-        ctx.progress(0, 2, "compress")
-        with torch.no_grad():
-            out = net.compress(x)
-            ctx.progress(1, 2, "decompress")
-            net.decompress(out["strings"], out["shape"])
-        return float(sum(len(s[0]) for s in out["strings"]) * 8 / (h * w))
-
-    return run
+    torch.manual_seed(0)
+    net = ScaleHyperprior(128, 192).eval()
+    net.update(force=True)
+    h, w = pixels.shape[:2]
+    x = torch.from_numpy(pixels[: h // 64 * 64, : w // 64 * 64].copy()).permute(2, 0, 1)[None].float() / 255
+    ctx.progress(0, 2, "compress")
+    with torch.no_grad():
+        out = net.compress(x)
+        ctx.progress(1, 2, "decompress")
+        net.decompress(out["strings"], out["shape"])
+    return float(sum(len(s[0]) for s in out["strings"]) * 8 / (h * w))
 
 
 def main() -> None:
@@ -79,6 +77,7 @@ def main() -> None:
     ap.add_argument("--size", default="2048x1536")
     ap.add_argument("--codec")
     ap.add_argument("--quality", type=int)
+    ap.add_argument("--jobs", choices=("both", "detection", "codec"), default="both")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
@@ -115,8 +114,11 @@ def main() -> None:
     t0 = time.perf_counter()
     heart.start()
     ui.start()
-    win.run_detection()
-    if codec is not None:
+    if args.jobs in ("both", "detection"):
+        win.run_detection()
+    if args.jobs == "detection":
+        what = "no re-compression"
+    elif codec is not None:
         from examiner.codecs.registry import get_info
 
         info, _ = get_info(codec)
@@ -125,7 +127,7 @@ def main() -> None:
         win.run_recompression(codec, q, None, "cpu")
     else:
         what = "neural re-compression: no neural codec installed; a randomly initialised CompressAI ScaleHyperprior (N=128, M=192) compress+decompress on the codec queue"
-        win.jobs.submit("random hyperprior", random_hyperprior_job(win.compare.evidence), queue=CODEC)
+        win.jobs.submit_process("random hyperprior", random_hyperprior, (win.compare.evidence,), queue=CODEC)
     # Let the jobs start before waiting for them to end.
     while time.perf_counter() - t0 < 0.5 or win.jobs.active():
         app.processEvents()
@@ -138,7 +140,7 @@ def main() -> None:
     failed = [j for j in win.jobs.jobs.values() if j.state == "failed"]
     gaps = np.diff(np.array(beats)) * 1000.0
     stall = float(gaps.max() - INTERVAL_MS) if gaps.size else float("nan")
-    print(f"image {w} x {h}; jobs: trace detection; {what}")
+    print(f"image {w} x {h}; jobs: {'trace detection; ' if args.jobs != 'codec' else ''}{what}")
     print(f"jobs ran {elapsed:.1f} s on {os.cpu_count()} CPU cores; {len(beats)} heartbeats every {INTERVAL_MS} ms")
     for j in win.jobs.jobs.values():
         print(f"  job {j.title!r}: {j.state} {j.error.splitlines()[0] if j.error else ''}")

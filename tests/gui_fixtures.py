@@ -52,3 +52,31 @@ def make_case(folder: Path, width: int = 192, height: int = 128) -> Path:
     case.add_evidence(folder / "evidence.png", reference=folder / "reference.png")
     case.close()
     return path
+
+
+# Targets for process jobs: module-level, so a spawned worker process can import them.
+def job_fails(ctx: object) -> None:
+    from examiner.errors import ExaminerError
+
+    raise ExaminerError("codec pack is broken")
+
+
+def job_dies(ctx: object) -> None:
+    import os
+
+    os._exit(3)  # what a segfaulting native library looks like from outside
+
+
+def job_slow(ctx: object, steps: int) -> int:
+    import time
+
+    for i in range(steps):
+        ctx.progress(i, steps, "working")  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    return steps
+
+
+def job_pid(ctx: object) -> int:
+    import os
+
+    return os.getpid()

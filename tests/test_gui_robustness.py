@@ -191,3 +191,22 @@ def test_screenshot_mode_writes_a_png(tmp_path: Path, mode: str, qapp: object) -
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     shot = Image.open(out)
     assert shot.size[0] >= 1000
+
+
+def test_process_jobs_report_errors_crashes_results_and_cancel(qtbot: object) -> None:
+    from tests import gui_fixtures as fx
+
+    jobs = JobManager()
+    errors: list[str] = []
+    results: list[object] = []
+    jobs.submit_process("fails", fx.job_fails, on_error=errors.append)
+    jobs.submit_process("dies", fx.job_dies, on_error=errors.append)
+    done = jobs.submit_process("pid", fx.job_pid, queue=CODEC, on_done=results.append)
+    slow = jobs.submit_process("slow", fx.job_slow, (100_000,), on_done=results.append)
+    qtbot.waitUntil(lambda: slow.state == "running" and slow.fraction > 0, timeout=60_000)  # type: ignore[attr-defined]
+    jobs.cancel(slow.id)
+    qtbot.waitUntil(lambda: not jobs.active(), timeout=60_000)  # type: ignore[attr-defined]
+    assert "codec pack is broken" in errors
+    assert any("stopped unexpectedly (exit code 3)" in e for e in errors)
+    assert done.state == "done" and results == [results[0]] and results[0] != os.getpid()
+    assert slow.state == "cancelled"

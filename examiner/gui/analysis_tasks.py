@@ -4,6 +4,10 @@ Nothing here computes anything itself: detection, codecs, rate matching and the 
 are the core's. These functions only choose the call, pass the :class:`TaskContext` through and
 shape the result into the record the case stores, so the GUI and the CLI produce the same
 findings.
+
+The ``run_*`` functions are module-level and Qt-free so a worker *process* can run them (see
+:meth:`examiner.gui.workers.JobManager.submit_process`); their results are plain picklable
+data. Encoding the reconstruction as PNG happens here too, off the GUI thread.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class RecompressionOutcome:
     pixels: np.ndarray
     bitstream: bytes | None
     notes: list[str] = field(default_factory=list)
+    png: bytes = b""  # the reconstruction as a lossless PNG, the artefact stored in the case
 
 
 def _json_safe(value: Any) -> Any:
@@ -51,28 +56,28 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def detection_task(pixels: np.ndarray, path: str | None = None) -> Callable[[TaskContext], DetectionOutcome]:
+def run_detection(ctx: TaskContext, pixels: np.ndarray, path: str | None = None) -> DetectionOutcome:
     """Trace detection on the evidence pixels; ``path`` lets the detector read JPEG tables."""
+    try:
+        from examiner.analysis import detector
+    except ImportError as exc:
+        raise ExaminerError(f"trace detection is not available in this installation ({exc})") from None
+    result = detector.detect_pixels(pixels, path, ctx=ctx)
+    spec = result.spectral
+    record = _json_safe(result.to_dict())
+    record["tile_map_cell"] = int(spec.map_cell)
+    return DetectionOutcome(
+        verdict=str(result.verdict),
+        score=float(result.score),
+        explanation=str(result.explanation),
+        record=record,
+        spectrum=np.asarray(spec.spectrum_image),
+        tile_map=np.asarray(spec.tile_map, dtype=np.float32),
+    )
 
-    def run(ctx: TaskContext) -> DetectionOutcome:
-        try:
-            from examiner.analysis import detector
-        except ImportError as exc:
-            raise ExaminerError(f"trace detection is not available in this installation ({exc})") from None
-        result = detector.detect_pixels(pixels, path, ctx=ctx)
-        spec = result.spectral
-        record = _json_safe(result.to_dict())
-        record["tile_map_cell"] = int(spec.map_cell)
-        return DetectionOutcome(
-            verdict=str(result.verdict),
-            score=float(result.score),
-            explanation=str(result.explanation),
-            record=record,
-            spectrum=np.asarray(spec.spectrum_image),
-            tile_map=np.asarray(spec.tile_map, dtype=np.float32),
-        )
 
-    return run
+def detection_task(pixels: np.ndarray, path: str | None = None) -> Callable[[TaskContext], DetectionOutcome]:
+    return lambda ctx: run_detection(ctx, pixels, path)
 
 
 def normalised_tile_map(tile_map: np.ndarray) -> np.ndarray:
@@ -82,46 +87,48 @@ def normalised_tile_map(tile_map: np.ndarray) -> np.ndarray:
     return np.zeros_like(t) if hi <= lo else (t - lo) / (hi - lo)
 
 
-def recompression_task(
+def run_recompression(
+    ctx: TaskContext,
     pixels: np.ndarray,
     codec_id: str,
     quality: int | None,
     target_bpp: float | None,
     device: str,
+) -> RecompressionOutcome:
+    """Re-compress at a quality, or at the quality whose real bit rate is closest to a target."""
+    from examiner.codecs import engine
+    from examiner.codecs.api import RunOptions
+    from examiner.gui.session import png_bytes
+
+    options = RunOptions(device=device)
+    match: dict[str, Any] | None = None
+    if quality is None:
+        if target_bpp is None:
+            raise ExaminerError("choose a quality or a target bpp")
+        from examiner.codecs import rate_match
+
+        m = rate_match.match_rate(codec_id, pixels, float(target_bpp), options, ctx)
+        match = _json_safe(m.to_record())
+        rec = m.reconstruction if m.reconstruction is not None else engine.run(codec_id, pixels, m.quality, options, ctx)
+    else:
+        rec = engine.run(codec_id, pixels, int(quality), options, ctx)
+    record = _json_safe(rec.to_record())
+    record["psnr"] = _json_safe(engine.psnr(pixels, rec.pixels))
+    record["ms_ssim"] = _json_safe(engine.ms_ssim(pixels, rec.pixels))
+    record["output_sha256"] = rec.pixels_sha256()
+    if match is not None:
+        record["rate_match"] = {"target_bpp": target_bpp, **match}
+    return RecompressionOutcome(record, rec.pixels, rec.bitstream, list(rec.notes), png_bytes(rec.pixels))
+
+
+def recompression_task(
+    pixels: np.ndarray, codec_id: str, quality: int | None, target_bpp: float | None, device: str
 ) -> Callable[[TaskContext], RecompressionOutcome]:
-    def run(ctx: TaskContext) -> RecompressionOutcome:
-        from examiner.codecs import engine
-        from examiner.codecs.api import RunOptions
-
-        options = RunOptions(device=device)
-        match: dict[str, Any] | None = None
-        if quality is None:
-            if target_bpp is None:
-                raise ExaminerError("choose a quality or a target bpp")
-            from examiner.codecs import rate_match
-
-            m = rate_match.match_rate(codec_id, pixels, float(target_bpp), options, ctx)
-            match = _json_safe(m.to_record())
-            rec = m.reconstruction if m.reconstruction is not None else engine.run(codec_id, pixels, m.quality, options, ctx)
-        else:
-            rec = engine.run(codec_id, pixels, int(quality), options, ctx)
-        record = _json_safe(rec.to_record())
-        record["psnr"] = _json_safe(engine.psnr(pixels, rec.pixels))
-        record["ms_ssim"] = _json_safe(engine.ms_ssim(pixels, rec.pixels))
-        record["output_sha256"] = rec.pixels_sha256()
-        if match is not None:
-            record["rate_match"] = {"target_bpp": target_bpp, **match}
-        return RecompressionOutcome(record, rec.pixels, rec.bitstream, list(rec.notes))
-
-    return run
+    return lambda ctx: run_recompression(ctx, pixels, codec_id, quality, target_bpp, device)
 
 
-def suggestion_task(evidence: np.ndarray, comparison: np.ndarray) -> Callable[[TaskContext], list[Any]]:
+def run_suggestions(ctx: TaskContext, evidence: np.ndarray, comparison: np.ndarray) -> list[Any]:
     """The symbol checks; returns their results (each with proposals, or why it could not run)."""
+    from examiner.analysis import symbols
 
-    def run(ctx: TaskContext) -> list[Any]:
-        from examiner.analysis import symbols
-
-        return list(symbols.run_checks(evidence, comparison, ctx=ctx))
-
-    return run
+    return list(symbols.run_checks(evidence, comparison, ctx=ctx))

@@ -820,7 +820,7 @@ class MainWindow(QMainWindow):
             self.refresh_audit()
 
         path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
-        self.jobs.submit("Trace detection", analysis_tasks.detection_task(px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
+        self.jobs.submit_process("Trace detection", analysis_tasks.run_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
 
     def _show_detection(self, out: analysis_tasks.DetectionOutcome) -> None:
         self.detection = out
@@ -867,7 +867,7 @@ class MainWindow(QMainWindow):
         def done(out: analysis_tasks.RecompressionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
-            finding = self._guard(self.session.add_recompression, evidence_id, out.record, out.pixels, out.bitstream)
+            finding = self._guard(self.session.add_recompression, evidence_id, out.record, out.pixels, out.bitstream, out.png)
             if finding is None:
                 return
             self.refresh_audit()
@@ -875,7 +875,14 @@ class MainWindow(QMainWindow):
                 self._refresh_comparisons(select=f"finding:{finding.id}")
             self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
 
-        self.jobs.submit(f"Re-compress {codec_id} {what}", analysis_tasks.recompression_task(px, codec_id, quality, target_bpp, device), queue=CODEC, on_done=done, on_error=self.show_error)
+        self.jobs.submit_process(
+            f"Re-compress {codec_id} {what}",
+            analysis_tasks.run_recompression,
+            (px, codec_id, quality, target_bpp, device),
+            queue=CODEC,
+            on_done=done,
+            on_error=self.show_error,
+        )
 
     def run_suggestions(self) -> None:
         px = self._need_evidence()
@@ -893,7 +900,7 @@ class MainWindow(QMainWindow):
                 self.info(m)
             self._show_proposals()
 
-        self.jobs.submit("Symbol checks", analysis_tasks.suggestion_task(px, cmp_px), queue=GENERAL, on_done=done, on_error=self.show_error)
+        self.jobs.submit_process("Symbol checks", analysis_tasks.run_suggestions, (px, cmp_px), queue=GENERAL, on_done=done, on_error=self.show_error)
 
     def _show_proposals(self) -> None:
         labels = []

@@ -169,11 +169,17 @@ class CaseSession:
         return px
 
     # -- findings ------------------------------------------------------------------------------
-    def add_recompression(self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None) -> Any:
-        artefacts: dict[str, bytes] = {RECONSTRUCTION: png_bytes(pixels)}
+    def add_recompression(
+        self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
+    ) -> Any:
+        """Record a re-compression; its decoded pixels become a comparison image at once."""
+        artefacts: dict[str, bytes] = {RECONSTRUCTION: png or png_bytes(pixels)}
         if bitstream is not None:
             artefacts["bitstream.bin"] = bitstream
         finding = self.case.add_finding(evidence_id, "recompression", record, artefacts)
+        # Keep the pixels: decoding the PNG back would cost the GUI thread for nothing.
+        self._comparisons = {k: v for k, v in self._comparisons.items() if k[0] == evidence_id}
+        self._comparisons[(evidence_id, f"finding:{finding.id}")] = pixels
         return finding
 
     def add_detection(

@@ -9,6 +9,7 @@ never compete for the device or for memory; everything else shares a general poo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 import traceback
@@ -88,6 +89,116 @@ class _Runnable(QRunnable):
             self._signals.finished.emit(info.id, result)
 
 
+def _child_main(conn: Any, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Entry point of a job's worker process: run ``target(ctx, *args)``, report over ``conn``."""
+    import os
+    import threading
+
+    with contextlib.suppress(OSError):
+        os.nice(5)  # the examiner's window comes first when the CPU is busy
+    token = CancelToken()
+
+    def listen() -> None:
+        try:
+            while True:
+                if conn.recv() == "cancel":
+                    token.cancel()
+        except (EOFError, OSError):
+            token.cancel()  # the GUI went away: stop
+
+    threading.Thread(target=listen, name="cancel-listener", daemon=True).start()
+    last = [0.0]
+
+    def progress(p: Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.04 or p.fraction >= 1.0:
+            last[0] = now
+            conn.send(("progress", p.fraction, p.message))
+
+    try:
+        result = target(TaskContext(cancel=token, on_progress=progress), *args)
+        conn.send(("done", result))
+    except Cancelled:
+        conn.send(("cancelled",))
+    except ExaminerError as exc:
+        conn.send(("error", exc.message))
+    except MemoryError:
+        conn.send(("error", "out of memory; try a smaller image or the tiled mode"))
+    except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never raised there
+        conn.send(("error", f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
+    finally:
+        conn.close()
+
+
+class _ProcessRunnable(QRunnable):
+    """Runs a job in its own process, so code that holds the GIL (entropy coders, model
+    compilation) or crashes cannot freeze or kill the window. The pool thread only relays."""
+
+    CANCEL_GRACE_S = 5.0
+
+    def __init__(self, info: JobInfo, target: Callable[..., Any], args: tuple[Any, ...], signals: _Signals) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._info, self._target, self._args, self._signals = info, target, args, signals
+
+    def run(self) -> None:  # runs in a pool thread
+        import multiprocessing
+
+        info = self._info
+        if info.cancel.cancelled:
+            self._signals.cancelled.emit(info.id)
+            return
+        self._signals.started.emit(info.id)
+        mp = multiprocessing.get_context("spawn")  # no inherited Qt state in the child
+        parent, child = mp.Pipe()
+        proc = mp.Process(target=_child_main, args=(child, self._target, self._args), daemon=True, name=info.title)
+        try:
+            proc.start()
+        except Exception as exc:  # noqa: BLE001
+            self._signals.failed.emit(info.id, f"could not start a worker process: {exc}")
+            return
+        child.close()
+        cancel_deadline: float | None = None
+        outcome: tuple[Any, ...] | None = None
+        try:
+            while outcome is None:
+                if info.cancel.cancelled and cancel_deadline is None:
+                    cancel_deadline = time.monotonic() + self.CANCEL_GRACE_S
+                    with contextlib.suppress(OSError):
+                        parent.send("cancel")
+                if cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                    proc.terminate()
+                    outcome = ("cancelled",)
+                    break
+                if parent.poll(0.05):
+                    try:
+                        msg = parent.recv()
+                    except (EOFError, OSError):
+                        msg = None
+                    if msg is None:
+                        proc.join(1.0)
+                        outcome = ("error", f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
+                    elif msg[0] == "progress":
+                        self._signals.progress.emit(info.id, float(msg[1]), str(msg[2]))
+                    else:
+                        outcome = msg
+                elif not proc.is_alive():
+                    outcome = ("error", f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
+        finally:
+            parent.close()
+            proc.join(2.0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        kind = outcome[0]
+        if kind == "done":
+            self._signals.finished.emit(info.id, outcome[1])
+        elif kind == "cancelled":
+            self._signals.cancelled.emit(info.id)
+        else:
+            self._signals.failed.emit(info.id, str(outcome[1]))
+
+
 class JobManager(QObject):
     """Owns the pools and the bookkeeping of every job the GUI started."""
 
@@ -127,6 +238,30 @@ class JobManager(QObject):
         self.job_added.emit(info)
         pool = self.codec if queue == CODEC else self.general
         pool.start(_Runnable(info, fn, self._signals))
+        return info
+
+    def submit_process(
+        self,
+        title: str,
+        target: Callable[..., Any],
+        args: tuple[Any, ...] = (),
+        *,
+        queue: str = GENERAL,
+        on_done: DoneCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> JobInfo:
+        """Like :meth:`submit`, but ``target(ctx, *args)`` runs in a separate process.
+
+        ``target`` must be a module-level function and its arguments and result picklable.
+        Cancelling asks the process to stop at its next progress call and ends it after a
+        grace period; a crash of the process becomes a failed job, never a crash of the GUI.
+        """
+        info = JobInfo(id=f"job-{next(self._ids)}", title=title, queue=queue)
+        self.jobs[info.id] = info
+        self._callbacks[info.id] = (on_done, on_error)
+        self.job_added.emit(info)
+        pool = self.codec if queue == CODEC else self.general
+        pool.start(_ProcessRunnable(info, target, tuple(args), self._signals))
         return info
 
     def cancel(self, job_id: str) -> None:
