@@ -201,3 +201,17 @@ def test_cuda_path(imported: Path) -> None:
     assert again.device == "cuda"
     cpu = engine.run(CODEC, img, 3, RunOptions(device="cpu"))
     assert cpu.device == "cpu" and engine.psnr(cpu.pixels, rec.pixels) > 30
+
+
+def test_tiled_neural_run_equals_independent_tile_runs(imported: Path) -> None:
+    img = photo_like(200, 260, seed=12)
+    opts = RunOptions(device="cpu", tile_budget_pixels=20_000, tile_overlap=16)
+    rec = engine.run(CODEC, img, 3, opts)
+    assert rec.tiled and rec.tiles is not None and rec.tiles["count"] > 1
+    header, streams = engine.unpack_tiles(rec.bitstream or b"")
+    for (y0, y1, x0, x1, cy0, cy1, cx0, cx1), stream in zip(rec.tiles["tiles"], streams, strict=True):
+        alone = engine.run(CODEC, np.ascontiguousarray(img[y0:y1, x0:x1]), 3, RunOptions(device="cpu"))
+        assert alone.bitstream == stream
+        assert np.array_equal(rec.pixels[cy0:cy1, cx0:cx1], alone.pixels[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0])
+    untiled = engine.run(CODEC, img, 3, RunOptions(device="cpu", tile_budget_pixels=10**8))
+    assert not untiled.tiled and untiled.bpp is not None and rec.bpp is not None

@@ -296,6 +296,10 @@ def run(
         if settings is None and (options.tile_budget_pixels is None or options.tile_overlap is None):
             settings = Settings.load()
         budget = options.tile_budget_pixels or (settings.tile_budget_pixels if settings else 4_000_000)
+        cap = info.extra.get("max_tile_pixels")
+        if options.tile_budget_pixels is None and isinstance(cap, int) and cap > 0:
+            # A pack may know that its model needs smaller tiles to stay within memory.
+            budget = min(budget, cap)
         overlap = options.tile_overlap if options.tile_overlap is not None else settings.tile_overlap  # type: ignore[union-attr]
         if height * width > budget:
             tiles = plan_tiles(height, width, budget, overlap)
