@@ -227,6 +227,14 @@ def test_cli_prints_hash_and_page_count(tmp_path: Path, capsys: pytest.CaptureFi
     text = flat(pdftotext(out))
     assert "AMENDED REPORT: supersedes report MER-000000000001" in text
     assert "Conclusion: Limited support" in text
+    # Stating the same conclusion again does not change the case, so the report is the same.
+    again = tmp_path / "again.pdf"
+    assert main([
+        "report", str(case_path), "--out", str(again), "--reviewer", "B. Reviewer", "--amends", "MER-000000000001",
+        "--conclusion", "Limited support", "--conclusion-text", "Some support.",
+    ]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert again.read_bytes() == out.read_bytes()
     code = main(["report", str(case_path), "--out", str(out), "--report-id", "LAB-2026-7"])
     assert code == 0
     assert f"SHA-256 {hashlib.sha256(out.read_bytes()).hexdigest()}" in capsys.readouterr().out

@@ -75,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     ctx = TaskContext(on_progress=progress)
     with Case.open(case_path) as case:
         if level is not None:
-            case.set_meta(META_CONCLUSION, {"level": level, "text": args.conclusion_text or "", "by": case.actor})
+            wanted = {"level": level, "text": args.conclusion_text or "", "by": case.actor}
+            # Recording the same conclusion again would change the case state, and so the report.
+            if case.get_meta(META_CONCLUSION, None) != wanted:
+                case.set_meta(META_CONCLUSION, wanted)
         options = ReportOptions(
             reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa
         )

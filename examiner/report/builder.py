@@ -649,16 +649,29 @@ class _ModelBuilder:
         return ", ".join(devices) + " (as recorded with the codec runs)"
 
     def settings_rows(self) -> list[tuple[str, str]]:
+        """Parameters recorded with each run (what reproduces it), then the current settings."""
+        rows: list[tuple[str, str]] = []
+        for f in self.findings:
+            if f.kind not in ("recompression", "variability"):
+                continue
+            d = f.data
+            parts = [f"quality {d.get('quality', '?')}", f"device {d.get('device', '?')}"]
+            params = d.get("params")
+            if isinstance(params, dict) and params:
+                parts.append("parameters " + _fmt(params))
+            if d.get("tiled"):
+                parts.append("tiled " + _fmt(d.get("tiles") or {}))
+            rows.append((f"F{f.id} {d.get('codec', '?')} run", "; ".join(parts)))
         from examiner.core.settings import Settings
 
         try:
             s = Settings.load()
         except ExaminerError:
-            return [("Settings", "the settings file could not be read")]
-        return [
-            ("Pixel limit at intake", f"{s.max_pixels:,} pixels"),
-            ("Tiling above", f"{s.tile_budget_pixels:,} pixels, overlap {s.tile_overlap} pixels"),
-            ("Preferred device", s.device),
+            return rows + [("Settings", "the settings file could not be read")]
+        return rows + [
+            ("Pixel limit at intake (now)", f"{s.max_pixels:,} pixels"),
+            ("Tiling above (now)", f"{s.tile_budget_pixels:,} pixels, overlap {s.tile_overlap} pixels"),
+            ("Preferred device (now)", s.device),
         ]
 
     def codec_uses(self, recomp: list[Finding]) -> list[CodecUse]:

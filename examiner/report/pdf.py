@@ -589,8 +589,8 @@ class _Builder:
             self.story.append(self.grid(["Codec", "Family", "Weight files and SHA-256"], rows,
                                         [48 * mm, 20 * mm, FRAME_W - 68 * mm]))
         if m.settings:
-            self.subheading("Settings")
-            self.story.extend(self.kv_table(m.settings))
+            self.subheading("Run parameters and settings")
+            self.story.extend(self.kv_table(m.settings, key_w=62 * mm))
 
     def methods(self) -> None:
         self.heading("Methods")
