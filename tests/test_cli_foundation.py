@@ -240,6 +240,10 @@ def test_verify_names_changed_and_missing_files(files: dict[str, Path], tmp_path
     assert rc == 3 and "MISSING" in out and "2 problem(s)" in err
     rc, s = cli_json(capsys, "case", "show", case)  # the case still opens and shows the problem
     assert rc == 0 and [x["integrity"] for x in s["evidence"]] == ["mismatch", "missing"]
+    assert main(["case", "show", case]) == 0
+    out, err = capsys.readouterr()
+    assert "** MISMATCH **" in out and "** MISSING **" in out
+    assert "WARNING" in err and "SHA-256 MISMATCH" in err and "MISSING" in err
 
 
 def test_case_errors_are_one_line(tmp_path: Path) -> None:

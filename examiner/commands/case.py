@@ -129,6 +129,7 @@ def cmd_add_evidence(args: argparse.Namespace) -> int:
 
     with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
+        _warn_integrity(case)
         item = case.add_evidence(args.image, reference=args.reference)
         d = _evidence_json(item, case)
     _emit(args, d, lambda: f"added evidence {item.id}: {item.path} (SHA-256 {item.sha256})")
@@ -143,6 +144,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
         raise ExaminerError("give the reference original's path, or --clear")
     with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
+        _warn_integrity(case)
         item = case.set_reference(args.evidence_id, None if args.clear else args.original)
         d = _evidence_json(item, case)
     _emit(args, d, lambda: f"evidence {item.id}: reference {'cleared' if item.reference_path is None else item.reference_path}")
@@ -153,6 +155,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
     with Case.open(args.case, actor=args.actor, record=False) as case:
+        _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
     return 0
@@ -187,6 +190,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
     with Case.open(args.case, actor=args.actor, record=False) as case:
+        _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain
     if args.json:
@@ -221,6 +225,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
         points = [(x, y), (x + w, y + h)]
     with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
+        _warn_integrity(case)
         region = Region(
             evidence_id=args.evidence,
             kind=kind,
@@ -241,6 +246,14 @@ def cmd_add_region(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def _warn_integrity(case: Any) -> None:
+    """Integrity problems found on opening are shown loudly on stderr by every command."""
+    import sys
+
+    for problem in case.integrity.problems():
+        print(f"examiner: WARNING: {case.path}: {problem}", file=sys.stderr)
 
 
 def _refuse_untrusted(case: Any) -> None:
