@@ -93,6 +93,8 @@ def splice(data: bytes, rng: random.Random) -> bytes:
 
 def structure(data: bytes, rng: random.Random) -> bytes:
     """Corrupt a chunk, marker or directory entry of the file's own structure."""
+    if len(data) < 32:
+        return byte_noise(data, rng)
     if data.startswith(b"\x89PNG"):
         return _png_chunk_corruption(data, rng)
     if data.startswith(b"\xff\xd8"):
@@ -191,8 +193,9 @@ def _jpeg_marker_corruption(data: bytes, rng: random.Random) -> bytes:
         b[i + 2 : i + 4] = struct.pack(">H", rng.choice([0, 1, 2, 0xFFFF, rng.randrange(1 << 16)]))
     elif what == 2 and i + 3 < len(b):  # a field inside the segment (table values, counts)
         seg_len = int.from_bytes(b[i + 2 : i + 4], "big")
-        if seg_len > 2:
-            b[i + 4 + rng.randrange(min(seg_len - 2, len(b) - i - 4))] = rng.randrange(256)
+        span = min(seg_len - 2, len(b) - i - 4)
+        if span > 0:
+            b[i + 4 + rng.randrange(span)] = rng.randrange(256)
     elif what == 3:
         del b[i : i + 2]
     else:
@@ -237,7 +240,7 @@ def _riff_corruption(data: bytes, rng: random.Random) -> bytes:
         b[4:8] = struct.pack("<I", rng.choice([0, 4, len(b), 0xFFFFFFFF, rng.randrange(1 << 32)]))
     elif which == 1 and len(b) >= 20:
         b[16:20] = struct.pack("<I", rng.choice([0, 1, len(b), 0xFFFFFFFF, rng.randrange(1 << 32)]))
-    else:
+    elif len(b) >= 16:
         b[12 + rng.randrange(4)] = rng.randrange(256)
     return bytes(b)
 
