@@ -77,7 +77,8 @@ def main() -> None:
     ap.add_argument("--size", default="2048x1536")
     ap.add_argument("--codec")
     ap.add_argument("--quality", type=int)
-    ap.add_argument("--jobs", choices=("both", "detection", "codec"), default="both")
+    ap.add_argument("--seconds", type=float, default=20.0, help="length of the --jobs none baseline")
+    ap.add_argument("--jobs", choices=("both", "detection", "codec", "none"), default="both")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
@@ -110,15 +111,22 @@ def main() -> None:
     ui.setInterval(100)
     ui.timeout.connect(poke)
 
+    events: list[tuple[float, str]] = []
+    win.jobs.job_finished.connect(lambda info: events.append((time.perf_counter(), f"{info.title} {info.state}")))
+    win.jobs.job_changed.connect(
+        lambda info: events.append((time.perf_counter(), f"{info.title} started")) if info.state == "running" and info.fraction == 0 else None
+    )
     codec = args.codec or neural_codec()
     t0 = time.perf_counter()
     heart.start()
     ui.start()
     if args.jobs in ("both", "detection"):
         win.run_detection()
-    if args.jobs == "detection":
+    if args.jobs == "none":
+        what = f"none: a {args.seconds:g} s baseline of the same GUI activity (zoom, pan, repaint) without jobs"
+    elif args.jobs == "detection":
         what = "no re-compression"
-    elif codec is not None:
+    elif codec is not None and args.jobs != "detection":
         from examiner.codecs.registry import get_info
 
         info, _ = get_info(codec)
@@ -129,7 +137,8 @@ def main() -> None:
         what = "neural re-compression: no neural codec installed; a randomly initialised CompressAI ScaleHyperprior (N=128, M=192) compress+decompress on the codec queue"
         win.jobs.submit_process("random hyperprior", random_hyperprior, (win.compare.evidence,), queue=CODEC)
     # Let the jobs start before waiting for them to end.
-    while time.perf_counter() - t0 < 0.5 or win.jobs.active():
+    min_s = args.seconds if args.jobs == "none" else 0.5
+    while time.perf_counter() - t0 < min_s or win.jobs.active():
         app.processEvents()
         time.sleep(0.001)
         if time.perf_counter() - t0 > 600:
@@ -140,11 +149,18 @@ def main() -> None:
     failed = [j for j in win.jobs.jobs.values() if j.state == "failed"]
     gaps = np.diff(np.array(beats)) * 1000.0
     stall = float(gaps.max() - INTERVAL_MS) if gaps.size else float("nan")
-    print(f"image {w} x {h}; jobs: {'trace detection; ' if args.jobs != 'codec' else ''}{what}")
+    print(f"image {w} x {h}; jobs: {'trace detection; ' if args.jobs in ('both', 'detection') else ''}{what}")
     print(f"jobs ran {elapsed:.1f} s on {os.cpu_count()} CPU cores; {len(beats)} heartbeats every {INTERVAL_MS} ms")
     for j in win.jobs.jobs.values():
         print(f"  job {j.title!r}: {j.state} {j.error.splitlines()[0] if j.error else ''}")
     print(f"heartbeat gap: median {statistics.median(gaps):.1f} ms, p99 {np.percentile(gaps, 99):.1f} ms, max {gaps.max():.1f} ms")
+    arr = np.array(beats)
+    for i in np.argsort(gaps)[::-1][:5]:
+        t_end = arr[i + 1]
+        near = [f"{e} ({1000 * (t - t_end):+.0f} ms)" for t, e in events if abs(t - t_end) < 1.0]
+        print(f"  gap of {gaps[i]:.0f} ms ending at {t_end - t0:.2f} s; job events within 1 s: {near or 'none'}")
+    load = os.getloadavg()[0]
+    print(f"machine load average during the run: {load:.1f} on {os.cpu_count()} cores (other processes compete for the CPU)")
     print(f"max stall beyond the interval: {stall:.1f} ms (target <= {TARGET_MS:.0f} ms): {'PASS' if stall <= TARGET_MS and not failed else 'FAIL'}")
     win.close()
 
