@@ -72,11 +72,15 @@ class PackProblem:
         return f"{self.path}: {self.message}"
 
 
-def builtin_codecs_dir() -> Path:
-    """The repository's ``codecs/`` folder, next to the ``examiner`` package."""
+def builtin_codecs_dir() -> Path | None:
+    """The project's ``codecs/`` folder next to the ``examiner`` package, in a source checkout or
+    editable install only (recognised by the ``pyproject.toml`` beside it), so that an unrelated
+    ``codecs`` folder in site-packages is never taken for it. Wheels carry the packs in
+    ``examiner/data/codecs`` instead."""
     import examiner
 
-    return Path(examiner.__file__).resolve().parent.parent / "codecs"
+    root = Path(examiner.__file__).resolve().parent.parent
+    return root / "codecs" if (root / "pyproject.toml").is_file() else None
 
 
 def packaged_codecs_dir() -> Path:
@@ -94,11 +98,9 @@ def search_dirs(settings: Settings | None = None) -> list[tuple[Path, str]]:
     """Folders whose sub-folders are packs, in priority order (earlier wins on id clashes)."""
     if settings is None:
         settings = Settings.load()
-    dirs: list[tuple[Path, str]] = [
-        (builtin_codecs_dir(), "built-in"),
-        (packaged_codecs_dir(), "package"),
-        (user_packs_dir(), "user"),
-    ]
+    builtin = builtin_codecs_dir()
+    dirs: list[tuple[Path, str]] = [(builtin, "built-in")] if builtin is not None else []
+    dirs += [(packaged_codecs_dir(), "package"), (user_packs_dir(), "user")]
     dirs += [(Path(d).expanduser(), "extra") for d in settings.extra_codec_dirs]
     seen: set[Path] = set()
     unique: list[tuple[Path, str]] = []
