@@ -110,3 +110,12 @@ def test_match_rate_json(evidence: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert str(res["quality"]) in res["evaluated"] and res["encodes"] == len(res["evaluated"])
     assert main(["match-rate", str(evidence), "--codec", "jpeg", "--target-bpp", "1.5"]) == 0
     assert "quality" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(__import__("shutil").which("cjxl") is None, reason="cjxl (libjxl-tools) is not installed")
+def test_lossless_run_gives_strict_json(tmp_path: Path, evidence: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["recompress", str(evidence), "--codec", "jpegxl", "--quality", "100", "--param", "effort=2"]
+    assert main([*argv, "--out", str(tmp_path / "o.png"), "--json"]) == 0
+    text = capsys.readouterr().out
+    res = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert res["identical"] is True and res["psnr"] is None and res["ms_ssim"] == pytest.approx(1.0)
