@@ -62,7 +62,9 @@ class EvidencePanel(QWidget):
             self.integrity.setStyleSheet("")
             return
         if integrity.ok:
-            self.integrity.setText(f"Integrity verified {integrity.checked_utc}: {integrity.chain.summary()}; every file matches its SHA-256.")
+            when = integrity.checked_utc[:19].replace("T", " ")
+            self.integrity.setText(f"Integrity verified {when} UTC: every file matches its SHA-256; {integrity.chain.summary()}.")
+            self.integrity.setToolTip(f"Checked {integrity.checked_utc}")
             self.integrity.setStyleSheet("color: #50b46e; font-weight: bold;")
         else:
             self.integrity.setText("INTEGRITY PROBLEM:\n" + "\n".join(integrity.problems()))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -131,14 +132,12 @@ class MainWindow(QMainWindow):
         self.rate_box.setSuffix(" Hz")
         self.rate_box.valueChanged.connect(lambda v: self.compare.set_flicker_rate(float(v)))
         self.compare_bar.addWidget(self.rate_box)
-        self.compare_bar.addSeparator()
-        self.compare_bar.addWidget(QLabel(" Display "))
         self.display_box = QComboBox()
         self.display_box.addItem("as stored", "none")
         self.display_box.addItem("stretch (display only)", "stretch")
         self.display_box.addItem("equalise (display only)", "equalize")
         self.display_box.currentIndexChanged.connect(lambda _: self.compare.set_display_mode(self.display_box.currentData()))
-        self.compare_bar.addWidget(self.display_box)
+        self.display_box.setToolTip("Contrast changes apply to the screen only, never to the evidence or to analyses")
         layout.addWidget(self.compare_bar)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.view = ImageView()
@@ -197,7 +196,12 @@ class MainWindow(QMainWindow):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.evidence_dock = self._dock("Evidence", "evidence-dock", self.evidence_panel, left)
-        self.analysis_dock = self._dock("Analysis", "analysis-dock", self.analysis_panel, left)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.analysis_panel)
+        self.analysis_dock = self._dock("Analysis", "analysis-dock", scroll, left)
         self.regions_dock = self._dock("Regions", "regions-dock", self.regions_panel, right)
         self.audit_dock = self._dock("Audit log", "audit-dock", self.audit_panel, bottom)
         self.jobs_dock = self._dock("Jobs", "jobs-dock", self.jobs_panel, bottom)
@@ -251,7 +255,7 @@ class MainWindow(QMainWindow):
         self._act(m, "&Actual pixels (100%)", lambda: self.view.set_zoom(1.0), "1")
         self._act(m, "Zoom &in", lambda: self.view.zoom_by(2.0), QKeySequence.StandardKey.ZoomIn)
         self._act(m, "Zoom &out", lambda: self.view.zoom_by(0.5), QKeySequence.StandardKey.ZoomOut)
-        self.loupe_action = self._act(m, "&Loupe (8x)", lambda on: self.view.set_loupe(on), "L", checkable=True)
+        self.loupe_action = self._act(m, "&Loupe (8x)", lambda _on: None, "L", checkable=True)
         self.regions_action = self._act(m, "Show &regions", lambda on: self.layer.set_visible(on), "R", checkable=True)
         self.regions_action.setChecked(True)
         dm = m.addMenu("&Display (display only)")
@@ -307,6 +311,15 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(undo)
         tb.addAction(redo)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Display: "))
+        tb.addWidget(self.display_box)
+        tb.addSeparator()
+        loupe = tb.addAction("Loupe")
+        loupe.setCheckable(True)
+        loupe.toggled.connect(self.loupe_action.setChecked)
+        self.loupe_action.toggled.connect(loupe.setChecked)
+        self.loupe_action.toggled.connect(self.view.set_loupe)
         self.addToolBar(tb)
         self._rebuild_recent()
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -219,7 +220,11 @@ class RegionsPanel(QWidget):
         self.list.itemDoubleClicked.connect(lambda it: self.region_activated.emit(int(it.data(Qt.ItemDataRole.UserRole))))
         split.addWidget(self.list)
         self.editor = RegionEditor(texture_enabled)
-        split.addWidget(self.editor)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.editor)
+        split.addWidget(scroll)
         split.setSizes([160, 340])
         layout.addWidget(split)
         self._regions: list[Region] = []
