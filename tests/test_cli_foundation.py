@@ -121,19 +121,23 @@ def test_bad_inputs_fail_with_one_clear_line(files: dict[str, Path], key: str, f
 
 def test_tiff_named_png_is_reported_as_mismatch(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     rc, r = cli_json(capsys, "inspect", str(files["tiff_png"]))
-    assert rc == 0 and r["format"] == "tiff" and r["extension_mismatch"] is True
-    assert main(["inspect", str(files["tiff_png"])]) == 0
-    assert "MISMATCH" in capsys.readouterr().out
+    assert rc == 4 and r["format"] == "tiff" and r["extension_mismatch"] is True
+    res = run_cli("inspect", str(files["tiff_png"]))
+    assert res.returncode == 4 and "MISMATCH" in res.stdout
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not match" in lines[0] and str(files["tiff_png"]) in lines[0]
+    assert main(["inspect", "--lenient", str(files["tiff_png"])]) == 0
 
 
 def test_hostile_metadata_jpeg(files: dict[str, Path]) -> None:
     # The pixels are intact, so the image is still examinable; the metadata is shown as escaped,
-    # bounded text, and --strict turns the hostile metadata into a one-line error.
+    # bounded text, and the exit status plus a one-line error flag the hostile metadata.
+    lenient = run_cli("inspect", "--lenient", str(files["hostile"]))
+    assert lenient.returncode == 0 and "Traceback" not in lenient.stderr
     res = run_cli("inspect", str(files["hostile"]))
-    assert res.returncode == 0 and "Traceback" not in res.stderr
     assert "\x00" not in res.stdout and "\x1b" not in res.stdout and len(res.stdout) < 100_000
     assert "Metadata notice" in res.stdout
-    strict = run_cli("inspect", "--strict", str(files["hostile"]))
+    strict = res
     assert strict.returncode == 4
     lines = strict.stderr.strip().splitlines()
     assert len(lines) == 1 and "suspicious metadata" in lines[0] and str(files["hostile"]) in lines[0]

@@ -22,10 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="pixel limit (default: from the settings)")
     p.add_argument("--markers", action="store_true", help="list every JPEG marker (text output)")
     p.add_argument(
-        "--strict",
+        "--lenient",
         action="store_true",
-        help="exit with status 4 when the metadata is malformed or hostile (control characters, markup, "
-        "oversized values or comments, unreadable EXIF); the report is still printed",
+        help="exit with status 0 even when the extension does not match the content or the metadata is "
+        "malformed or hostile (by default both give status 4; the report is printed either way)",
     )
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -40,19 +40,26 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(format_report(report, show_markers=args.markers))
+    # The pixels of such files are intact and stay examinable, so the full (escaped) report is
+    # printed; the exit status still tells scripts that the file is not what it claims to be.
     problems = report["metadata_errors"] + report["metadata_notices"]
-    if args.strict and problems:
+    complaint = ""
+    if report["extension_mismatch"]:
+        complaint = (
+            f"extension {report['extension'] or '(none)'} does not match the content "
+            f"({report['format'].upper()})"
+        )
+    elif problems:
+        complaint = f"suspicious metadata ({len(problems)} finding(s)); first: {problems[0]}"
+    if complaint and not args.lenient:
         import sys
 
-        print(
-            f"examiner: error: {args.image}: suspicious metadata ({len(problems)} finding(s)); first: {problems[0]}",
-            file=sys.stderr,
-        )
-        return STRICT_EXIT
+        print(f"examiner: error: {args.image}: {complaint}", file=sys.stderr)
+        return SUSPICIOUS_EXIT
     return 0
 
 
-STRICT_EXIT = 4
+SUSPICIOUS_EXIT = 4
 
 
 def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
