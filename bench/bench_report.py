@@ -2,7 +2,8 @@
 
 Prints wall-clock and CPU time for the whole export (integrity re-check, model, layout, write,
 audit entry) over several runs, the page count, and whether the runs gave identical bytes.
-Run: ``.venv/bin/python bench/bench_report.py [REGIONS] [RUNS]``.
+Run: ``.venv/bin/python bench/bench_report.py [REGIONS] [RUNS] [WIDTHxHEIGHT]`` (default 20 regions,
+5 runs, a 320x240 evidence image; e.g. ``20 3 4000x3000`` for a 12-megapixel one).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 def main() -> int:
     regions = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    width, height = (int(v) for v in (sys.argv[3] if len(sys.argv) > 3 else "320x240").split("x"))
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         base = Path(tmp)
         os.environ.setdefault("EXAMINER_CONFIG_DIR", str(base / "config"))
@@ -32,7 +34,7 @@ def main() -> int:
         from examiner.report.pdf import register_fonts
 
         register_fonts()  # one-off font loading is not part of an export
-        case_path = make_case(base / "case", n_regions=regions)
+        case_path = make_case(base / "case", n_regions=regions, size=(width, height))
         walls: list[float] = []
         cpus: list[float] = []
         hashes: set[str] = set()
@@ -46,7 +48,7 @@ def main() -> int:
                 hashes.add(result.sha256)
                 pages = result.pages
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"report export, {regions} regions, {pages} pages, {runs} runs (load average {load:.1f}, {os.cpu_count()} CPUs)")
+    print(f"report export, {width}x{height} evidence, {regions} regions, {pages} pages, {runs} runs (load average {load:.1f}, {os.cpu_count()} CPUs)")
     print(f"  wall  median {statistics.median(walls):.2f} s  min {min(walls):.2f} s  max {max(walls):.2f} s")
     print(f"  CPU   median {statistics.median(cpus):.2f} s  min {min(cpus):.2f} s")
     print(f"  identical bytes across runs: {'yes' if len(hashes) == 1 else 'NO'}")

@@ -58,13 +58,14 @@ def make_case(
     hostile: bool = False,
     with_findings: bool = True,
     name: str = "case.mcase",
+    size: tuple[int, int] = (320, 240),
 ) -> Path:
     """A case with one evidence image, its reference original, a detection finding, a
     re-compression with its output image, and ``n_regions`` regions."""
     folder.mkdir(parents=True, exist_ok=True)
     evidence_name = "plate <font size=60>.png" if hostile else "plate.png"
-    evidence = scene("AB 1234", seed=1)
-    reference = scene("AB 1734", seed=1)
+    evidence = scene("AB 1234", width=size[0], height=size[1], seed=1)
+    reference = scene("AB 1734", width=size[0], height=size[1], seed=1)
     ev_path = folder / evidence_name
     ref_path = folder / "plate_original.png"
     ev_path.write_bytes(png_bytes(evidence))

@@ -231,6 +231,8 @@ class _ModelBuilder:
         self.chain = case.audit.verify()
         self.checks: dict[tuple[int, str], _FileCheck] = {}
         self.pixels: dict[int, np.ndarray] = {}
+        self.comparisons: dict[tuple[int, str], tuple[np.ndarray | None, str]] = {}
+        self.artefact_pixels: dict[str, np.ndarray] = {}
         self.meta_cache: dict[int, dict[str, Any]] = {}
         self.manifest: list[ManifestRow] = []
         self.codec_infos: dict[str, Any] = {}
@@ -258,7 +260,12 @@ class _ModelBuilder:
         return bool(f.data.get("demonstration")) or bool(info is not None and info.demonstration)
 
     def artefact_image(self, sha: str, what: str) -> np.ndarray:
-        return decode_bytes(self.case.get_artefact(sha), name=f"{what} (artefact {sha[:12]})")
+        # A re-compression's output is both a thumbnail and a region comparison: decode it once.
+        if sha not in self.artefact_pixels:
+            if len(self.artefact_pixels) >= 2:
+                self.artefact_pixels.pop(next(iter(self.artefact_pixels)))
+            self.artefact_pixels[sha] = decode_bytes(self.case.get_artefact(sha), name=f"{what} (artefact {sha[:12]})")
+        return self.artefact_pixels[sha]
 
     def add_manifest(self, item: str, role: str, sha: str | None) -> None:
         if sha and not any(r.sha256 == sha and r.role == role for r in self.manifest):
@@ -521,6 +528,16 @@ class _ModelBuilder:
         key = region.comparison
         if not key:
             return None, "none recorded"
+        cache_key = (region.evidence_id, key)
+        if cache_key not in self.comparisons:
+            # Regions are sorted by evidence item, so keeping only the last few decodes is enough.
+            if len(self.comparisons) >= 3:
+                self.comparisons.pop(next(iter(self.comparisons)))
+            self.comparisons[cache_key] = self._decode_comparison(region)
+        return self.comparisons[cache_key]
+
+    def _decode_comparison(self, region: Region) -> tuple[np.ndarray | None, str]:
+        key = region.comparison
         item = next(i for i in self.items if i.id == region.evidence_id)
         if key == "reference":
             if not item.reference_path:

@@ -54,13 +54,15 @@ def thumbnail(name: str, img: np.ndarray, max_px: int = THUMB_PX, caption: str =
 
 
 def _reduce(rgb: np.ndarray, k: int) -> np.ndarray:
+    """Reduce by an integer factor, each output pixel the mean of a k x k block."""
     if k <= 1:
         return rgb
     h, w = (rgb.shape[0] // k) * k, (rgb.shape[1] // k) * k
     if h == 0 or w == 0:
         return rgb[:1, :1]
-    blocks = rgb[:h, :w].reshape(h // k, k, w // k, k, rgb.shape[2]).astype(np.float32)
-    return (blocks.mean(axis=(1, 3)) + 0.5).astype(np.uint8)
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb[:h, :w])).reduce(k))
 
 
 @dataclass
