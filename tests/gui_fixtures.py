@@ -80,3 +80,19 @@ def job_pid(ctx: object) -> int:
     import os
 
     return os.getpid()
+
+
+def make_scene_case(folder: Path) -> Path:
+    """The demo street scene with the plate's last digit changed, against the unchanged scene."""
+    from examiner.core.case import Case
+    from examiner.demo_scene import render_scene
+
+    folder.mkdir(parents=True, exist_ok=True)
+    reference, _ = render_scene(0)
+    evidence, _ = render_scene(0, {"plate_text": "KA 4827"})
+    Image.fromarray(reference).save(folder / "reference.png")
+    Image.fromarray(evidence).save(folder / "evidence.png")
+    path = folder / "scene.mcase"
+    with Case.create(path, case_id="T-2", examiner="Test Examiner") as case:
+        case.add_evidence(folder / "evidence.png", reference=folder / "reference.png")
+    return path

@@ -240,3 +240,38 @@ def test_export_dialog_writes_the_report_with_a_preview(qtbot: object, tmp_path:
     assert dlg.preview_layout.count() >= 1
     dlg.close()
     w.close()
+
+
+def test_suggestions_are_shown_accepted_and_rejected(qtbot: object, tmp_path: Path) -> None:
+    from examiner.analysis.symbols import tesseract_status
+    from tests.gui_fixtures import make_scene_case
+
+    ok = tesseract_status()
+    if isinstance(ok, tuple):
+        ok = ok[0]
+    if not ok:
+        pytest.skip("Tesseract is not installed; the OCR check cannot propose the changed plate")
+    case_path = make_scene_case(tmp_path / "scene")
+    w = _window(qtbot)
+    assert w.open_case(case_path)
+    assert w.comparison_key == "reference"
+    w.run_suggestions()
+    _wait_jobs(qtbot, w, 120_000)
+    assert w.proposals, w.messages
+    assert len(w.layer.proposals) == len(w.proposals)  # dashed boxes on the image
+    n = len(w.proposals)
+    first = w.proposals[0]
+    w._proposal_action("accept", 0)
+    (region,) = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    assert region.provenance.startswith("accepted from")
+    assert region.bbox() == tuple(first.box) and region.symbol == first.symbol
+    assert len(w.proposals) == n - 1
+    if w.proposals:
+        w._proposal_action("reject", 0)
+        assert len(w.proposals) == n - 2
+    w.close()
+    # Reopening shows only what is still pending.
+    w2 = _window(qtbot)
+    assert w2.open_case(case_path)
+    assert len(w2.proposals) == max(0, n - 2)
+    w2.close()

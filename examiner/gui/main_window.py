@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from examiner.analysis import compare
-from examiner.core.regions import Category, Provenance, Region, ShapeKind
+from examiner.core.regions import Provenance, Region, ShapeKind
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
 from examiner.gui import analysis_tasks
@@ -596,11 +596,9 @@ class MainWindow(QMainWindow):
         self.detection = None
         self.tile_overlay.setVisible(False)
         self.analysis_panel.clear_detection()
-        self.proposals = []
-        self.analysis_panel.set_proposals([])
-        self.layer.set_proposals([])
         self._show_last_detection()
         self.refresh_regions()
+        self._load_proposals()
         self._refresh_comparisons(select="reference")
 
     def _refresh_comparisons(self, select: str = "") -> None:
@@ -906,14 +904,37 @@ class MainWindow(QMainWindow):
             return
         cmp_px = self.compare.comparison
 
+        evidence_id = self.evidence_id
+        label = self.compare.comparison_label
+
         def done(results: list[Any]) -> None:
-            self.proposals = [p for r in results for p in r.proposals]
-            missing = [r.message for r in results if not r.available]
-            for m in missing:
-                self.info(m)
-            self._show_proposals()
+            if self.session is None or evidence_id is None:
+                return
+            from examiner.analysis.symbols import workflow
+
+            if self._guard(workflow.store_proposals, self.session.case, evidence_id, results, label) is None:
+                return
+            for r in results:
+                if not r.available:
+                    self.show_error(r.message)
+            self.refresh_audit()
+            if evidence_id == self.evidence_id:
+                self._load_proposals()
+                self.info(f"Symbol checks done: {len(self.proposals)} suggestion(s) to review")
 
         self.jobs.submit_process("Symbol checks", analysis_tasks.run_suggestions, (px, cmp_px), queue=GENERAL, on_done=done, on_error=self.show_error)
+
+    def _load_proposals(self) -> None:
+        """The suggestions of the latest check runs that are neither accepted nor rejected."""
+        self.proposals = []
+        if self.session is not None and self.evidence_id is not None:
+            try:
+                from examiner.analysis.symbols import workflow
+
+                self.proposals = workflow.pending_proposals(self.session.case, self.evidence_id)
+            except (ImportError, ExaminerError):
+                self.proposals = []
+        self._show_proposals()
 
     def _show_proposals(self) -> None:
         labels = []
@@ -927,42 +948,27 @@ class MainWindow(QMainWindow):
         self.layer.set_proposals(shapes)
 
     def _proposal_action(self, action: str, index: int) -> None:
+        """Accept (a region with the suggestion's provenance), accept and edit, or reject."""
         if self.session is None or self.evidence_id is None or not (0 <= index < len(self.proposals)):
             return
-        p = self.proposals[index]
-        if action == "reject":
-            self._record_proposal(p, accepted=False)
-            del self.proposals[index]
-            self._show_proposals()
-            return
-        x, y, w, h = p.box
-        provenance = Provenance.SUGGESTION_OCR if p.check == "ocr" else Provenance.SUGGESTION_DETECTOR
-        rid = self.add_region(
-            ShapeKind.RECT.value,
-            [(x, y), (x + w, y + h)],
-            categories=[Category(p.category)],
-            symbol=bool(p.symbol),
-            evidence_says=p.evidence_reading,
-            comparison_says=p.comparison_reading,
-            provenance=provenance.value,
-        )
-        if rid is None:
-            return
-        self._record_proposal(p, accepted=True, region_id=rid)
-        del self.proposals[index]
-        self._show_proposals()
-        if action == "edit":
-            self.jump_to_region(rid)
-            self.set_tool(TOOL_PAN)
+        from examiner.analysis.symbols import workflow
 
-    def _record_proposal(self, p: Any, accepted: bool, region_id: int | None = None) -> None:
-        if self.session is None:
+        p = self.proposals[index]
+        case = self.session.case
+        if action == "reject":
+            self._guard(workflow.reject_proposal, case, self.evidence_id, p, "rejected by the examiner")
+            self._load_proposals()
+            self.refresh_audit()
             return
-        key = "symbols.rejected" if not accepted else "symbols.accepted"
-        seen = self.session.case.get_meta(key, []) or []
-        entry = {"key": p.key, "proposal": p.to_dict(), "region_id": region_id}
-        self._guard(self.session.case.set_meta, key, [*seen, entry])
-        self.refresh_audit()
+        region = self._guard(workflow.accept_proposal, case, self.evidence_id, p, None, None, None, "", self.comparison_key)
+        if region is None:
+            return
+        self._load_proposals()
+        self.refresh_regions(select=region.id)
+        if action == "edit":
+            self.set_tool(TOOL_PAN)
+            self.jump_to_region(region.id)
+
 
     # ================================================================== codecs
     def _load_codecs(self) -> None:
