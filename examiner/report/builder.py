@@ -1036,17 +1036,3 @@ def _area_share(region: Region, height: int, width: int) -> float:
 def build_report_model(case: Case, options: BuildOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:
     """Everything the report will say about the case in its current state (no PDF yet)."""
     return _ModelBuilder(case, options or BuildOptions(), ctx or silent()).build()
-
-
-def model_summary(model: ReportModel) -> dict[str, Any]:
-    """A few figures about a model, for the CLI's JSON output and logs."""
-    return {
-        "report_id": model.report_id,
-        "evidence": len(model.evidence),
-        "regions": len(model.regions),
-        "detections": len(model.detections),
-        "recompressions": len(model.recompressions),
-        "citations": [k for _, k, _ in model.bibliography],
-        "integrity_ok": model.integrity_ok,
-        "audit_ok": model.audit_ok,
-    }

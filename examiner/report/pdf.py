@@ -125,6 +125,11 @@ def register_fonts() -> None:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+def one_line(value: Any, limit: int = 300) -> str:
+    """Untrusted value for a single drawn line (page header, crop titles)."""
+    return clean_text(value, limit).replace("\n", " ")
+
+
 def clean_text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
     """Untrusted value -> plain, printable text: control characters shown as ``\\xNN``,
     lone surrogates replaced, long values cut with a statement of the full length."""
@@ -234,9 +239,9 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self.setFont(FONT, 7.6)
         self.setFillColor(MUTED)
         left = MARGIN_X + self.stringWidth(APP_NAME.upper(), FONT_BOLD, 7.6) + 6
-        report = _fit(clean_text(f"Report {m.report_id}", 120), FONT_BOLD, 7.6, 70 * mm)
+        report = _fit(one_line(f"Report {m.report_id}", 120), FONT_BOLD, 7.6, 70 * mm)
         room = PAGE_W - MARGIN_X - self.stringWidth(report, FONT_BOLD, 7.6) - 8 - left
-        self.drawString(left, top, _fit(clean_text(f"Case {m.case_id}", 300), FONT, 7.6, room))
+        self.drawString(left, top, _fit(one_line(f"Case {m.case_id}"), FONT, 7.6, room))
         self.setFillColor(INK)
         self.setFont(FONT_BOLD, 7.6)
         self.drawRightString(PAGE_W - MARGIN_X, top, report)
@@ -249,7 +254,7 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self.line(MARGIN_X, bottom + 4 * mm, PAGE_W - MARGIN_X, bottom + 4 * mm)
         self.setFont(FONT, 7.4)
         self.setFillColor(MUTED)
-        ident = clean_text(f"Report {m.report_id}" + (f" (amends {m.amends})" if m.amends else ""), 300)
+        ident = one_line(f"Report {m.report_id}" + (f" (amends {m.amends})" if m.amends else ""))
         self.drawString(MARGIN_X, bottom, _fit(ident, FONT, 7.4, PAGE_W / 2 - MARGIN_X - 30 * mm))
         self.drawCentredString(PAGE_W / 2, bottom, "Reproduce only in full")
         self.setFillColor(INK)
@@ -302,7 +307,7 @@ class CropStrip(Flowable):
     def draw(self) -> None:
         c = self.canv
         b = self.block
-        titles = ("Evidence", f"Comparison: {clean_text(b.comparison_label, 60)}", f"Difference \u00d7{b.difference_gain:g}")
+        titles = ("Evidence", f"Comparison: {one_line(b.comparison_label, 120)}", f"Difference \u00d7{b.difference_gain:g}")
         for i, (crop, reader) in enumerate(zip(b.crops[:3], self.readers, strict=False)):
             x0 = i * (self.cell_w + self.GAP)
             w, h = crop.width_px * self.scale, crop.height_px * self.scale
@@ -380,6 +385,7 @@ class _Builder:
         self.s = _styles()
         self.story: list[Flowable] = []
         self._section = 0
+        self._section_sub = 0
 
     # --- small helpers ---------------------------------------------------------------
 
@@ -398,7 +404,7 @@ class _Builder:
         self.story.append(_Rule(FRAME_W, ACCENT, 0.6, space_after=4))
 
     def subheading(self, title: str) -> None:
-        self._section_sub = getattr(self, "_section_sub", 0) + 1
+        self._section_sub += 1
         key = f"s{self._section}.{self._section_sub}"
         self.story.append(_Heading(esc(title), self.s["h2"], key, 1))
 
