@@ -163,3 +163,23 @@ def test_run_shortened_on_resume_equals_a_fresh_run_of_the_final_command(tmp_pat
     long.base_schedule_steps = 5
     with pytest.raises(ExaminerError, match="schedule cannot change"):
         train(long, TaskContext(), resume=True)
+
+
+def test_zero_steps_ship_the_base_weights_only_for_the_base_lambda(tmp_path: Path) -> None:
+    images = _images(tmp_path / "imgs")
+    cfg = _cfg(tmp_path, images, "zero")
+    cfg.steps, cfg.base_steps = (1, 0), 1
+    cfg.base_lambda = 0.02
+    record = train(cfg, TaskContext())
+    q2 = next(s for s in record["stages"] if s["stage"] == "q2")
+    assert q2["steps"] == 0 and q2["final_loss"] is None
+    import torch
+
+    base = torch.load(Path(cfg.checkpoints) / "base.final.pt", weights_only=True)["model"]
+    w2 = _weights(cfg, 2)
+    for k, v in base.items():
+        np.testing.assert_array_equal(v.numpy(), w2[k], err_msg=k)
+
+    cfg.steps = (0, 1)
+    with pytest.raises(ExaminerError, match="only for the base lambda"):
+        train(cfg, TaskContext())

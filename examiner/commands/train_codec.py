@@ -19,6 +19,16 @@ def _floats(text: str) -> tuple[float, ...]:
     return values
 
 
+def _steps(text: str) -> int | tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a step count or comma-separated list of them: {text!r}") from exc
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("step counts must be whole numbers, not negative")
+    return values[0] if len(values) == 1 else values
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from examiner.cli import add_json_flag
 
@@ -35,7 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--images", required=True, type=Path, help="folder of training images (PNG)")
     p.add_argument("--out", required=True, type=Path, help="pack folder that receives the weights")
     p.add_argument("--lambdas", required=True, type=_floats, help="comma-separated, low to high rate")
-    p.add_argument("--steps", required=True, type=int, help="fine-tune steps per lambda")
+    p.add_argument(
+        "--steps",
+        required=True,
+        type=_steps,
+        help="fine-tune steps: one number for every lambda, or one per lambda (0 ships the base weights for the base lambda)",
+    )
     p.add_argument("--base-steps", type=int, default=0, help="shared base stage steps (0: train each from scratch)")
     p.add_argument("--base-lambda", type=float, default=None, help="lambda of the base stage (default: the middle one)")
     p.add_argument(
@@ -68,8 +83,8 @@ def _run(args: argparse.Namespace) -> int:
     from examiner.core.tasks import TaskContext
     from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train, write_pack_manifest
 
-    if args.steps <= 0 or args.base_steps < 0:
-        raise ExaminerError("--steps must be positive and --base-steps not negative")
+    if args.base_steps < 0:
+        raise ExaminerError("--base-steps must not be negative")
     lambdas = args.lambdas
     base_lambda = args.base_lambda if args.base_lambda is not None else sorted(lambdas)[len(lambdas) // 2]
     holdout = tuple(s for s in args.holdout.split(",") if s) if args.holdout is not None else DEFAULT_HOLDOUT

@@ -36,7 +36,9 @@ class TrainConfig:
     images: str
     out: str
     lambdas: tuple[float, ...]
-    steps: int  # fine-tune steps per lambda
+    # Fine-tune steps per lambda: one number for all, or one per lambda. 0 (only for the base
+    # lambda) ships the base stage's weights for that quality as they are.
+    steps: int | tuple[int, ...]
     base_steps: int  # shared stage; 0 trains every lambda from scratch for ``steps``
     base_lambda: float
     seed: int = 0
@@ -67,8 +69,25 @@ class TrainConfig:
             out.append(("base", self.base_lambda, self.base_steps, self.lr, horizon))
         for i, lmbda in enumerate(self.lambdas, start=1):
             lr = self.finetune_lr if self.base_steps > 0 else self.lr
-            out.append((f"q{i}", lmbda, self.steps, lr, self.steps))
+            n = self.steps_for(i)
+            out.append((f"q{i}", lmbda, n, lr, n))
         return out
+
+    def steps_for(self, quality: int) -> int:
+        if isinstance(self.steps, int):
+            return self.steps
+        if len(self.steps) != len(self.lambdas):
+            raise ExaminerError(f"give one step count or one per lambda ({len(self.lambdas)}), not {len(self.steps)}")
+        return int(self.steps[quality - 1])
+
+    def validate(self) -> None:
+        for i, lmbda in enumerate(self.lambdas, start=1):
+            n = self.steps_for(i)
+            if n < 0 or (n == 0 and (self.base_steps <= 0 or lmbda != self.base_lambda)):
+                raise ExaminerError(
+                    f"quality {i}: 0 fine-tune steps only for the base lambda ({self.base_lambda}) after a base stage; "
+                    "other step counts must be positive"
+                )
 
 
 @dataclass
@@ -77,7 +96,7 @@ class StageResult:
     lmbda: float
     steps: int
     wall_s: float
-    final_loss: float
+    final_loss: float | None  # None: no steps of its own (the base weights)
     heldout: dict[str, float] = field(default_factory=dict)
 
 
@@ -273,9 +292,9 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
 _SCHEDULE_KEYS = ("base_steps", "base_schedule_steps", "steps", "checkpoint_every", "log_every")
 
 
-def _schedule(cfg_json: dict[str, Any]) -> dict[str, int]:
-    out = {k: int(cfg_json.get(k, 0)) for k in _SCHEDULE_KEYS}
-    out["base_schedule_steps"] = max(out["base_steps"], out["base_schedule_steps"])
+def _schedule(cfg_json: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {k: cfg_json.get(k, 0) for k in _SCHEDULE_KEYS}
+    out["base_schedule_steps"] = max(int(out["base_steps"]), int(out["base_schedule_steps"]))
     return out
 
 
@@ -316,6 +335,7 @@ def train(cfg: TrainConfig, ctx: TaskContext, resume: bool = False, log: LogFn |
 
 def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) -> dict[str, Any]:
     torch = _torch()
+    cfg.validate()
     log = log or (lambda _msg: None)
     out = Path(cfg.out)
     ckdir = Path(cfg.checkpoints) if cfg.checkpoints else default_checkpoint_dir(out)
@@ -394,7 +414,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
                 raise ExaminerError(f"{ck_path}: stage {stage} cannot continue with {steps} steps (checkpoint at {start_step})")
             log(f"stage {stage}: resumed at step {start_step}")
         t0 = time.monotonic()
-        loss_value = float("nan")
+        loss_value: float | None = None
         window: list[tuple[float, float, float]] = []
         for step in range(start_step, steps):
             ctx.progress(done_before + step, total_steps, f"{stage} step {step}/{steps}")
