@@ -1,0 +1,112 @@
+"""Case handling in the window: new, save as, recent cases, display-only contrast, the loupe,
+and the headless screenshot command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from examiner.core.case import Case
+from examiner.core.settings import Settings
+from examiner.gui.main_window import MainWindow
+from tests.gui_fixtures import make_case
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _window(qtbot: object) -> MainWindow:
+    w = MainWindow(interactive=False)
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(1100, 750)
+    w.show()
+    return w
+
+
+def test_new_case_add_evidence_save_as_and_recent(qtbot: object, tmp_path: Path) -> None:
+    src = make_case(tmp_path / "src")  # only for its images
+    w = _window(qtbot)
+    new = tmp_path / "new.mcase"
+    assert w.new_case(new, "N-7", "Examiner Two")
+    assert not w.new_case(new, "N-8", "Examiner Two")  # never overwrites a case
+    assert "exists" in w.messages[-1]
+    assert w.add_evidence(src.parent / "evidence.png", src.parent / "reference.png")
+    assert w.comparison_key == "reference"
+    rid = w.add_region("ellipse", [(5, 5), (25, 30)], notes="first")
+    assert rid is not None
+    copy = tmp_path / "copy.mcase"
+    assert w.save_case_as(copy)
+    assert w.session is not None and w.session.path == copy
+    w.edit_region(rid, "notes", notes="only in the copy")
+    assert str(copy.resolve()) == Settings.load().recent_cases[0]
+    assert str(new.resolve()) in Settings.load().recent_cases
+    assert [a.text() for a in w.recent_menu.actions()][0] == str(copy.resolve())
+    w.close()
+    with Case.open(new, record=False) as c:
+        assert [r.notes for r in c.regions()] == ["first"]
+    with Case.open(copy, record=False) as c:
+        assert [r.notes for r in c.regions()] == ["only in the copy"]
+        assert c.audit.verify().ok
+
+
+def test_display_only_contrast_and_loupe(qtbot: object, tmp_path: Path) -> None:
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    ev = w.compare.evidence
+    assert ev is not None
+    before = ev.copy()
+    w._set_display("stretch")
+    assert "DISPLAY ONLY: contrast stretch" in w.view.banner
+    assert w.view.pyramid is not None and w.view.pyramid.lut is not None
+    w._set_display("equalize")
+    assert "histogram equalisation" in w.view.banner
+    assert np.array_equal(w.compare.evidence, before)  # the data itself never changes
+    w._set_display("none")
+    assert w.view.banner == "" and w.view.pyramid.lut is None  # type: ignore[union-attr]
+    # Loupe: follows the cursor and shows the magnified neighbourhood.
+    w.loupe_action.setChecked(True)
+    w.view.set_zoom(2.0)
+    pos = w.view.mapFromScene(QPointF(60, 40))
+    qtbot.mouseMove(w.view.viewport(), QPoint(pos.x(), pos.y()))  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: w.view.loupe.isVisible(), timeout=2000)  # type: ignore[attr-defined]
+    assert w.view.loupe.pixmap().width() == 176
+    assert w.pos_label.text().startswith("x ")
+
+
+def test_keyboard_shortcuts_switch_modes_and_tools(qtbot: object, tmp_path: Path) -> None:
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=3000)  # type: ignore[attr-defined]
+    w.view.setFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_F5)  # type: ignore[attr-defined]
+    assert w.compare.mode == "difference"
+    qtbot.keyClick(w.view, Qt.Key.Key_F1)  # type: ignore[attr-defined]
+    assert w.compare.mode == "evidence"
+    qtbot.keyClick(w.view, Qt.Key.Key_P)  # type: ignore[attr-defined]
+    assert w.view.tool == "polygon"
+    qtbot.keyClick(w.view, Qt.Key.Key_V)  # type: ignore[attr-defined]
+    assert w.view.tool == "pan"
+
+
+def test_cli_screenshot_command(tmp_path: Path) -> None:
+    case_path = make_case(tmp_path / "case")
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    r = subprocess.run(
+        [sys.executable, "-m", "examiner", "gui", str(case_path), "--screenshot", str(out), "--compare", "side",
+         "--select-region", "99", "--size", "900x600"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert "no region 99" in r.stderr  # the problem is reported, the picture still made
+    bad = subprocess.run(
+        [sys.executable, "-m", "examiner", "gui", str(tmp_path / "missing.mcase"), "--screenshot", str(out)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert bad.returncode != 0 and "missing.mcase" in bad.stderr and "Traceback" not in bad.stderr
