@@ -7,6 +7,11 @@ passed through the demonstration codec), overall and by alteration, character si
     python bench/bench_symbol_checks.py            # the full set
     python bench/bench_symbol_checks.py --quick    # two sizes, JPEG q90 only
     python bench/bench_symbol_checks.py --json out.json --verbose
+    python bench/bench_symbol_checks.py --photos ../shared/data/kodak   # also natural photos
+
+With ``--photos DIR`` (default: the Kodak folder of the development data when it is present),
+every PNG there is compared with its own JPEG re-saves: photographs without altered symbols,
+so every proposal there is a false one.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="two sizes and JPEG q90 only")
     ap.add_argument("--json", type=Path, help="write every pair's outcome here")
     ap.add_argument("--verbose", action="store_true", help="print misses and false proposals")
+    ap.add_argument("--photos", type=Path, default=None, help="a folder of PNG photographs for false proposals")
+    ap.add_argument("--no-photos", action="store_true", help="skip the photographs")
     args = ap.parse_args()
     ok, engine = tesseract_status()
     print(f"OCR engine: {engine}")
@@ -60,9 +67,45 @@ def main() -> int:
     for name, r in summary["unchanged_by_codec"].items():
         print(f"  codec {name}: {r['with_proposals']}/{r['pairs']} pairs with proposals")
     print(f"stray proposals on altered pairs (not touching the altered symbol): {summary['stray_proposals_on_altered_pairs']}")
+    photos = args.photos or Path(__file__).resolve().parents[2] / "shared" / "data" / "kodak"
+    photo_summary = None if args.no_photos or not photos.is_dir() else _photos(photos, args.verbose, args.quick)
     if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "pairs": [o.__dict__ for o in outcomes]}, indent=1))
+        args.json.write_text(
+            json.dumps({"summary": summary, "photos": photo_summary, "pairs": [o.__dict__ for o in outcomes]}, indent=1)
+        )
     return 0
+
+
+def _photos(folder: Path, verbose: bool, quick: bool) -> dict[str, object]:
+    import numpy as np
+    from PIL import Image
+
+    files = sorted(folder.glob("*.png"))[: 4 if quick else None]
+    qualities = (90,) if quick else (90, 75, 50)
+    flagged: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    seconds = {"ocr": 0.0, "objects": 0.0}
+    for f in files:
+        with Image.open(f) as im:
+            original = np.asarray(im.convert("RGB")).copy()
+        for q in qualities:
+            results = run_checks(ts.jpeg(original, q), original)
+            for r in results:
+                seconds[r.check] += r.seconds
+                key = f"{r.check} jpeg q{q}"
+                flagged[key] = flagged.get(key, 0) + (1 if r.proposals else 0)
+                counts[key] = counts.get(key, 0) + len(r.proposals)
+                if verbose and r.proposals:
+                    print(f"  {f.name} q{q} {r.check}: " + "; ".join(
+                        f"{p.evidence_reading!r}/{p.comparison_reading!r} {p.category.value} {list(p.box)}" for p in r.proposals))
+    n = len(files)
+    print(f"photographs: {n} from {folder} against their JPEG re-saves (every proposal is false)")
+    for key in sorted(flagged):
+        print(f"  {key}: {flagged[key]}/{n} photographs with proposals ({counts[key]} proposals)")
+    runs = max(1, n * len(qualities))
+    print(f"  mean time per photograph: OCR {seconds['ocr'] / runs:.1f} s, objects {seconds['objects'] / runs:.1f} s")
+    return {"photographs": n, "with_proposals": flagged, "proposals": counts,
+            "mean_seconds": {k: v / runs for k, v in seconds.items()}}
 
 
 if __name__ == "__main__":
