@@ -58,6 +58,7 @@ from examiner.report.model import (
     ManifestRow,
     MethodBlock,
     OtherResultBlock,
+    OverviewBlock,
     Para,
     RecompressionBlock,
     RegionBlock,
@@ -301,8 +302,13 @@ class _ModelBuilder:
         others = [self.other_block(f) for f in self.findings if f.kind not in OWN_SECTIONS]
         self.ctx.progress(3, 6, "region crops")
         region_blocks = []
+        overviews: list[OverviewBlock] = []
         for i, r in enumerate(self.regions):
             self.ctx.progress(3 + i / max(1, len(self.regions)), 6, f"region {i + 1} of {len(self.regions)}")
+            if not overviews or overviews[-1].evidence_label != self.labels.get(r.evidence_id):
+                ov = self.overview(r.evidence_id)
+                if ov is not None:
+                    overviews.append(ov)
             region_blocks.append(self.region_block(r))
         self.cit.cite("hofer2024taxonomy")  # the taxonomy section always cites it
         self.ctx.progress(5, 6, "audit log")
@@ -337,6 +343,7 @@ class _ModelBuilder:
             detections=detections,
             recompressions=recompressions,
             other_results=others,
+            overviews=overviews,
             regions=region_blocks,
             taxonomy=self.taxonomy(),
             limitations=self.limitations(detections, recompressions, region_blocks),
@@ -876,6 +883,18 @@ class _ModelBuilder:
         rows += _scalar_rows({k: v for k, v in d.items() if k not in skip}, limit=12)
         title = (m.name if m else f.kind.replace("_", " ").capitalize()) + f" (F{f.id})"
         return OtherResultBlock(title=title, evidence_label=label, rows=rows, cites=tuple(m.citations) if m else ())
+
+    def overview(self, evidence_id: int) -> OverviewBlock | None:
+        try:
+            ev = self.evidence_pixels(evidence_id)
+        except ExaminerError:
+            return None
+        label = self.labels.get(evidence_id, f"item {evidence_id}")
+        k = max(1, int(np.ceil(max(ev.shape[:2]) / figs.OVERVIEW_PX)))
+        fig = self.add_figure_manifest(figs.thumbnail(f"{label} overview (reduced 1/{k})", ev, figs.OVERVIEW_PX))
+        assert fig is not None
+        boxes = [(int(r.id or 0), r.bbox()) for r in self.regions if r.evidence_id == evidence_id]
+        return OverviewBlock(label, fig, k, boxes)
 
     def region_block(self, r: Region) -> RegionBlock:
         self.ctx.check()

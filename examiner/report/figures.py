@@ -23,6 +23,7 @@ MIN_CONTEXT_PX = 8
 MIN_CROP_PX = 24
 DIFFERENCE_GAIN = 4.0
 THUMB_PX = 240
+OVERVIEW_PX = 900
 
 
 def to_rgb8(img: np.ndarray) -> np.ndarray:

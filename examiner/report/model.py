@@ -171,6 +171,16 @@ class OtherResultBlock:
 
 
 @dataclass
+class OverviewBlock:
+    """A reduced view of a whole evidence image with the marked regions' boxes drawn over it."""
+
+    evidence_label: str
+    figure: Figure
+    reduction: int  # evidence pixels per figure pixel along each axis
+    boxes: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)  # (region number, x y w h)
+
+
+@dataclass
 class RegionBlock:
     number: int
     evidence_label: str
@@ -243,6 +253,7 @@ class ReportModel:
     detections: list[DetectionBlock] = field(default_factory=list)
     recompressions: list[RecompressionBlock] = field(default_factory=list)
     other_results: list[OtherResultBlock] = field(default_factory=list)
+    overviews: list[OverviewBlock] = field(default_factory=list)
     regions: list[RegionBlock] = field(default_factory=list)
     taxonomy: list[tuple[str, str]] = field(default_factory=list)
     taxonomy_cites: tuple[str, ...] = ("hofer2024taxonomy",)
@@ -309,6 +320,7 @@ __all__ = [
     "ManifestRow",
     "MethodBlock",
     "OtherResultBlock",
+    "OverviewBlock",
     "Para",
     "RecompressionBlock",
     "RegionBlock",

@@ -57,6 +57,7 @@ from examiner.report.model import (  # noqa: E402
     DetectionBlock,
     EvidenceBlock,
     Figure,
+    OverviewBlock,
     RegionBlock,
     ReportModel,
 )
@@ -703,6 +704,14 @@ class _Builder:
             "pixel replication without smoothing; the dashed outline marks the region and is drawn over "
             "the crop, not into it. Pixel boxes are (x, y, width, height) in evidence pixels, origin top "
             "left, as stored (orientation not applied).", cites=("hofer2024taxonomy",)))
+        for ov in m.overviews:
+            self.story.append(KeepTogether([
+                _Overview(ov, FRAME_W, 95 * mm),
+                Paragraph(
+                    esc(f"{ov.evidence_label}: the whole image"
+                        + (f", reduced 1/{ov.reduction} by block averaging," if ov.reduction > 1 else "")
+                        + " with the bounding boxes of the marked regions."), self.s["caption"]),
+            ]))
         for r in m.regions:
             self._region(r)
 
@@ -852,6 +861,46 @@ class _Builder:
         self.story.append(self.grid(["Item", "Role", "SHA-256"],
                                     [[r.item, r.role, r.sha256] for r in m.manifest],
                                     [42 * mm, 26 * mm, FRAME_W - 68 * mm]))
+
+
+class _Overview(Flowable):
+    """The reduced evidence image with each region's box and number drawn over it."""
+
+    def __init__(self, block: OverviewBlock, max_w: float, max_h: float) -> None:
+        super().__init__()
+        self.block = block
+        fig = block.figure
+        self.scale = min(max_w / fig.width_px, max_h / fig.height_px)
+        self.width = fig.width_px * self.scale
+        self.height = fig.height_px * self.scale
+        self.hAlign = "CENTER"
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        b = self.block
+        c.drawImage(_reader(b.figure), 0, 0, width=self.width, height=self.height)
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.4)
+        c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+        per_px = self.scale / b.reduction  # points per evidence pixel
+        for number, (x, y, w, h) in b.boxes:
+            x0, y1 = x * per_px, self.height - y * per_px
+            bw, bh = max(w * per_px, 1.5), max(h * per_px, 1.5)
+            for colour, width in ((colors.white, 1.8), (OUTLINE, 0.9)):
+                c.setStrokeColor(colour)
+                c.setLineWidth(width)
+                c.rect(x0, y1 - bh, bw, bh, stroke=1, fill=0)
+            label = f"R{number}"
+            c.setFont(FONT_BOLD, 6.5)
+            tw = c.stringWidth(label, FONT_BOLD, 6.5)
+            ly = min(y1 + 1.5, self.height - 8)
+            c.setFillColor(OUTLINE)
+            c.rect(x0, ly, tw + 3, 7.5, stroke=0, fill=1)
+            c.setFillColor(colors.white)
+            c.drawString(x0 + 1.5, ly + 1.8, label)
 
 
 class _Line(Flowable):
