@@ -56,18 +56,19 @@ def test_every_citation_key_used_by_codecs_and_analyses_is_in_the_bibliography()
     for info in codec_infos():
         for key in info.citations:
             assert key in keys, f"codec {info.id} cites unknown {key}"
-    for module in (
-        "examiner.analysis.compare",
-        "examiner.analysis.symbols.ocr_diff",
-        "examiner.analysis.symbols.object_diff",
-        "examiner.analysis.spectral",
-    ):
+    import pkgutil
+
+    import examiner.analysis
+
+    for info in pkgutil.walk_packages(examiner.analysis.__path__, "examiner.analysis."):
         try:
-            mod = importlib.import_module(module)
+            mod = importlib.import_module(info.name)
         except ImportError:
             continue
-        for key in (getattr(mod, "METHOD", None) or {}).get("citations", []):
-            assert key in keys, f"{module} cites unknown {key}"
+        method = getattr(mod, "METHOD", None)
+        if isinstance(method, dict):
+            for key in method.get("citations", []):
+                assert key in keys, f"{info.name} cites unknown {key}"
 
 
 def test_bibtex_parser_handles_quotes_numbers_and_reports_broken_entries() -> None:
