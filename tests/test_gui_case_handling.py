@@ -110,3 +110,47 @@ def test_cli_screenshot_command(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert bad.returncode != 0 and "missing.mcase" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_draw_move_and_resize_with_the_mouse(qtbot: object, tmp_path: Path) -> None:
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    view = w.view
+    view.set_zoom(4.0)
+    view.centerOn(QPointF(40, 40))
+
+    def vp(x: float, y: float) -> QPoint:
+        p = view.mapFromScene(QPointF(x, y))
+        return QPoint(p.x(), p.y())
+
+    # Rectangle by dragging.
+    w.set_tool("rect")
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=vp(30, 30))  # type: ignore[attr-defined]
+    qtbot.mouseMove(view.viewport(), vp(45, 50))  # type: ignore[attr-defined]
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=vp(45, 50))  # type: ignore[attr-defined]
+    (r,) = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    assert r.kind.value == "rect" and r.bbox() == (30, 30, 15, 20)
+    rid = r.id
+    # Move: drag the selected shape by (5, 3) pixels.
+    w.set_tool("pan")
+    w.layer.select(rid)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=vp(37, 40))  # type: ignore[attr-defined]
+    for k in range(1, 6):
+        qtbot.mouseMove(view.viewport(), vp(37 + k, 40 + 0.6 * k))  # type: ignore[attr-defined]
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=vp(42, 43))  # type: ignore[attr-defined]
+    moved = w.session.region(rid)  # type: ignore[union-attr]
+    assert moved.bbox() == (35, 33, 15, 20)
+    # Resize: drag the bottom-right handle.
+    item = w.layer.items[rid]
+    item.setSelected(True)
+    handle = item._handles[2]
+    hp = view.mapFromScene(handle.scenePos())
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(hp.x(), hp.y()))  # type: ignore[attr-defined]
+    qtbot.mouseMove(view.viewport(), vp(60, 60))  # type: ignore[attr-defined]
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=vp(60, 60))  # type: ignore[attr-defined]
+    resized = w.session.region(rid)  # type: ignore[union-attr]
+    assert resized.bbox() == (35, 33, 25, 27)
+    w.undo_stack.undo()
+    assert w.session.region(rid).bbox() == (35, 33, 15, 20)  # type: ignore[union-attr]
+    w.undo_stack.undo()
+    assert w.session.region(rid).bbox() == (30, 30, 15, 20)  # type: ignore[union-attr]
