@@ -433,7 +433,7 @@ class _Builder:
         def flush() -> None:
             if data:
                 t = Table(list(data), colWidths=[key_w, width - key_w], hAlign="LEFT")
-                t.setStyle(_kv_style(len(data)))
+                t.setStyle(_kv_style())
                 out.append(t)
                 data.clear()
 
@@ -458,7 +458,7 @@ class _Builder:
             ])
         cls = LongTable if len(rows) > 30 else Table
         t = cls(data, colWidths=list(widths), repeatRows=1 if repeat else 0, hAlign="LEFT")
-        t.setStyle(_grid_style(len(data)))
+        t.setStyle(_grid_style())
         return t
 
     def figure(self, fig: Figure, max_w: float, max_h: float) -> Flowable:
@@ -759,7 +759,7 @@ class _Builder:
             data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
         table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
         spans = [("SPAN", (1, i), (3, i)) for i in range(first_wide, len(data))]
-        table.setStyle(_style([*_kv_style(len(data)).getCommands(), *spans]))
+        table.setStyle(_style([*_kv_style().getCommands(), *spans]))
         self.story.append(KeepTogether(items + [Spacer(1, 1.5 * mm), table]))
         self.story.extend(after)
         self.story.append(Spacer(1, 6 * mm))
@@ -1000,7 +1000,7 @@ def _wrap_hash(h: str) -> str:
     return "\n".join(h[i : i + 16] for i in range(0, len(h), 16))
 
 
-def _kv_style(n: int) -> TableStyle:
+def _kv_style() -> TableStyle:
     return _style([
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -1013,7 +1013,7 @@ def _kv_style(n: int) -> TableStyle:
     ])
 
 
-def _grid_style(n: int) -> TableStyle:
+def _grid_style() -> TableStyle:
     cmds: list[tuple[Any, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
