@@ -154,3 +154,16 @@ def test_draw_move_and_resize_with_the_mouse(qtbot: object, tmp_path: Path) -> N
     assert w.session.region(rid).bbox() == (35, 33, 15, 20)  # type: ignore[union-attr]
     w.undo_stack.undo()
     assert w.session.region(rid).bbox() == (30, 30, 15, 20)  # type: ignore[union-attr]
+
+
+def test_large_images_open_in_a_worker(qtbot: object, tmp_path: Path, monkeypatch: object) -> None:
+    import examiner.gui.main_window as mw
+
+    monkeypatch.setattr(mw, "ASYNC_LOAD_PIXELS", 0)  # type: ignore[attr-defined]
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    assert w.compare.evidence is None  # not decoded on the GUI thread
+    qtbot.waitUntil(lambda: w.compare.comparison is not None, timeout=30_000)  # type: ignore[attr-defined]
+    assert w.compare.evidence is not None and w.compare.evidence.shape == (128, 192, 3)
+    assert w.comparison_key == "reference"
+    assert any(j.title.startswith("Opening evidence.png") for j in w.jobs.jobs.values())

@@ -56,6 +56,8 @@ from examiner.gui.undo import (
 from examiner.gui.workers import CODEC, GENERAL, JobManager
 
 APP_TITLE = "Miscompression Examiner"
+# Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
+ASYNC_LOAD_PIXELS = 16_000_000
 LAYOUT_VERSION = 1
 
 
@@ -580,14 +582,37 @@ class MainWindow(QMainWindow):
         dlg.open()
 
     # ================================================================== evidence and comparisons
+    def _is_large(self, evidence_id: int) -> bool:
+        if self.session is None:
+            return False
+        facts = self.session.case.evidence_item(evidence_id).facts
+        return int(facts.get("width", 0) or 0) * int(facts.get("height", 0) or 0) > ASYNC_LOAD_PIXELS
+
     def show_evidence(self, evidence_id: int) -> None:
+        """Show an evidence item; a large one is hashed and decoded in a worker first."""
         if self.session is None:
             return
+        session = self.session
+        if not session.has_pixels(evidence_id) and self._is_large(evidence_id):
+            name = session.case.evidence_item(evidence_id).name
+
+            def loaded(pixels: np.ndarray) -> None:
+                if self.session is session:
+                    session.keep_pixels(evidence_id, pixels)
+                    self.show_evidence(evidence_id)
+
+            self.jobs.submit(
+                f"Opening {name}",
+                lambda ctx: session.case.load_evidence(evidence_id).pixels,
+                on_done=loaded,
+                on_error=self._evidence_failed,
+            )
+            self.info(f"Opening {name} (checking its hash and decoding)...")
+            return
         try:
-            pixels = self.session.evidence_pixels(evidence_id)
+            pixels = session.evidence_pixels(evidence_id)
         except ExaminerError as exc:
-            self.show_error(exc.message)
-            self.evidence_panel.set_integrity(self.session.case.integrity)
+            self._evidence_failed(exc.message)
             return
         self.evidence_id = evidence_id
         self.evidence_panel.select(evidence_id)
@@ -600,6 +625,11 @@ class MainWindow(QMainWindow):
         self.refresh_regions()
         self._load_proposals()
         self._refresh_comparisons(select="reference")
+
+    def _evidence_failed(self, message: str) -> None:
+        self.show_error(message)
+        if self.session is not None:
+            self.evidence_panel.set_integrity(self.session.case.integrity)
 
     def _refresh_comparisons(self, select: str = "") -> None:
         if self.session is None or self.evidence_id is None:
@@ -623,6 +653,21 @@ class MainWindow(QMainWindow):
         if not key:
             self.comparison_key = ""
             self.compare.set_comparison(None)
+            return True
+        session, evidence_id = self.session, self.evidence_id
+        if not session.has_comparison(evidence_id, key) and self._is_large(evidence_id):
+
+            def loaded(px: np.ndarray) -> None:
+                if self.session is session and self.evidence_id == evidence_id:
+                    session.keep_comparison(evidence_id, key, px)
+                    self.choose_comparison(key)
+
+            self.jobs.submit(
+                "Opening the comparison image",
+                lambda ctx: session.load_comparison(evidence_id, key),
+                on_done=loaded,
+                on_error=self.show_error,
+            )
             return True
         try:
             px = self.session.comparison_pixels(self.evidence_id, key)

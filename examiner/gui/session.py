@@ -121,6 +121,13 @@ class CaseSession:
             self._pixels = {evidence_id: px}  # keep one image: evidence can be 100 megapixels
         return px
 
+    def has_pixels(self, evidence_id: int) -> bool:
+        return evidence_id in self._pixels
+
+    def keep_pixels(self, evidence_id: int, pixels: np.ndarray) -> None:
+        """Cache pixels decoded elsewhere (a worker), replacing any other item's."""
+        self._pixels = {evidence_id: pixels}
+
     def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> Any:
         return self.case.add_evidence(path, reference=reference)
 
@@ -144,16 +151,22 @@ class CaseSession:
                 out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} seed variability", "variability", f.id))
         return out
 
-    def comparison_pixels(self, evidence_id: int, key: str) -> np.ndarray:
-        cached = self._comparisons.get((evidence_id, key))
-        if cached is not None:
-            return cached
+    def has_comparison(self, evidence_id: int, key: str) -> bool:
+        return (evidence_id, key) in self._comparisons
+
+    def keep_comparison(self, evidence_id: int, key: str, pixels: np.ndarray) -> None:
+        self._comparisons = {k: v for k, v in self._comparisons.items() if k[0] == evidence_id}
+        self._comparisons[(evidence_id, key)] = pixels
+
+    def load_comparison(self, evidence_id: int, key: str) -> np.ndarray:
+        """Decode a comparison image (hash-checked reference, or a stored artefact); no caching,
+        so a worker thread may call it."""
         if key == "reference":
             ref = self.case.load_reference(evidence_id)
             if ref is None:
                 raise CaseError(f"evidence {evidence_id} has no reference original")
-            px = ref
-        elif key.startswith("finding:"):
+            return ref
+        if key.startswith("finding:"):
             fid = int(key.split(":", 1)[1])
             found = [f for f in self.case.findings(evidence_id=evidence_id) if f.id == fid]
             if not found:
@@ -161,12 +174,15 @@ class CaseSession:
             sha = found[0].artefacts.get(RECONSTRUCTION) or _image_artefact(found[0])
             if not sha:
                 raise CaseError(f"{self.path}: finding {fid} has no image to compare with")
-            px = decode_bytes(self.case.get_artefact(sha), name=f"artefact {sha[:12]}")
-        else:
-            raise CaseError(f"unknown comparison {key!r}")
-        self._comparisons = {k: v for k, v in self._comparisons.items() if k[0] == evidence_id}
-        self._comparisons[(evidence_id, key)] = px
-        return px
+            return decode_bytes(self.case.get_artefact(sha), name=f"artefact {sha[:12]}")
+        raise CaseError(f"unknown comparison {key!r}")
+
+    def comparison_pixels(self, evidence_id: int, key: str) -> np.ndarray:
+        cached = self._comparisons.get((evidence_id, key))
+        if cached is None:
+            cached = self.load_comparison(evidence_id, key)
+            self.keep_comparison(evidence_id, key, cached)
+        return cached
 
     # -- findings ------------------------------------------------------------------------------
     def add_recompression(
