@@ -286,7 +286,7 @@ def test_region_without_comparison_shows_the_evidence_crop_and_says_why(tmp_path
     block = model.regions[0]
     assert len(block.crops) == 1
     assert any("no comparison image" in p for p in block.problems)
-    assert {m.role for m in model.manifest} >= {"evidence file", "reference original", "figure in this report"}
+    assert {m.role for m in model.manifest} >= {"evidence file", "reference original", "figure"}
     # The overview of the whole image carries every region's box.
     assert len(model.overviews) == 1
     assert model.overviews[0].boxes == [(model.regions[0].number, model.regions[0].box)]

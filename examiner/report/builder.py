@@ -269,12 +269,12 @@ class _ModelBuilder:
         return self.artefact_pixels[sha]
 
     def add_manifest(self, item: str, role: str, sha: str | None) -> None:
-        if sha and not any(r.sha256 == sha and r.role == role for r in self.manifest):
+        if sha and not any(r.sha256 == sha and r.item == item for r in self.manifest):
             self.manifest.append(ManifestRow(item, role, sha))
 
     def add_figure_manifest(self, fig: Figure | None) -> Figure | None:
         if fig is not None:
-            self.add_manifest(fig.name, "figure in this report", fig.sha256)
+            self.add_manifest(fig.name, "figure", fig.sha256)
         return fig
 
     # ----------------------------------------------------------------- build
