@@ -198,3 +198,26 @@ def test_pdfa_output_is_deterministic_and_carries_the_report_data(tmp_path: Path
         assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
         assert str(doc.docinfo["/Title"]) == meta["dc:title"]
     assert len(PdfReader(tmp_path / "a.pdf").pages) == first.pages
+
+
+def test_sixteen_bit_grey_evidence_reports_with_crops(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from examiner.report.export import build_model
+
+    grey = (np.linspace(0, 65535, 120 * 160, dtype=np.float64).reshape(120, 160)).astype(np.uint16)
+    ref = grey.copy()
+    ref[40:60, 50:80] = 1000
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    Image.fromarray(ref).save(tmp_path / "g_ref.png")
+    with Case.create(tmp_path / "g.mcase", case_id="G-1", examiner="E") as case:
+        item = case.add_evidence(tmp_path / "g.png", reference=tmp_path / "g_ref.png")
+        case.add_region(Region(evidence_id=item.id, kind=ShapeKind.POLYGON,
+                               points=[(50.0, 40.0), (80.0, 40.0), (65.0, 60.0)], comparison="reference"))  # fmt: skip
+        model = build_model(case)
+        result = export_report(case, tmp_path / "g.pdf")
+    block = model.regions[0]
+    assert len(block.crops) == 3 and not block.problems
+    assert block.crops[2].rgb.max() > 0  # the changed patch shows in the difference
+    assert 0 < block.share_percent < 5
+    assert result.pages >= 5
