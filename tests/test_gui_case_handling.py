@@ -167,3 +167,22 @@ def test_large_images_open_in_a_worker(qtbot: object, tmp_path: Path, monkeypatc
     assert w.compare.evidence is not None and w.compare.evidence.shape == (128, 192, 3)
     assert w.comparison_key == "reference"
     assert any(j.title.startswith("Opening evidence.png") for j in w.jobs.jobs.values())
+
+
+def test_texture_category_follows_the_setting(qtbot: object, tmp_path: Path) -> None:
+    from examiner.core.regions import Category
+
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    rid = w.add_region("rect", [(2, 2), (12, 12)])
+    w.select_region(rid)
+    ed = w.regions_panel.editor
+    assert not ed.category_boxes[Category.TEXTURE].isVisibleTo(ed)
+    settings = w.settings
+    settings.texture_category_enabled = True
+    w.apply_settings(settings)
+    assert ed.category_boxes[Category.TEXTURE].isVisibleTo(ed)
+    assert "provisional" in ed.category_boxes[Category.TEXTURE].text()
+    ed.category_boxes[Category.TEXTURE].setChecked(True)
+    assert w.session.region(rid).categories == [Category.TEXTURE]  # type: ignore[union-attr]
+    assert Settings.load().texture_category_enabled

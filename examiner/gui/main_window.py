@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         ed.lock_requested.connect(self.lock_region)
         ed.delete_requested.connect(self.delete_region)
         self.analysis_panel = AnalysisPanel()
+        self.analysis_panel.device.setCurrentText(self.settings.device)
         ap = self.analysis_panel
         ap.detection_requested.connect(self.run_detection)
         ap.recompression_requested.connect(self.run_recompression)
@@ -251,6 +252,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self._act(m, "&Delete selected region", lambda: self.delete_region(self._selected_id()), QKeySequence.StandardKey.Delete)
         self._act(m, "&Lock selected region as reviewed", lambda: self.lock_region(self._selected_id()), "Ctrl+L")
+        m.addSeparator()
+        self._act(m, "&Preferences...", self.preferences_dialog, QKeySequence.StandardKey.Preferences)
 
         m = mb.addMenu("&View")
         self._act(m, "Zoom to &fit", lambda: self.view.fit(), "0")
@@ -551,6 +554,19 @@ class MainWindow(QMainWindow):
         examiner, ok = QInputDialog.getText(self, "New case", "Examiner:", text=self.settings.examiner_name)
         if ok and examiner.strip():
             self.new_case(path, case_id.strip(), examiner.strip())
+
+    def preferences_dialog(self) -> None:
+        from examiner.gui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self, self.settings)
+        dlg.accepted.connect(lambda: self.apply_settings(dlg.apply()))
+        dlg.open()
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._guard(settings.save)
+        self.regions_panel.set_texture_enabled(settings.texture_category_enabled)
+        self.analysis_panel.device.setCurrentText(settings.device)
 
     def open_case_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open case", "", "Case files (*.mcase);;All files (*)")

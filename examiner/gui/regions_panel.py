@@ -48,6 +48,7 @@ class RegionEditor(QGroupBox):
     def __init__(self, texture_enabled: bool = False, parent: QWidget | None = None) -> None:
         super().__init__("Selected region", parent)
         self._region: Region | None = None
+        self._texture_enabled = texture_enabled
         self._loading = False
         self._image_size = (0, 0)
         form = QFormLayout(self)
@@ -61,8 +62,7 @@ class RegionEditor(QGroupBox):
         cl = QHBoxLayout(cats)
         cl.setContentsMargins(0, 0, 0, 0)
         self.category_boxes: dict[Category, QCheckBox] = {}
-        shown = list(CORE_CATEGORIES) + ([Category.TEXTURE] if texture_enabled else [])
-        for c in shown:
+        for c in (*CORE_CATEGORIES, Category.TEXTURE):
             label = c.value.capitalize() + (" (provisional)" if c is Category.TEXTURE else "")
             cb = QCheckBox(label)
             cb.setToolTip(CATEGORY_DEFINITIONS[c])
@@ -70,6 +70,7 @@ class RegionEditor(QGroupBox):
             cl.addWidget(cb)
             self.category_boxes[c] = cb
         cl.addStretch(1)
+        self.set_texture_enabled(texture_enabled)
         form.addRow("Categories", cats)
         self.symbol_box = QCheckBox("Symbol (high impact)")
         self.symbol_box.setToolTip(SYMBOL_DEFINITION)
@@ -113,6 +114,13 @@ class RegionEditor(QGroupBox):
     def set_image_size(self, height: int, width: int) -> None:
         self._image_size = (height, width)
 
+    def set_texture_enabled(self, on: bool) -> None:
+        """Texture is offered only when the setting is on; a region that already has it keeps
+        showing it, so nothing recorded is hidden."""
+        self._texture_enabled = on
+        r = self._region
+        self.category_boxes[Category.TEXTURE].setVisible(on or (r is not None and Category.TEXTURE in r.categories))
+
     def region(self) -> Region | None:
         return self._region
 
@@ -142,6 +150,7 @@ class RegionEditor(QGroupBox):
             self.share_label.setText(f"{region.area_share(H, W):.3f} % of pixels" if H and W else "-")
             for c, cb in self.category_boxes.items():
                 cb.setChecked(c in region.categories)
+            self.set_texture_enabled(self._texture_enabled)
             self.symbol_box.setChecked(region.symbol)
             self.evidence_says.setText(region.evidence_says)
             self.comparison_says.setText(region.comparison_says)
@@ -204,7 +213,7 @@ class RegionsPanel(QWidget):
         filters.addWidget(QLabel("Show"))
         self.category_filter = QComboBox()
         self.category_filter.addItem("all categories", "")
-        for c in list(CORE_CATEGORIES) + ([Category.TEXTURE] if texture_enabled else []):
+        for c in (*CORE_CATEGORIES, Category.TEXTURE):
             self.category_filter.addItem(c.value.capitalize(), c.value)
         self.category_filter.currentIndexChanged.connect(self._refill)
         filters.addWidget(self.category_filter)
@@ -230,6 +239,10 @@ class RegionsPanel(QWidget):
         layout.addWidget(split)
         self._regions: list[Region] = []
         self._size = (0, 0)
+
+    def set_texture_enabled(self, on: bool) -> None:
+        self.editor.set_texture_enabled(on)
+        # The filter always lists Texture: older regions may carry it even when it is switched off.
 
     def set_regions(self, regions: list[Region], height: int, width: int, select: int | None = None) -> None:
         self._regions = regions
