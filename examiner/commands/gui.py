@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", choices=COMPARE_MODES, help="start in this compare mode")
     p.add_argument("--select-region", type=int, metavar="ID", help="select this region")
     p.add_argument("--jump", action="store_true", help="with --select-region: zoom to the region")
+    p.add_argument("--detect", action="store_true", help="run trace detection on the shown evidence first")
+    p.add_argument("--tile-overlay", action="store_true", help="show the detection's per-tile overlay")
     p.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (default 1600x1000)")
     p.set_defaults(func=_run)
 
@@ -49,4 +51,6 @@ def _run(args: argparse.Namespace) -> int:
         select_region=args.select_region,
         size=args.size,
         jump=args.jump,
+        detect=args.detect,
+        overlay=args.tile_overlay,
     )

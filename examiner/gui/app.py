@@ -76,6 +76,8 @@ def run_gui(
     size: tuple[int, int] = (1600, 1000),
     jump: bool = False,
     tool: str | None = None,
+    detect: bool = False,
+    overlay: bool = False,
 ) -> int:
     if compare is not None and compare not in MODES:
         raise ExaminerError(f"unknown compare mode {compare!r}; choose one of {', '.join(MODES)}")
@@ -115,6 +117,12 @@ def run_gui(
             window.select_region(select_region)
     if tool is not None:
         window.set_tool(tool)
+    if detect:
+        window.run_detection()
+        if headless:
+            settle(app, window, timeout_s=600)
+    if overlay:
+        window.analysis_panel.tile_overlay.setChecked(True)
     if not headless:
         return app.exec()
     settle(app, window)
