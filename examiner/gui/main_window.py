@@ -306,6 +306,10 @@ class MainWindow(QMainWindow):
         self._act(m, "&Suggest regions (symbol checks)", self.run_suggestions, "Ctrl+G")
         self._act(m, "&Cancel all jobs", self.jobs.cancel_all, "Ctrl+Shift+X")
 
+        from examiner.gui.training import install_training_menu
+
+        install_training_menu(self, mb.addMenu("T&raining"))
+
         m = mb.addMenu("&Help")
         self._act(m, "&About", self.about)
 

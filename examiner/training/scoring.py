@@ -322,13 +322,13 @@ def render_score_pdf(result: ScoreResult) -> bytes:
         ("Scored (UTC)", result.scored_utc),
         ("Matching", f"one-to-one by largest total IoU of pixel masks; a pair counts at IoU >= {result.iou_threshold:g}"),
         ("Regions", f"{result.hits} hit(s), {result.misses} miss(es), {result.false_alarms} false alarm(s)"),
-    )], colWidths=[45 * mm, FRAME_W - 45 * mm], style=_kv_style(6)))  # fmt: skip
+    )], colWidths=[45 * mm, FRAME_W - 45 * mm], style=_kv_style()))  # fmt: skip
     story.append(Spacer(1, 4 * mm))
     comp_rows = [[P("Part", "cellh"), P("Value", "cellh"), P("Weight", "cellh")]]
     labels = {"detection": "Detection D", "categories": "Categories C", "symbol": "Symbol flag S"}
     for k, v in result.components.items():
         comp_rows.append([P(labels[k]), P(pct(v)), P("-" if v is None else f"{WEIGHTS[k]:g}")])
-    story.append(Table(comp_rows, colWidths=[60 * mm, 40 * mm, FRAME_W - 100 * mm], style=_grid_style(len(comp_rows))))
+    story.append(Table(comp_rows, colWidths=[60 * mm, 40 * mm, FRAME_W - 100 * mm], style=_grid_style()))
     story.append(P(FORMULA, "caption"))
     rows = [[P(h, "cellh") for h in ("Item", "Outcome", "IoU", "Key (instructor)", "Trainee")]]
 
@@ -349,7 +349,7 @@ def render_score_pdf(result: ScoreResult) -> bytes:
                      Paragraph(esc(says(m.key), 160), s["cell"]), Paragraph(esc(says(m.trainee), 160), s["cell"])])  # fmt: skip
     story.append(Spacer(1, 2 * mm))
     story.append(Table(rows, colWidths=[12 * mm, 20 * mm, 12 * mm, (FRAME_W - 44 * mm) / 2, (FRAME_W - 44 * mm) / 2],
-                       style=_grid_style(len(rows)), repeatRows=1))  # fmt: skip
+                       style=_grid_style(), repeatRows=1))  # fmt: skip
     if len(result.matches) > MAX_PDF_ROWS:
         story.append(P(f"... and {len(result.matches) - MAX_PDF_ROWS} more line(s); the full list is in the JSON result "
                        "(examiner training score --json).", "caption"))  # fmt: skip
