@@ -44,3 +44,4 @@ for mode in side flicker swipe difference ssim; do
   shot "compare-$mode" --compare "$mode"
 done
 shot region-editor --select-region 1 --jump
+shot analysis-detection --detect --tile-overlay
