@@ -275,3 +275,31 @@ def test_suggestions_are_shown_accepted_and_rejected(qtbot: object, tmp_path: Pa
     assert w2.open_case(case_path)
     assert len(w2.proposals) == max(0, n - 2)
     w2.close()
+
+
+def test_seed_variability_overlay_is_shown_and_kept(qtbot: object, tmp_path: Path) -> None:
+    case_path = make_case(tmp_path / "case")
+    w = _window(qtbot)
+    assert w.open_case(case_path)
+    assert not w.analysis_panel.variability_overlay.isEnabled()
+    # A deterministic codec is refused with a message from the worker.
+    w.run_variability("jpeg", 50, 4, "cpu")
+    _wait_jobs(qtbot, w)
+    assert "stochastic" in w.messages[-1]
+    # What a finished run records, shown as an overlay and found again after reopening.
+    from examiner.gui.session import png_bytes
+
+    map8 = np.zeros((128, 192), np.uint8)
+    map8[80:112, 20:130] = 255  # the decoder invents the plate
+    w.session.add_variability(w.evidence_id, {"codec": "cdc-x", "seeds": [0, 1]}, png_bytes(map8))  # type: ignore[union-attr]
+    w.show_variability(map8)
+    w.analysis_panel.variability_overlay.setChecked(True)
+    assert w.variability_overlay.isVisible()
+    assert w.variability_overlay.pixmap().width() == 192
+    w.close()
+    w2 = _window(qtbot)
+    assert w2.open_case(case_path)
+    assert w2.analysis_panel.variability_overlay.isEnabled()
+    img = w2.variability_overlay.pixmap().toImage()
+    assert img.pixelColor(50, 90).red() > 200 and img.pixelColor(5, 5).red() == 0
+    w2.close()

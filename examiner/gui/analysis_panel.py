@@ -40,6 +40,8 @@ class AnalysisPanel(QWidget):
     comparison_chosen = Signal(str)  # comparison key ("" = none)
     tile_overlay_toggled = Signal(bool)
     suggest_requested = Signal()
+    variability_requested = Signal(str, int, int, str)  # codec id, quality, seeds, device
+    variability_overlay_toggled = Signal(bool)
     proposal_action = Signal(str, int)  # accept | reject | edit, proposal index
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -104,6 +106,23 @@ class AnalysisPanel(QWidget):
         self.recompress_button = QPushButton("Run re-compression")
         self.recompress_button.clicked.connect(self._request_recompression)
         form.addRow(self.recompress_button)
+        vrow = QHBoxLayout()
+        self.seeds = QSpinBox()
+        self.seeds.setRange(2, 64)
+        self.seeds.setValue(8)
+        self.seeds.setPrefix("seeds ")
+        self.variability_button = QPushButton("Seed variability")
+        self.variability_button.setToolTip(
+            "Stochastic decoders only: decode one bitstream with several noise seeds and map where they disagree"
+        )
+        self.variability_button.clicked.connect(self._request_variability)
+        self.variability_overlay = QCheckBox("Overlay")
+        self.variability_overlay.setEnabled(False)
+        self.variability_overlay.toggled.connect(self.variability_overlay_toggled.emit)
+        vrow.addWidget(self.variability_button)
+        vrow.addWidget(self.seeds)
+        vrow.addWidget(self.variability_overlay)
+        form.addRow(vrow)
         outer.addWidget(rec)
 
         cmp_box = QGroupBox("Comparison image")
@@ -153,6 +172,7 @@ class AnalysisPanel(QWidget):
         if i < 0 or i >= len(self._codecs):
             self.codec_note.setText("No codec packs found.")
             self.recompress_button.setEnabled(False)
+            self.variability_button.setEnabled(False)
             return
         e = self._codecs[i]
         q = tuple(e.info.qualities)
@@ -161,6 +181,7 @@ class AnalysisPanel(QWidget):
             if self.quality.value() not in q and len(q) < 20:
                 self.quality.setValue(q[0])
         self.recompress_button.setEnabled(bool(e.available))
+        self.variability_button.setEnabled(bool(e.available) and bool(getattr(e.info, "stochastic", False)))
         note = e.info.description or ""
         if not e.available:
             note = f"Unavailable here: {e.reason}"
@@ -174,6 +195,11 @@ class AnalysisPanel(QWidget):
             self.recompression_requested.emit(codec_id, int(self.quality.value()), None, self.device.currentText())
         else:
             self.recompression_requested.emit(codec_id, None, float(self.bpp.value()), self.device.currentText())
+
+    def _request_variability(self) -> None:
+        codec_id = self.codec.currentData()
+        if codec_id:
+            self.variability_requested.emit(codec_id, int(self.quality.value()), int(self.seeds.value()), self.device.currentText())
 
     # -- comparisons -------------------------------------------------------------------------------
     def set_comparisons(self, sources: list[Any], current: str = "") -> None:

@@ -132,3 +132,29 @@ def run_suggestions(ctx: TaskContext, evidence: np.ndarray, comparison: np.ndarr
     from examiner.analysis import symbols
 
     return list(symbols.run_checks(evidence, comparison, ctx=ctx))
+
+
+@dataclass
+class VariabilityOutcome:
+    record: dict[str, Any]
+    map8: np.ndarray  # H x W uint8: per-pixel standard deviation across seeds, scaled
+    png: bytes = b""
+
+
+def run_variability(
+    ctx: TaskContext, pixels: np.ndarray, codec_id: str, quality: int, seeds: int, device: str
+) -> VariabilityOutcome:
+    """Decode the same bitstream with ``seeds`` noise seeds (stochastic decoders) and map where
+    the decodes disagree: detail there is invented by the decoder, not carried by the bits."""
+    from examiner.analysis.variability import seed_variability
+    from examiner.codecs.api import RunOptions
+    from examiner.codecs.registry import get_codec
+    from examiner.gui.session import png_bytes
+
+    codec = get_codec(codec_id)
+    if not codec.info.stochastic:
+        raise ExaminerError(f"codec {codec_id!r} decodes deterministically; a seed-variability map needs a stochastic decoder")
+    result = seed_variability(codec, pixels, int(quality), RunOptions(device=device), seeds, ctx)
+    map8 = result.map_uint8()
+    record = _json_safe({**result.summary(), "codec": codec_id, "quality": int(quality)})
+    return VariabilityOutcome(record, map8, png_bytes(map8))

@@ -166,6 +166,11 @@ class MainWindow(QMainWindow):
         self.tile_overlay.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.tile_overlay.setVisible(False)
         self.view.scene().addItem(self.tile_overlay)
+        self.variability_overlay = QGraphicsPixmapItem()
+        self.variability_overlay.setZValue(2)
+        self.variability_overlay.setOpacity(0.55)
+        self.variability_overlay.setVisible(False)
+        self.view.scene().addItem(self.variability_overlay)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -192,6 +197,8 @@ class MainWindow(QMainWindow):
         ap.comparison_chosen.connect(self.choose_comparison)
         ap.tile_overlay_toggled.connect(self.tile_overlay.setVisible)
         ap.suggest_requested.connect(self.run_suggestions)
+        ap.variability_requested.connect(self.run_variability)
+        ap.variability_overlay_toggled.connect(self.variability_overlay.setVisible)
         ap.proposal_action.connect(self._proposal_action)
         self.audit_panel = AuditPanel()
         self.jobs_panel = JobsPanel(self.jobs)
@@ -641,6 +648,7 @@ class MainWindow(QMainWindow):
         self.detection = None
         self.tile_overlay.setVisible(False)
         self.analysis_panel.clear_detection()
+        self._show_last_variability()
         self._show_last_detection()
         self.refresh_regions()
         self._load_proposals()
@@ -959,6 +967,54 @@ class MainWindow(QMainWindow):
             on_done=done,
             on_error=self.show_error,
         )
+
+    def run_variability(self, codec_id: str, quality: int, seeds: int, device: str) -> None:
+        px = self._need_evidence()
+        if px is None:
+            return
+        evidence_id = self.evidence_id
+
+        def done(out: analysis_tasks.VariabilityOutcome) -> None:
+            if self.session is None or evidence_id is None:
+                return
+            if self._guard(self.session.add_variability, evidence_id, out.record, out.png) is None:
+                return
+            self.refresh_audit()
+            if evidence_id == self.evidence_id:
+                self.show_variability(out.map8)
+                self.analysis_panel.variability_overlay.setChecked(True)
+
+        self.jobs.submit_process(
+            f"Seed variability {codec_id} q{quality} ({seeds} seeds)",
+            analysis_tasks.run_variability,
+            (px, codec_id, quality, seeds, device),
+            queue=CODEC,
+            on_done=done,
+            on_error=self.show_error,
+        )
+
+    def show_variability(self, map8: np.ndarray | None) -> None:
+        """The seed-variability map as a heat overlay (bright: detail the decoder invents)."""
+        panel = self.analysis_panel
+        if map8 is None or self.compare.evidence is None or map8.shape[:2] != self.compare.evidence.shape[:2]:
+            self.variability_overlay.setVisible(False)
+            panel.variability_overlay.setChecked(False)
+            panel.variability_overlay.setEnabled(False)
+            return
+        grey = map8 if map8.ndim == 2 else map8[:, :, 0]
+        self.variability_overlay.setPixmap(QPixmap.fromImage(numpy_to_qimage(compare.apply_colormap(grey / 255.0, "heat"))))
+        panel.variability_overlay.setEnabled(True)
+        self.variability_overlay.setVisible(panel.variability_overlay.isChecked())
+
+    def _show_last_variability(self) -> None:
+        found = self.session.findings(self.evidence_id, "variability") if self.session and self.evidence_id else []
+        m = None
+        if found and self.session is not None:
+            try:
+                m = self.session.variability_map(found[-1])
+            except ExaminerError as exc:
+                self.show_error(exc.message)
+        self.show_variability(m)
 
     def run_suggestions(self) -> None:
         px = self._need_evidence()

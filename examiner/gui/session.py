@@ -28,6 +28,7 @@ ACTOR_GUI = "gui"
 RECONSTRUCTION = "reconstruction.png"  # artefact name of a re-compression's decoded image
 SPECTRUM = "spectrum.png"
 TILE_MAP = "tile_map.json"
+VARIABILITY_MAP = "variability_map.png"
 
 
 def _image_artefact(finding: Any) -> str | None:
@@ -147,8 +148,6 @@ class CaseSession:
                 bpp = d.get("bpp")
                 bpp_s = f", {bpp:.3f} bpp" if isinstance(bpp, (int, float)) else ""
                 out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} {d.get('codec')} q{d.get('quality')}{bpp_s}", "recompression", f.id))
-            elif f.kind == "variability" and _image_artefact(f):
-                out.append(ComparisonSource(f"finding:{f.id}", f"F{f.id} seed variability", "variability", f.id))
         return out
 
     def has_comparison(self, evidence_id: int, key: str) -> bool:
@@ -219,6 +218,15 @@ class CaseSession:
             except ValueError:
                 tiles = None
         return spectrum, tiles
+
+    def add_variability(self, evidence_id: int, record: dict[str, Any], png: bytes) -> Any:
+        return self.case.add_finding(evidence_id, "variability", record, {VARIABILITY_MAP: png})
+
+    def variability_map(self, finding: Any) -> np.ndarray | None:
+        sha = finding.artefacts.get(VARIABILITY_MAP)
+        if not sha:
+            return None
+        return decode_bytes(self.case.get_artefact(sha), name="variability map artefact")
 
     def findings(self, evidence_id: int | None = None, kind: str | None = None) -> list[Any]:
         return list(self.case.findings(evidence_id=evidence_id, kind=kind))
