@@ -28,9 +28,6 @@ from examiner.analysis.symbols.text_regions import TextRegion, find_text_regions
 from examiner.core.regions import Category
 from examiner.core.tasks import TaskContext
 
-# Tesseract reads one small crop at a time; its OpenMP threads only cost start-up time there.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
 # Characters are enlarged to about this height before OCR: Tesseract's LSTM engine reads best
 # with capitals of roughly 30 to 40 pixels and degrades quickly below 20.
 TARGET_CHAR_PX = 36.0
