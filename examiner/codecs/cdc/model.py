@@ -411,4 +411,4 @@ def build_model(state: Mapping[str, Tensor], device: str = "cpu", load: bool = T
             model.load_state_dict(dict(state), strict=True)
         except RuntimeError as exc:
             raise WeightsError(f"CDC checkpoint does not fit the model built from its shapes ({str(exc)[:400]})") from exc
-    return model.eval()
+    return model.eval().requires_grad_(False)

@@ -263,4 +263,4 @@ def build_model(config: HificConfig, state: Mapping[str, Tensor] | None = None, 
                 "HiFiC checkpoint does not fit the model built from its own shapes: "
                 f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
             )
-    return model.eval()
+    return model.eval().requires_grad_(False)
