@@ -157,3 +157,21 @@ def test_export_refusals_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["import-dataset", str(lean), "--out", str(tmp_path / "x.mcase")]) == 2
     assert "export with images" in capsys.readouterr().err
     assert not (tmp_path / "x.mcase").exists()
+
+
+def test_cancelled_export_leaves_nothing(tmp_path: Path) -> None:
+    from examiner.core.tasks import TaskContext
+    from examiner.errors import Cancelled
+
+    a = make_instructor_case(tmp_path / "a")
+    ctx = TaskContext()
+    seen: list[float] = []
+
+    def stop_after_first(p: object) -> None:
+        seen.append(1.0)
+        ctx.cancel.cancel()
+
+    ctx.on_progress = stop_after_first  # type: ignore[assignment]
+    with pytest.raises(Cancelled):
+        export_dataset([a, a], tmp_path / "ds", ctx=ctx)
+    assert seen and not (tmp_path / "ds").exists()

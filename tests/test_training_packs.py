@@ -251,3 +251,34 @@ def test_starter_pack_key_covers_exactly_the_planted_changes(tmp_path: Path) -> 
     # Built by code, reproducibly: the same pack bytes again.
     again, _ = build_starter_pack(tmp_path / "again.mxpack", use_demo_codec=False, include_demo_case=False)
     assert again.digest == pack.digest
+
+
+def test_score_pdf_stays_one_page_with_long_descriptions(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from examiner.training.scoring import Match, ScoreResult
+
+    (key,) = key_regions(1, 1)
+    key.evidence_says = "<i>" + "a very long description of what changed " * 30
+    key.comparison_says = "and what the original showed " * 30
+    matches = [Match(f"{i:02d}", "miss", key, None) for i in range(40)]
+    result = ScoreResult("Pack " * 80, "ab" * 32, "Trainee " * 40, 0.3, matches,
+                         {"detection": 0.0, "categories": 0.0, "symbol": 0.0}, 0.0, {}, "2026-01-02T03:04:05Z")  # fmt: skip
+    out = tmp_path / "long.pdf"
+    out.write_bytes(render_score_pdf(result))
+    reader = PdfReader(out)
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "more line(s)" in text and "<i>" in text  # markup shown literally, the rest counted
+
+
+def test_cancelled_starter_pack_writes_nothing(tmp_path: Path) -> None:
+    from examiner.core.tasks import TaskContext
+    from examiner.errors import Cancelled
+    from examiner.training.starter_pack import build_starter_pack
+
+    ctx = TaskContext()
+    ctx.cancel.cancel()
+    with pytest.raises(Cancelled):
+        build_starter_pack(tmp_path / "s.mxpack", use_demo_codec=False, ctx=ctx)
+    assert list(tmp_path.iterdir()) == []

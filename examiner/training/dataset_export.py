@@ -141,11 +141,6 @@ def export_dataset(
     cases: list[str | Path], out: str | Path, copy_images: bool = True, ctx: TaskContext | None = None
 ) -> ExportResult:
     """Export every region of ``cases`` into the folder ``out`` (created; must be empty if it exists)."""
-    from examiner import __version__
-    from examiner.core.audit import utc_now
-    from examiner.core.case import Case
-    from examiner.training.provenance import region_reconstruction
-
     ctx = ctx or TaskContext()
     if not cases:
         raise ExaminerError("export-dataset needs at least one case file")
@@ -156,6 +151,28 @@ def export_dataset(
     for p in paths:
         if not p.is_file():
             raise ExaminerError(f"{p}: no such case file")
+    created = not out.exists()
+    try:
+        return _export_into(paths, out, copy_images, ctx)
+    except BaseException:
+        # A failed or cancelled export leaves nothing half-written behind.
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        elif out.is_dir():
+            for child in out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+
+
+def _export_into(paths: list[Path], out: Path, copy_images: bool, ctx: TaskContext) -> ExportResult:
+    from examiner import __version__
+    from examiner.core.audit import utc_now
+    from examiner.core.case import Case
+    from examiner.training.provenance import region_reconstruction
+
     out.mkdir(parents=True, exist_ok=True)
     (out / "crops").mkdir()
     if copy_images:

@@ -268,7 +268,16 @@ def _epoch(utc: str) -> int:
 
 def render_score_pdf(result: ScoreResult) -> bytes:
     """A one-page result for the trainee's record, in the report's fonts, styles and page frame.
-    Deterministic: the same result gives the same bytes."""
+    Deterministic: the same result gives the same bytes. When long descriptions would push the
+    match list onto a second page, fewer lines are listed (the rest are counted)."""
+    for rows in (MAX_PDF_ROWS, 16, 12, 8, 4, 0):
+        data, pages = _render_score_pdf(result, rows)
+        if pages == 1:
+            break
+    return data
+
+
+def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
     import io
 
     from reportlab.lib.pagesizes import A4
@@ -305,15 +314,15 @@ def render_score_pdf(result: ScoreResult) -> bytes:
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)  # fmt: skip
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
 
-    def P(text: Any, style: str = "cell") -> Paragraph:  # noqa: N802 - reads like a constructor
-        return Paragraph(esc(text), s[style])
+    def P(text: Any, style: str = "cell", limit: int = 200) -> Paragraph:  # noqa: N802 - reads like a constructor
+        return Paragraph(esc(text, limit), s[style])
 
     def pct(v: float | None) -> str:
         return "not graded" if v is None else f"{100 * v:.1f} %"
 
     story: list[Any] = [
         Paragraph("Training exercise result", s["title"]),
-        P(f"{result.trainee}: {result.score:.1f} / 100", "subtitle"),
+        P(f"{result.trainee}: {result.score:.1f} / 100", "subtitle", 120),
     ]
     story.append(Table([[P(k, "cellb"), P(v)] for k, v in (
         ("Trainee", result.trainee),
@@ -329,8 +338,7 @@ def render_score_pdf(result: ScoreResult) -> bytes:
     for k, v in result.components.items():
         comp_rows.append([P(labels[k]), P(pct(v)), P("-" if v is None else f"{WEIGHTS[k]:g}")])
     story.append(Table(comp_rows, colWidths=[60 * mm, 40 * mm, FRAME_W - 100 * mm], style=_grid_style()))
-    story.append(P(FORMULA, "caption"))
-    rows = [[P(h, "cellh") for h in ("Item", "Outcome", "IoU", "Key (instructor)", "Trainee")]]
+    story.append(P(FORMULA, "caption", 1000))
 
     def says(r: Region | None) -> str:
         if r is None:
@@ -343,15 +351,17 @@ def render_score_pdf(result: ScoreResult) -> bytes:
         ) if w) or r.notes  # fmt: skip
         return f"{cats}{sym}" + (f": {words}" if words else "")
 
-    shown = result.matches[:MAX_PDF_ROWS]
-    for m in shown:
-        rows.append([P(m.item_id), P(m.outcome), P("-" if m.iou is None else f"{m.iou:.2f}"),
-                     Paragraph(esc(says(m.key), 160), s["cell"]), Paragraph(esc(says(m.trainee), 160), s["cell"])])  # fmt: skip
-    story.append(Spacer(1, 2 * mm))
-    story.append(Table(rows, colWidths=[12 * mm, 20 * mm, 12 * mm, (FRAME_W - 44 * mm) / 2, (FRAME_W - 44 * mm) / 2],
-                       style=_grid_style(), repeatRows=1))  # fmt: skip
-    if len(result.matches) > MAX_PDF_ROWS:
-        story.append(P(f"... and {len(result.matches) - MAX_PDF_ROWS} more line(s); the full list is in the JSON result "
+    shown = result.matches[:max_rows]
+    if shown:
+        rows = [[P(h, "cellh") for h in ("Item", "Outcome", "IoU", "Key (instructor)", "Trainee")]]
+        for m in shown:
+            rows.append([P(m.item_id), P(m.outcome), P("-" if m.iou is None else f"{m.iou:.2f}"),
+                         P(says(m.key), limit=160), P(says(m.trainee), limit=160)])  # fmt: skip
+        story.append(Spacer(1, 2 * mm))
+        story.append(Table(rows, colWidths=[12 * mm, 20 * mm, 12 * mm, (FRAME_W - 44 * mm) / 2, (FRAME_W - 44 * mm) / 2],
+                           style=_grid_style(), repeatRows=1))  # fmt: skip
+    if len(result.matches) > len(shown):
+        story.append(P(f"... and {len(result.matches) - len(shown)} more line(s); the full list is in the JSON result "
                        "(examiner training score --json).", "caption"))  # fmt: skip
     canvases: list[Any] = []
 
@@ -361,7 +371,7 @@ def render_score_pdf(result: ScoreResult) -> bytes:
         return c
 
     doc.build(story, canvasmaker=make_canvas)
-    return buf.getvalue()
+    return buf.getvalue(), canvases[-1].page_count
 
 
 def write_score_pdf(result: ScoreResult, out: str | Path) -> Path:
