@@ -282,3 +282,38 @@ def test_cancelled_starter_pack_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         build_starter_pack(tmp_path / "s.mxpack", use_demo_codec=False, ctx=ctx)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_starter_pack_with_the_demonstration_codec_and_demo_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """The path taken when the demonstration codec is installed: its exercises and the demo case
+    (with the builder's marked regions as key). The codec itself is stood in for by JPEG here,
+    so the test does not depend on the demonstration weights."""
+    import dataclasses
+
+    from examiner.codecs import engine
+    from examiner.training import starter_pack
+
+    real_run = engine.run
+
+    def fake_run(codec: object, image: np.ndarray, quality: int, *args: object, **kwargs: object) -> object:
+        if codec == starter_pack.DEMO_CODEC[0]:
+            rec = real_run("jpeg", image, 35)
+            return dataclasses.replace(rec, codec_id=str(codec), quality=quality)
+        return real_run(codec, image, quality, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "run", fake_run)
+    monkeypatch.setattr(starter_pack, "demo_codec_available", lambda: True)
+    out = tmp_path / "starter.mxpack"
+    assert main(["training", "starter-pack", "--out", str(out), "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["notes"] == [] and len(made["items"]) == 6
+    codecs = [it["codec"]["codec"] for it in made["items"]]
+    assert codecs.count(starter_pack.DEMO_CODEC[0]) == 4 and codecs.count("jpeg") == 2
+    pack = ExercisePack.open(out)
+    demo_key = pack.read_key()[pack.items[-1].id]
+    assert {r.comparison_says for r in demo_key} and all(r.symbol and not r.categories for r in demo_key)
+    assert len(demo_key) == 2
+    assert main(["training", "show", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "Demo case" in shown and "digest" in shown
