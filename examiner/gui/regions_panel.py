@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -92,6 +92,7 @@ class RegionEditor(QGroupBox):
         form.addRow("Confidence", self.confidence)
         self.notes = QPlainTextEdit()
         self.notes.setFixedHeight(60)
+        self.notes.installEventFilter(self)  # notes are applied when the field loses focus
         form.addRow("Notes", self.notes)
         self.save_notes = QPushButton("Apply notes")
         self.save_notes.clicked.connect(lambda: self._changed_text("notes", self.notes.toPlainText()))
@@ -110,6 +111,11 @@ class RegionEditor(QGroupBox):
         bl.addWidget(self.delete_button)
         form.addRow(buttons)
         self.set_region(None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.notes and event.type() == QEvent.Type.FocusOut:
+            self._changed_text("notes", self.notes.toPlainText())
+        return super().eventFilter(watched, event)
 
     def set_image_size(self, height: int, width: int) -> None:
         self._image_size = (height, width)
