@@ -199,7 +199,7 @@ def test_training_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[s
     trainee = tmp_path / "t.mcase"
     assert main(["training", "start", str(pack_path), "--trainee", "T. Rainee", "--out", str(trainee), "--json"]) == 0
     started = json.loads(capsys.readouterr().out)
-    assert started["case"] == str(trainee)
+    assert started["case"] == str(trainee) and "key_regions" not in started["pack"]
     ev = json.loads(_run_json(capsys, ["case", "show", str(trainee), "--json"]))["evidence"][0]["id"]
     assert main(["case", "add-region", str(trainee), "--evidence", str(ev), "--rect", "4,4,20,16",
                  "--category", "shape", "--symbol", "--evidence-says", "7", "--comparison-says", "1"]) == 0  # fmt: skip

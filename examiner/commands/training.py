@@ -116,7 +116,9 @@ def _start(args: argparse.Namespace) -> int:
     case = start_training_case(args.pack, args.trainee, args.out, _ctx())
     pack = ExercisePack.open(args.pack)
     if args.json:
-        print_json({"case": str(case), "images": str(training_images_dir(case)), "pack": pack.summary()})
+        # The trainee sees the exercises, not how many key regions there are.
+        summary = {k: v for k, v in pack.summary().items() if k != "key_regions"}
+        print_json({"case": str(case), "images": str(training_images_dir(case)), "pack": summary})
     else:
         print(case)
     return 0
