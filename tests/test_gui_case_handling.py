@@ -208,3 +208,10 @@ def test_demo_case_opens_with_its_regions_and_reference(qtbot: object, tmp_path:
     first = w.session.regions(w.evidence_id)[0]  # type: ignore[union-attr]
     w.jump_to_region(first.id)  # type: ignore[arg-type]
     assert w.regions_panel.editor.region().id == first.id  # type: ignore[union-attr]
+
+
+def test_no_display_gives_a_clear_message(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(REPO)
+    r = subprocess.run([sys.executable, "-m", "examiner", "gui"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and "no display" in r.stderr and "Traceback" not in r.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,20 @@ from PySide6.QtWidgets import QApplication
 from examiner.errors import ExaminerError
 from examiner.gui.compare_controller import MODES
 from examiner.gui.main_window import APP_TITLE, MainWindow
+
+
+def choose_platform(headless: bool) -> None:
+    """Screenshots need no display; a window does, and Qt would abort without a clear word."""
+    if QApplication.instance() is not None or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ExaminerError(
+            "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); run it in a "
+            "desktop session, or use --screenshot PATH for a headless picture"
+        )
 
 
 def application() -> QApplication:
@@ -82,6 +97,7 @@ def run_gui(
     if compare is not None and compare not in MODES:
         raise ExaminerError(f"unknown compare mode {compare!r}; choose one of {', '.join(MODES)}")
     headless = screenshot is not None
+    choose_platform(headless)
     app = application()
     window = MainWindow(interactive=not headless)
     if headless:
