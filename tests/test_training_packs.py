@@ -317,3 +317,18 @@ def test_starter_pack_with_the_demonstration_codec_and_demo_case(tmp_path: Path,
     assert main(["training", "show", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "Demo case" in shown and "digest" in shown
+
+
+def test_a_training_case_with_a_broken_audit_log_is_not_scored(pack: ExercisePack, tmp_path: Path) -> None:
+    import sqlite3
+
+    from examiner.errors import IntegrityError
+
+    case_path = _start(pack, tmp_path)
+    _mark(case_path, {0: key_regions(0, 0)})
+    conn = sqlite3.connect(case_path, isolation_level=None)
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    conn.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2")
+    conn.close()
+    with pytest.raises(IntegrityError, match="audit log"):
+        score_case(pack.path, case_path)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from examiner.core.regions import Region
-from examiner.errors import ExaminerError
+from examiner.errors import ExaminerError, IntegrityError
 from examiner.training.agreement import region_iou
 from examiner.training.exercise_pack import ExercisePack, PackError, training_info
 
@@ -236,6 +236,9 @@ def score_case(pack_path: str | Path, case_path: str | Path, threshold: float = 
     if not cp.is_file():
         raise ExaminerError(f"{cp}: no such case file")
     with Case.open(cp, read_only=True) as case:
+        if not case.integrity.chain.ok:
+            raise IntegrityError(f"{cp}: the case's audit log fails its check ({case.integrity.chain.summary()}); "
+                                 "a case changed outside the program is not scored")  # fmt: skip
         regions, trainee = trainee_regions(pack, case)
     key = pack.read_key()
     matches, comps, score = score_regions(key, regions, threshold)
