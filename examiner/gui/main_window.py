@@ -8,13 +8,12 @@ examiner edits into undoable commands.
 from __future__ import annotations
 
 import contextlib
-import copy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QRectF, QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPixmap, QTransform, QUndoStack
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -33,27 +32,23 @@ from PySide6.QtWidgets import (
 )
 
 from examiner.analysis import compare
-from examiner.core.regions import Provenance, Region, ShapeKind
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
 from examiner.gui import analysis_tasks
+from examiner.gui.analysis_actions import AnalysisActions
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
 from examiner.gui.compare_controller import MODE_LABELS, MODES, CompareController
 from examiner.gui.image_view import TOOL_ELLIPSE, TOOL_PAN, TOOL_POLYGON, TOOL_RECT, ImageView
 from examiner.gui.jobs_panel import JobsPanel
+from examiner.gui.region_actions import RegionActions
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
 from examiner.gui.session import CaseSession, ComparisonSource
-from examiner.gui.tiles import numpy_to_qimage
 from examiner.gui.undo import (
-    AddRegionCommand,
-    DeleteRegionCommand,
-    EditRegionCommand,
-    LockRegionCommand,
     RefBook,
 )
-from examiner.gui.workers import CODEC, GENERAL, JobManager
+from examiner.gui.workers import GENERAL, JobManager
 
 APP_TITLE = "Miscompression Examiner"
 # Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
@@ -68,7 +63,7 @@ def gui_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RegionActions, AnalysisActions, QMainWindow):
     def __init__(self, interactive: bool = True, settings: Settings | None = None) -> None:
         super().__init__()
         self.interactive = interactive
@@ -745,363 +740,6 @@ class MainWindow(QMainWindow):
         if other is not None and self.compare.comparison is not None:
             text += "   |   comparison " + _value_text(other, self.compare.comparison.dtype)
         self.value_label.setText(text)
-
-    # ================================================================== regions
-    def set_tool(self, tool: str) -> None:
-        self.view.set_tool(tool)
-        self.tool_actions[tool].setChecked(True)
-
-    def refresh_regions(self, select: int | None = None) -> None:
-        if self.session is None or self.evidence_id is None:
-            self.layer.set_regions([])
-            self.regions_panel.set_regions([], 0, 0)
-            return
-        regions = self.session.regions(self.evidence_id)
-        self.layer.set_regions(regions)
-        ev = self.compare.evidence
-        h, w = (ev.shape[0], ev.shape[1]) if ev is not None else (0, 0)
-        self.regions_panel.set_regions(regions, h, w, select=select)
-        if select is not None:
-            self.layer.select(select)
-        self.refresh_audit()
-
-    def _changed(self, region_id: int | None) -> None:
-        self.refresh_regions(select=region_id)
-
-    def _push(self, cmd: Any) -> bool:
-        try:
-            self.undo_stack.push(cmd)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            self.refresh_regions()
-            return False
-        return True
-
-    def add_region(self, kind: str, points: list[tuple[float, float]], **fields: Any) -> int | None:
-        if self.session is None or self.evidence_id is None:
-            self.show_error("open a case and an evidence item before marking regions")
-            return None
-        region = Region(
-            evidence_id=self.evidence_id,
-            kind=ShapeKind(kind),
-            points=[(float(x), float(y)) for x, y in points],
-            author=self.session.case.actor,
-            provenance=Provenance.HAND.value,
-            comparison=self.comparison_key,
-        )
-        for k, v in fields.items():
-            setattr(region, k, v)
-        cmd = AddRegionCommand(self.session, self.refs, region, self._changed, f"Add {kind}")
-        if not self._push(cmd):
-            return None
-        return cmd.ref.id
-
-    def _shape_drawn(self, kind: str, points: list[tuple[float, float]]) -> None:
-        rid = self.add_region(kind, points)
-        if rid is not None:
-            self.info(f"Region R{rid} added; set its categories in the Regions panel")
-
-    def edit_region(self, region_id: int, text: str = "Edit region", **fields: Any) -> bool:
-        if self.session is None:
-            return False
-        before = self._guard(self.session.region, region_id)
-        if before is None:
-            return False
-        after = copy.deepcopy(before)
-        for k, v in fields.items():
-            setattr(after, k, v)
-        return self._apply_edit(before, after, text)
-
-    def _apply_edit(self, before: Region, after: Region, text: str) -> bool:
-        if self.session is None:
-            return False
-        if before.locked:
-            self.show_error(f"region R{before.id} is locked after review; it cannot be changed")
-            self.refresh_regions(select=before.id)
-            return False
-        return self._push(EditRegionCommand(self.session, self.refs, before, after, self._changed, text))
-
-    def _editor_edited(self, before: Region, after: Region, text: str) -> None:
-        if self.session is None or before.id is None:
-            return
-        current = self._guard(self.session.region, before.id)
-        if current is not None:
-            self._apply_edit(current, after, text)
-
-    def _geometry_edited(self, region_id: int, points: list[tuple[float, float]]) -> None:
-        self.edit_region(region_id, f"Move/resize R{region_id}", points=[(float(x), float(y)) for x, y in points])
-
-    def delete_region(self, region_id: int | None) -> None:
-        if self.session is None or region_id is None:
-            return
-        try:
-            region = self.session.region(region_id)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            return
-        if region.locked:
-            self.show_error(f"region R{region_id} is locked after review; it cannot be deleted")
-            return
-        self._push(DeleteRegionCommand(self.session, self.refs, region_id, self._changed))
-
-    def lock_region(self, region_id: int | None) -> None:
-        if self.session is None or region_id is None:
-            return
-        self._push(LockRegionCommand(self.session, self.refs, region_id, self._changed))
-
-    def _selected_id(self) -> int | None:
-        r = self.regions_panel.editor.region()
-        return None if r is None else r.id
-
-    def _item_selected(self, region_id: int, proposal: bool) -> None:
-        if proposal:
-            self.analysis_panel.proposals.setCurrentRow(region_id - 1)
-            return
-        self.regions_panel.select(region_id)
-
-    def _list_selected(self, region_id: int) -> None:
-        self.layer.select(region_id)
-
-    def select_region(self, region_id: int) -> bool:
-        if self.session is None:
-            return False
-        try:
-            region = self.session.region(region_id)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            return False
-        if region.evidence_id != self.evidence_id:
-            self.show_evidence(region.evidence_id)
-        self.regions_panel.select(region_id)
-        self.layer.select(region_id)
-        return True
-
-    def jump_to_region(self, region_id: int) -> None:
-        if not self.select_region(region_id) or self.session is None:
-            return
-        x, y, w, h = self.session.region(region_id).bbox()
-        self.view.show_rect(QRectF(x, y, max(1, w), max(1, h)))
-
-    # ================================================================== analysis
-    def _need_evidence(self) -> np.ndarray | None:
-        if self.session is None or self.evidence_id is None or self.compare.evidence is None:
-            self.show_error("open a case and select an evidence item first")
-            return None
-        return self.compare.evidence
-
-    def run_detection(self) -> None:
-        px = self._need_evidence()
-        if px is None:
-            return
-        evidence_id = self.evidence_id
-
-        def done(out: analysis_tasks.DetectionOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            self._guard(self.session.add_detection, evidence_id, out.record, out.spectrum, out.tile_map)
-            if evidence_id == self.evidence_id:
-                self._show_detection(out)
-            self.refresh_audit()
-
-        path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
-        self.jobs.submit_process("Trace detection", analysis_tasks.run_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
-
-    def _show_detection(self, out: analysis_tasks.DetectionOutcome) -> None:
-        self.detection = out
-        self.analysis_panel.show_detection(out.verdict, out.score, out.explanation, out.spectrum, out.tile_map is not None)
-        if out.tile_map is not None and self.compare.evidence is not None:
-            tm = analysis_tasks.normalised_tile_map(out.tile_map)
-            img = compare.apply_colormap(tm, "heat")
-            pm = QPixmap.fromImage(numpy_to_qimage(img))
-            h, w = self.compare.evidence.shape[:2]
-            self.tile_overlay.setPixmap(pm)
-            self.tile_overlay.setTransform(QTransform.fromScale(w / tm.shape[1], h / tm.shape[0]))
-
-    def _show_last_detection(self) -> None:
-        """Show the latest detection finding recorded for this evidence (so reopening shows it)."""
-        if self.session is None or self.evidence_id is None:
-            return
-        found = self.session.findings(self.evidence_id, "detection")
-        if not found:
-            return
-        f = found[-1]
-        d = f.data
-        try:
-            spectrum, tiles = self.session.detection_images(f)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            spectrum, tiles = None, None
-        out = analysis_tasks.DetectionOutcome(
-            verdict=str(d.get("verdict", "?")),
-            score=float(d.get("score", 0.0) or 0.0),
-            explanation=str(d.get("explanation", "")),
-            record=d,
-            spectrum=spectrum,
-            tile_map=tiles,
-        )
-        self._show_detection(out)
-
-    def run_recompression(self, codec_id: str, quality: int | None, target_bpp: float | None, device: str) -> None:
-        px = self._need_evidence()
-        if px is None:
-            return
-        evidence_id = self.evidence_id
-        what = f"q{quality}" if quality is not None else f"{target_bpp:g} bpp"
-
-        def done(out: analysis_tasks.RecompressionOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            finding = self._guard(self.session.add_recompression, evidence_id, out.record, out.pixels, out.bitstream, out.png)
-            if finding is None:
-                return
-            self.refresh_audit()
-            if evidence_id == self.evidence_id:
-                self._refresh_comparisons(select=f"finding:{finding.id}")
-            self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
-
-        self.jobs.submit_process(
-            f"Re-compress {codec_id} {what}",
-            analysis_tasks.run_recompression,
-            (px, codec_id, quality, target_bpp, device),
-            queue=CODEC,
-            on_done=done,
-            on_error=self.show_error,
-        )
-
-    def run_variability(self, codec_id: str, quality: int, seeds: int, device: str) -> None:
-        px = self._need_evidence()
-        if px is None:
-            return
-        evidence_id = self.evidence_id
-
-        def done(out: analysis_tasks.VariabilityOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            if self._guard(self.session.add_variability, evidence_id, out.record, out.png) is None:
-                return
-            self.refresh_audit()
-            if evidence_id == self.evidence_id:
-                self.show_variability(out.map8)
-                self.analysis_panel.variability_overlay.setChecked(True)
-
-        self.jobs.submit_process(
-            f"Seed variability {codec_id} q{quality} ({seeds} seeds)",
-            analysis_tasks.run_variability,
-            (px, codec_id, quality, seeds, device),
-            queue=CODEC,
-            on_done=done,
-            on_error=self.show_error,
-        )
-
-    def show_variability(self, map8: np.ndarray | None) -> None:
-        """The seed-variability map as a heat overlay (bright: detail the decoder invents)."""
-        panel = self.analysis_panel
-        if map8 is None or self.compare.evidence is None or map8.shape[:2] != self.compare.evidence.shape[:2]:
-            self.variability_overlay.setVisible(False)
-            panel.variability_overlay.setChecked(False)
-            panel.variability_overlay.setEnabled(False)
-            return
-        grey = map8 if map8.ndim == 2 else map8[:, :, 0]
-        self.variability_overlay.setPixmap(QPixmap.fromImage(numpy_to_qimage(compare.apply_colormap(grey / 255.0, "heat"))))
-        panel.variability_overlay.setEnabled(True)
-        self.variability_overlay.setVisible(panel.variability_overlay.isChecked())
-
-    def _show_last_variability(self) -> None:
-        found = self.session.findings(self.evidence_id, "variability") if self.session and self.evidence_id else []
-        m = None
-        if found and self.session is not None:
-            try:
-                m = self.session.variability_map(found[-1])
-            except ExaminerError as exc:
-                self.show_error(exc.message)
-        self.show_variability(m)
-
-    def run_suggestions(self) -> None:
-        px = self._need_evidence()
-        if px is None:
-            return
-        if self.compare.comparison is None:
-            self.show_error("choose a comparison image first: the checks compare the evidence with it")
-            return
-        cmp_px = self.compare.comparison
-
-        evidence_id = self.evidence_id
-        label = self.compare.comparison_label
-
-        def done(results: list[Any]) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            from examiner.analysis.symbols import workflow
-
-            if self._guard(workflow.store_proposals, self.session.case, evidence_id, results, label) is None:
-                return
-            for r in results:
-                if not r.available:
-                    self.show_error(r.message)
-            self.refresh_audit()
-            if evidence_id == self.evidence_id:
-                self._load_proposals()
-                self.info(f"Symbol checks done: {len(self.proposals)} suggestion(s) to review")
-
-        self.jobs.submit_process("Symbol checks", analysis_tasks.run_suggestions, (px, cmp_px), queue=GENERAL, on_done=done, on_error=self.show_error)
-
-    def _load_proposals(self) -> None:
-        """The suggestions of the latest check runs that are neither accepted nor rejected."""
-        self.proposals = []
-        if self.session is not None and self.evidence_id is not None:
-            try:
-                from examiner.analysis.symbols import workflow
-
-                self.proposals = workflow.pending_proposals(self.session.case, self.evidence_id)
-            except (ImportError, ExaminerError):
-                self.proposals = []
-        self._show_proposals()
-
-    def _show_proposals(self) -> None:
-        labels = []
-        shapes = []
-        for i, p in enumerate(self.proposals, start=1):
-            x, y, w, h = p.box
-            reading = f"'{p.evidence_reading}' vs '{p.comparison_reading}'" if (p.evidence_reading or p.comparison_reading) else ""
-            labels.append(f"P{i} {p.check}: {p.category.value}{' Symbol' if p.symbol else ''} {reading} ({p.confidence:.2f})")
-            shapes.append(Region(evidence_id=self.evidence_id or 0, kind=ShapeKind.RECT, points=[(x, y), (x + w, y + h)], id=i))
-        self.analysis_panel.set_proposals(labels)
-        self.layer.set_proposals(shapes)
-
-    def _proposal_action(self, action: str, index: int) -> None:
-        """Accept (a region with the suggestion's provenance), accept and edit, or reject."""
-        if self.session is None or self.evidence_id is None or not (0 <= index < len(self.proposals)):
-            return
-        from examiner.analysis.symbols import workflow
-
-        p = self.proposals[index]
-        case = self.session.case
-        if action == "reject":
-            self._guard(workflow.reject_proposal, case, self.evidence_id, p, "rejected by the examiner")
-            self._load_proposals()
-            self.refresh_audit()
-            return
-        region = self._guard(workflow.accept_proposal, case, self.evidence_id, p, None, None, None, "", self.comparison_key)
-        if region is None:
-            return
-        self._load_proposals()
-        self.refresh_regions(select=region.id)
-        if action == "edit":
-            self.set_tool(TOOL_PAN)
-            self.jump_to_region(region.id)
-
-
-    # ================================================================== codecs
-    def _load_codecs(self) -> None:
-        try:
-            from examiner.codecs.registry import list_codecs
-
-            entries, _problems = list_codecs()
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            entries = []
-        entries = sorted(entries, key=lambda e: (not e.available, e.info.family.value != "neural", e.info.id))
-        self.analysis_panel.set_codecs(entries)
 
     # ================================================================== screenshots
     def grab_png(self, path: str | Path) -> None:
