@@ -158,3 +158,10 @@ def run_variability(
     map8 = result.map_uint8()
     record = _json_safe({**result.summary(), "codec": codec_id, "quality": int(quality)})
     return VariabilityOutcome(record, map8, png_bytes(map8))
+
+
+def build_demo(ctx: TaskContext) -> str:
+    """Path of the demo case, built first when missing (a neural codec run: a worker process)."""
+    from examiner.demo import ensure_demo_case
+
+    return str(ensure_demo_case(ctx=ctx))

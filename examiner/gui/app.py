@@ -112,11 +112,10 @@ def run_gui(
             case_path = str(ensure_demo_case())
         else:
             # The first run builds the demo (a neural codec run): keep the window alive meanwhile.
-            window.jobs.submit(
-                "Building the demo case",
-                lambda ctx: ensure_demo_case(ctx=ctx),
-                on_done=lambda p: window.open_case(p),
-                on_error=window.show_error,
+            from examiner.gui.analysis_tasks import build_demo
+
+            window.jobs.submit_process(
+                "Building the demo case", build_demo, on_done=lambda p: window.open_case(p), on_error=window.show_error
             )
     if case_path is not None and not window.open_case(case_path) and headless:
         raise ExaminerError(window.messages[-1] if window.messages else f"{case_path}: could not be opened")
