@@ -96,6 +96,7 @@ class RegionItem(QGraphicsItem):
         self.setZValue(5 if not proposal else 4)
         self._handles: list[_Handle] = []
         self._rebuild_handles()
+        self.setToolTip(_tooltip(region, proposal))
 
     # Geometry ---------------------------------------------------------------------------------
     def path(self) -> QPainterPath:
@@ -219,6 +220,17 @@ class RegionItem(QGraphicsItem):
             painter.setPen(QColor(0, 0, 0))
             painter.drawText(QRectF(4, -fm.height() - 3, w, fm.height() + 2), label)
             painter.restore()
+
+
+def _tooltip(r: Region, proposal: bool) -> str:
+    head = f"Suggestion P{r.id}" if proposal else f"Region R{r.id}"
+    cats = ", ".join(c.value.capitalize() for c in r.categories) or "no category yet"
+    lines = [f"{head}: {cats}{' | Symbol' if r.symbol else ''}{' | locked' if r.locked else ''}"]
+    if r.evidence_says:
+        lines.append(f"Evidence shows: {r.evidence_says}")
+    if r.comparison_says:
+        lines.append(f"Comparison shows: {r.comparison_says}")
+    return "\n".join(lines)
 
 
 class RegionLayer(QObject):
