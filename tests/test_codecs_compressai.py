@@ -204,8 +204,8 @@ def test_cuda_path(imported: Path) -> None:
 
 
 def test_tiled_neural_run_equals_independent_tile_runs(imported: Path) -> None:
-    img = photo_like(200, 260, seed=12)
-    opts = RunOptions(device="cpu", tile_budget_pixels=20_000, tile_overlap=16)
+    img = photo_like(130, 190, seed=12)
+    opts = RunOptions(device="cpu", tile_budget_pixels=12_000, tile_overlap=12)
     rec = engine.run(CODEC, img, 3, opts)
     assert rec.tiled and rec.tiles is not None and rec.tiles["count"] > 1
     header, streams = engine.unpack_tiles(rec.bitstream or b"")
