@@ -35,30 +35,23 @@ def _edge_mask(gray: np.ndarray) -> np.ndarray:
     return bw
 
 
-def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return [tuple(int(v) for v in stats[i]) for i in range(1, n)]  # type: ignore[misc]
+def _components(mask: np.ndarray) -> np.ndarray:
+    """Rows (x, y, w, h, area) of the mask's 8-connected components."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return stats[1:].astype(np.int64)
 
 
-def _merge(boxes: list[Box]) -> list[Box]:
-    """Merge overlapping boxes until none overlap."""
-    out = list(boxes)
-    changed = True
-    while changed:
-        changed = False
-        merged: list[Box] = []
-        for b in out:
-            for i, m in enumerate(merged):
-                if b[0] < m[0] + m[2] and m[0] < b[0] + b[2] and b[1] < m[1] + m[3] and m[1] < b[1] + b[3]:
-                    x0, y0 = min(b[0], m[0]), min(b[1], m[1])
-                    x1, y1 = max(b[0] + b[2], m[0] + m[2]), max(b[1] + b[3], m[1] + m[3])
-                    merged[i] = (x0, y0, x1 - x0, y1 - y0)
-                    changed = True
-                    break
-            else:
-                merged.append(b)
-        out = merged
-    return out
+def _merge(boxes: list[Box], shape: tuple[int, int]) -> list[Box]:
+    """Merge touching or overlapping boxes until none do (painted on a mask: fast for thousands)."""
+    current = list(boxes)
+    while True:
+        mask = np.zeros(shape, np.uint8)
+        for x, y, w, h in current:
+            mask[y : y + h, x : x + w] = 255
+        merged = [(int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in _components(mask)]
+        if len(merged) == len(current):
+            return merged
+        current = merged
 
 
 def find_text_regions(grays: list[np.ndarray], max_regions: int = 40, min_char_px: int = 5) -> list[TextRegion]:
@@ -67,47 +60,55 @@ def find_text_regions(grays: list[np.ndarray], max_regions: int = 40, min_char_p
     edges = np.zeros((height, width), np.uint8)
     for g in grays:
         edges |= _edge_mask(g)
-    strokes = [c for c in _components(edges) if c[3] >= min_char_px and c[2] >= 2]
-    if not strokes:
+    strokes = _components(edges)
+    strokes = strokes[(strokes[:, 3] >= min_char_px) & (strokes[:, 2] >= 2)]
+    if len(strokes) == 0:
         return []
-    heights = np.array([c[3] for c in strokes], dtype=np.float64)
+    heights = strokes[:, 3].astype(np.float64)
     # Join strokes into words and lines with a gap that scales with the typical stroke height.
     typical = float(np.median(heights))
     gap = int(max(3, min(40, round(0.6 * typical))))
     grouped: list[Box] = []
     for kernel in ((gap, 1), (1, gap)):
         closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        for x, y, w, h, area in _components(closed):
+        for x, y, w, h, area in _components(closed).tolist():
             if h < min_char_px or w < min_char_px or area < 12:
                 continue
             if h > 0.9 * height and w > 0.9 * width:
                 continue
             grouped.append((x, y, w, h))
     padded: list[Box] = []
-    for box in _merge(grouped):
+    for box in _merge(grouped, (height, width)):
         inside = _strokes_inside(strokes, box)
-        if not inside:
+        if len(inside) == 0:
             continue
-        char_h = float(np.median([c[3] for c in inside]))
+        char_h = float(np.median(inside[:, 3]))
         pad = int(max(4, round(0.4 * char_h)))
         x, y, w, h = box
         padded.append(clip_box((x - pad, y - pad, w + 2 * pad, h + 2 * pad), width, height))
     regions: list[TextRegion] = []
     # Padding can make neighbours overlap; merged again so no text is read twice.
-    for box in _merge(padded):
+    for box in _merge(padded, (height, width)):
         inside = _strokes_inside(strokes, box)
-        if not inside:
+        if len(inside) == 0:
             continue
-        char_h = float(np.median([c[3] for c in inside]))
+        char_h = float(np.median(inside[:, 3]))
         vertical = box[3] > 1.6 * box[2] and len(inside) >= 2
         if vertical:
             # Stacked glyphs of turned text: their height along the line is their width here.
-            char_h = float(np.median([c[2] for c in inside]))
+            char_h = float(np.median(inside[:, 2]))
         regions.append(TextRegion(box, char_h, vertical))
     regions.sort(key=lambda r: r.box[2] * r.box[3], reverse=True)
     return regions[:max_regions]
 
 
-def _strokes_inside(strokes: list[tuple[int, int, int, int, int]], box: Box) -> list[tuple[int, int, int, int, int]]:
+def _strokes_inside(strokes: np.ndarray, box: Box) -> np.ndarray:
+    """Rows of ``strokes`` (x, y, w, h, area) lying wholly inside ``box``."""
     x, y, w, h = box
-    return [c for c in strokes if c[0] >= x and c[1] >= y and c[0] + c[2] <= x + w and c[1] + c[3] <= y + h]
+    inside = (
+        (strokes[:, 0] >= x)
+        & (strokes[:, 1] >= y)
+        & (strokes[:, 0] + strokes[:, 2] <= x + w)
+        & (strokes[:, 1] + strokes[:, 3] <= y + h)
+    )
+    return strokes[inside]
