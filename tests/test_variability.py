@@ -48,8 +48,6 @@ def test_map_is_nonzero_where_the_decoder_synthesises_and_seeds_reproduce() -> N
     a, _ = codec.decode(state, 5, 2, 0.8, TaskContext())
     b, _ = codec.decode(state, 5, 2, 0.8, TaskContext())
     np.testing.assert_array_equal(a, b)
-    again = seed_variability(codec, _image(), 1, _options(), seeds=[1, 2], ctx=TaskContext())
-    assert again.decodes_sha256 == result.decodes_sha256[1:]
     grey = result.map_uint8()
     assert grey.dtype == np.uint8 and grey.max() == 255
 
