@@ -24,6 +24,23 @@ DEFAULT_SEEDS = 8
 # as invented; below it, as stable.
 INVENTED_THRESHOLD = 2.0
 
+METHOD = {
+    "name": "Seed-variability map of a stochastic decoder",
+    "description": (
+        "The image is encoded once and the same bitstream is decoded with several noise seeds. The "
+        "per-pixel standard deviation across the decodes (8-bit levels, averaged over the colour "
+        "channels) shows where the decoder invents detail (large spread) and where the bitstream "
+        "fixes the content (no spread)."
+    ),
+    "parameters": {"seeds": DEFAULT_SEEDS, "invented_threshold_levels": INVENTED_THRESHOLD},
+    "limitations": [
+        "A stable region is not thereby faithful: a miscompression that every seed reproduces is stable.",
+        "The spread depends on the number of sampling steps and on the seeds drawn.",
+    ],
+    "citations": ["yang2023cdc", "hofer2024taxonomy"],
+    "version": "1",
+}
+
 
 @dataclass
 class VariabilityResult:
