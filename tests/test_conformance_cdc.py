@@ -15,7 +15,7 @@ from examiner.codecs.cdc.model import build_model, select_state
 from examiner.codecs.generative import CdcCodec
 from examiner.codecs.neural_io import save_image_uint8, to_unit_tensor
 from examiner.core.tasks import TaskContext
-from examiner.errors import WeightsError
+from examiner.errors import CodecError, WeightsError
 from tests.conformance_data import conformance_dir
 
 pytestmark = pytest.mark.conformance
@@ -174,3 +174,10 @@ def test_size_that_the_reference_rejects_is_padded_and_recorded(engines: dict[st
     assert lat.padded == (128, 192) and (lat.height, lat.width) == (96, 160)
     back = engines["x"].decode_bitstream(engines["x"].encode_bitstream(lat))
     assert back.padded == (128, 192)
+
+
+def test_images_above_the_budget_are_refused_not_tiled() -> None:
+    ckpt = conformance_dir("cdc", "cdc_xparam_reduced.pt")
+    options = RunOptions(device="cpu", weights=str(ckpt), seed=1, steps=1, tile_budget_pixels=64 * 64)
+    with pytest.raises(CodecError, match="whole images"):
+        _codec("x").run(np.zeros((64, 80, 3), np.uint8), 1, options, TaskContext())

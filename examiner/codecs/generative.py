@@ -222,6 +222,14 @@ class CdcCodec:
         path, expected, origin = weight_source(self.info, quality, options)
         engine, sha = self.engine(path, expected, device, options.params.get("precision"))
         x01, notes = to_unit_tensor(image)
+        limit = options.tile_budget_pixels or DEFAULT_TILE_BUDGET
+        if x01.shape[-2] * x01.shape[-1] > limit:
+            # Memory grows with the whole image and the U-Net's linear attention is global, so
+            # tiles would change the result: refuse rather than run out of memory or mislead.
+            raise CodecError(
+                f"CDC runs on whole images only and this one has {x01.shape[-2]}x{x01.shape[-1]} pixels, "
+                f"more than the budget of {limit}; crop the region of interest or raise --tile-budget"
+            )
         t0 = time.perf_counter()
         latents = engine.analyse(x01)
         bitstream = engine.encode_bitstream(latents)
