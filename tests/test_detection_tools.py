@@ -66,6 +66,16 @@ def test_threshold_keeps_false_positive_rate() -> None:
         assert np.mean(neg >= t) > fpr - 0.005
 
 
+def test_confident_threshold_bounds_the_rate() -> None:
+    neg = np.random.default_rng(2).random(600)
+    t = calibration.threshold_for_confident_fpr(neg, 0.01, 0.95)
+    k = int(np.sum(neg >= t))
+    assert calibration.fpr_upper_bound(k, 600) <= 0.01 < calibration.fpr_upper_bound(k + 1, 600)
+    # Too few negatives to show 1 %: the threshold clears them all.
+    few = np.array([0.1, 0.2, 0.3])
+    assert calibration.threshold_for_confident_fpr(few, 0.01) > 0.3
+
+
 def test_logistic_weights_are_non_negative_and_separate() -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((400, 3))

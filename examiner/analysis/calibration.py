@@ -123,6 +123,27 @@ def threshold_for_fpr(neg_scores: np.ndarray, fpr: float) -> float:
     return float(np.nextafter(s[k], np.inf))
 
 
+def fpr_upper_bound(k: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a rate observed as k of n."""
+    from scipy.stats import beta
+
+    if k >= n:
+        return 1.0
+    return float(beta.ppf(confidence, k + 1, n - k))
+
+
+def threshold_for_confident_fpr(neg_scores: np.ndarray, fpr: float, confidence: float = 0.95) -> float:
+    """Smallest threshold whose false-positive rate is at most ``fpr`` with the given confidence
+    (Clopper-Pearson), judged on these negatives. With too few negatives to show that, the
+    threshold sits just above the highest negative."""
+    s = np.sort(np.asarray(neg_scores))[::-1]
+    n = len(s)
+    k = 0
+    while k + 1 < n and fpr_upper_bound(k + 1, n, confidence) <= fpr:
+        k += 1
+    return float(np.nextafter(s[k], np.inf))
+
+
 def tpr_at_fpr(scores: np.ndarray, labels: np.ndarray, fpr: float) -> tuple[float, float]:
     t = threshold_for_fpr(scores[labels == 0], fpr)
     return float(np.mean(scores[labels == 1] >= t)), t
@@ -261,7 +282,9 @@ def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str 
     model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0, jpeg_masked=masked)
     scores = np.array([model.score(f) for f in m.features])
     neg = scores[labels == 0]
-    model.threshold_neural = round(threshold_for_fpr(neg, 0.01), 6)
+    # The 1 % target must hold beyond this particular set of negatives, so the threshold is set
+    # where the 95 % upper confidence bound of the false-positive rate is 1 %.
+    model.threshold_neural = round(threshold_for_confident_fpr(neg, 0.01, 0.95), 6)
     model.threshold_not_neural = round(min(float(np.quantile(neg, not_neural_quantile)), model.threshold_neural), 6)
     return model
 

@@ -4,7 +4,8 @@ The spectral peak strengths of :mod:`examiner.analysis.spectral` go through a ca
 non-negative logistic combiner (:mod:`examiner.analysis.calibration`) to a score in [0, 1]. Two
 thresholds, both fixed on the calibration negatives, turn the score into a verdict:
 
-* ``neural`` at or above the threshold where at most 1 % of never-neural images score;
+* ``neural`` at or above the threshold where the false-positive rate on the calibration
+  negatives is at most 1 % with 95 % confidence (one-sided Clopper-Pearson bound);
 * ``not-neural`` below the threshold under which 90 % of never-neural images score;
 * ``inconclusive`` in between.
 
@@ -46,7 +47,7 @@ METHOD: dict[str, Any] = {
         "k/2, k/4, k/8 and k/16 cycles per pixel. The strength of each peak over its spectral "
         "neighbourhood is combined by a logistic model, with weights constrained to be "
         "non-negative, into a score between 0 and 1; the decision thresholds were set on a "
-        "calibration set so that at most 1% of never-neural images are called neural. JPEG "
+        "calibration set so that at most 1% of never-neural images are called neural (95% upper confidence bound). JPEG "
         "compression is assessed separately (8x8 block grid, clustering of DCT coefficients at "
         "quantisation steps, the file's quantisation tables) and reported alongside."
     ),
@@ -55,7 +56,7 @@ METHOD: dict[str, Any] = {
         "periods": list(spectral.PERIODS),
         "residual": "pixel minus 3x3 mean",
         "window": "Hann",
-        "neural threshold": "false-positive rate <= 1% on calibration negatives",
+        "neural threshold": "false-positive rate <= 1% on calibration negatives at 95% confidence (Clopper-Pearson)",
         "not-neural threshold": "90% of calibration negatives below",
     },
     "limitations": [
