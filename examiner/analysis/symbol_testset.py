@@ -273,7 +273,10 @@ def default_codecs() -> dict[str, CodecFn]:
     return codecs
 
 
-def _demo_codec(codec_id: str = "examiner-demo") -> dict[str, CodecFn] | None:
+DEMO_CODEC_ID = "examiner-demo-mbt2018-mean"
+
+
+def _demo_codec(codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:
     """The bundled demonstration codec through the codec engine, if this installation has it."""
     try:
         from examiner.codecs import engine
