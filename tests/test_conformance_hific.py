@@ -176,3 +176,8 @@ def test_not_a_hific_checkpoint(tmp_path) -> None:  # noqa: ANN001
     torch.save({"model_state_dict": {"w": torch.zeros(2)}, "args": {}}, other)
     with pytest.raises(WeightsError, match="not a HiFiC checkpoint"):
         HificEngine.from_file(other)
+
+
+def test_too_small_image_is_a_clear_error(engines: dict[str, HificEngine]) -> None:
+    with pytest.raises(CodecError, match="at least 113 pixels"):
+        engines["gauss_norm"].analyse(torch.rand(1, 3, 64, 200))

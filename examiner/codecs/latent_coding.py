@@ -58,7 +58,15 @@ def quantised_pmf(family: str, scale: float, lo: int, hi: int) -> np.ndarray:
 
 
 def _model(pmf: np.ndarray) -> constriction.stream.model.Categorical:
-    return constriction.stream.model.Categorical(np.asarray(pmf, dtype=np.float64), perfect=False)
+    p = np.asarray(pmf, dtype=np.float64)
+    if p.size == 0 or not np.isfinite(p).all() or p.sum() <= 0:
+        raise CodecError("the entropy model gave no usable probabilities (non-finite model output)")
+    return constriction.stream.model.Categorical(p, perfect=False)
+
+
+def check_symbol_range(lo: int, hi: int, what: str) -> None:
+    if hi < lo or hi - lo + 1 > 1 << 16:
+        raise CodecError(f"{what} symbols span {lo}..{hi}, beyond what the bitstream format codes")
 
 
 def encode_conditional(

@@ -131,6 +131,8 @@ class CdcEngine:
         x = self.pad(x01.to(self.device, torch.float32)) * 2.0 - 1.0
         cf = self.model.context_fn
         y = cf.encode(x)
+        if not bool(torch.isfinite(y).all()):
+            raise CodecError("the CDC encoder produced non-finite latents (damaged checkpoint?)")
         z = cf.hyper_encode(y)
         med = cf.prior.medians
         z_sym = torch.round(z - med)
@@ -170,6 +172,8 @@ class CdcEngine:
     def encode_bitstream(self, lat: CdcLatents) -> bytes:
         zlo, zhi = int(lat.z_symbols.min()), int(lat.z_symbols.max())
         ylo, yhi = int(lat.y_symbols.min()), int(lat.y_symbols.max())
+        lc.check_symbol_range(zlo, zhi, "hyper-latent")
+        lc.check_symbol_range(ylo, yhi, "latent")
         z_words = lc.encode_per_channel(lat.z_symbols, self.z_pmfs(zlo, zhi), zlo)
         scale = lat.scale[0].to("cpu", torch.float64).numpy()
         y_words = lc.encode_conditional(lat.y_symbols, scale, "gaussian", CODER_SCALES, ylo, yhi)

@@ -124,6 +124,12 @@ class HificEngine:
         else:
             y = tiled_apply(self.model.Encoder, x, Fraction(1, 16), tiles)
         y_pad = self._pad_bottom_right(y, 4, "latent")
+        if min(y_pad.shape[-2:]) < 8:
+            # The hyper-analysis pads by reflection by 2 after halving the latent once; the port
+            # fails on smaller images in the same way.
+            raise CodecError(f"HiFiC needs images of at least 113 pixels on each side, got {height}x{width}")
+        if not bool(torch.isfinite(y_pad).all()):
+            raise CodecError("the HiFiC encoder produced non-finite latents (damaged checkpoint?)")
         z = self.model.Hyperprior.analysis_net(y_pad)
         z_sym = torch.floor(z + 0.5)
         mu, sigma = self.hyper_decode(z_sym)
@@ -169,6 +175,8 @@ class HificEngine:
     def encode_bitstream(self, lat: HificLatents) -> bytes:
         zlo, zhi = int(lat.z_symbols.min()), int(lat.z_symbols.max())
         ylo, yhi = int(lat.y_symbols.min()), int(lat.y_symbols.max())
+        lc.check_symbol_range(zlo, zhi, "hyper-latent")
+        lc.check_symbol_range(ylo, yhi, "latent")
         z_words = lc.encode_per_channel(lat.z_symbols, self.z_pmfs(zlo, zhi), zlo)
         sigma = lat.sigma[0].to("cpu", torch.float64).numpy()
         y_words = lc.encode_conditional(lat.y_symbols, sigma, self.config.likelihood_type, CODER_SCALES, ylo, yhi)

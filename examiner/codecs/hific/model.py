@@ -165,7 +165,8 @@ class FactorizedDensity(nn.Module):
         flatter side for accuracy."""
         upper = self.cdf_logits(symbols + 0.5)
         lower = self.cdf_logits(symbols - 0.5)
-        sign = -torch.sign(upper + lower)
+        # Evaluate on the flatter side of the sigmoid; an exact tie may take either side.
+        sign = torch.where(upper + lower > 0, -1.0, 1.0).to(upper.dtype)
         return torch.abs(torch.sigmoid(sign * upper) - torch.sigmoid(sign * lower))
 
 
