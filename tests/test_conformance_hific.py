@@ -181,3 +181,28 @@ def test_not_a_hific_checkpoint(tmp_path) -> None:  # noqa: ANN001
 def test_too_small_image_is_a_clear_error(engines: dict[str, HificEngine]) -> None:
     with pytest.raises(CodecError, match="at least 113 pixels"):
         engines["gauss_norm"].analyse(torch.rand(1, 3, 64, 200))
+
+
+def test_import_by_published_name_then_run_from_the_store(tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
+    from examiner.codecs.registry import codec_infos, get_codec, list_codecs
+    from examiner.codecs.weights import import_weights
+
+    src = tmp_path / "hific_low.pt"
+    shutil.copyfile(conformance_dir("hific", "hific_reduced_gauss_norm.pt"), src)
+    (result,) = import_weights([src], codec_infos())
+    assert result.used_by == ("hific@1",)
+    entry = next(e for e in list_codecs()[0] if e.info.id == "hific")
+    assert entry.available and entry.weights_installed == (1,)
+    codec = get_codec("hific")
+    assert codec.available()[0]
+    rec = codec.run(_input(CROPS[0]), 1, RunOptions(device="cpu"), TaskContext())
+    assert rec.weights_sha256 == {"hific_low.pt": result.sha256}
+    assert rec.params["weights_origin"] == "store"
+
+    evil = tmp_path / "evil" / "hific_med.pt"
+    evil.parent.mkdir()
+    torch.save({"model_state_dict": {}, "args": _RunsCode()}, evil)
+    with pytest.raises(WeightsError, match="refused"):
+        import_weights([evil], codec_infos())

@@ -186,15 +186,50 @@ def _manifest_users(stem: str, infos: list[CodecInfo] | None) -> tuple[str, ...]
     return tuple(users)
 
 
+def _checkpoint_users(name: str, infos: list[CodecInfo] | None) -> tuple[str, ...]:
+    """Codecs whose manifest names ``name`` exactly as a whole training checkpoint
+    (``whole_checkpoint = true``: HiFiC, CDC), whose authors publish neither hashes nor hash
+    prefixes; such files are imported by name and their hash is recorded here."""
+    users: list[str] = []
+    for info in infos or []:
+        if not info.extra.get("whole_checkpoint"):
+            continue
+        for w in info.extra.get("weights", []):
+            if w.get("file") == name:
+                users.append(f"{info.id}@{w['quality']}")
+    return tuple(users)
+
+
+def _check_checkpoint_bytes(data: bytes, where: str) -> None:
+    """A whole checkpoint (tensors plus plain Python values such as ``args``) must unpickle with
+    ``weights_only=True``; anything that would build objects or run code is refused."""
+    import pickle
+
+    import torch
+
+    try:
+        torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{where}: refused: the checkpoint would build objects or run code ({first})") from exc
+    except Exception as exc:  # torch raises RuntimeError, EOFError, zip errors ...
+        raise WeightsError(f"{where}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
+
+
 def import_weights(files: list[str | Path], infos: list[CodecInfo] | None = None) -> list[ImportResult]:
     """Check and copy weight files into the user store. All files are checked before any is
     copied, so a bad file in a batch leaves the store untouched."""
-    checked: list[tuple[Path, WeightName, str, int]] = []
+    checked: list[tuple[Path, WeightName | None, str, int]] = []
     for f in files:
         p = Path(f)
         if not p.is_file():
             raise WeightsError(f"{p}: no such weight file")
         wn = parse_weight_name(p.name)
+        if wn is None and _checkpoint_users(p.name, infos):
+            data = p.read_bytes()
+            _check_checkpoint_bytes(data, str(p))
+            checked.append((p, None, sha256_bytes(data), len(data)))
+            continue
         if wn is None:
             raise WeightsError(
                 f"{p}: refused: weight files must be named <model>-<quality>-<8 hex of SHA-256>.pth.tar "
@@ -232,7 +267,8 @@ def import_weights(files: list[str | Path], infos: list[CodecInfo] | None = None
                 "source": str(p.resolve()),
             }
             _write_index(index)
-        results.append(ImportResult(str(p), p.name, digest, size, present, _manifest_users(wn.stem, infos)))
+        users = _checkpoint_users(p.name, infos) if wn is None else _manifest_users(wn.stem, infos)
+        results.append(ImportResult(str(p), p.name, digest, size, present, users))
     return results
 
 
