@@ -27,12 +27,19 @@ _engine_lock = threading.Lock()
 
 
 def _versions() -> dict[str, str]:
-    import constriction  # noqa: F401
+    from importlib.metadata import PackageNotFoundError, version
+
     import torch
 
     from examiner import __version__
 
-    return {"examiner": __version__, "torch": torch.__version__, "numpy": np.__version__}
+    out = {"examiner": __version__, "torch": torch.__version__, "numpy": np.__version__}
+    for dist in ("constriction", "scipy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "unknown"
+    return out
 
 
 def weight_source(info: CodecInfo, quality: int, options: RunOptions) -> tuple[Path, str | None, str]:
