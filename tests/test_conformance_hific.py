@@ -206,3 +206,12 @@ def test_import_by_published_name_then_run_from_the_store(tmp_path) -> None:  # 
     torch.save({"model_state_dict": {}, "args": _RunsCode()}, evil)
     with pytest.raises(WeightsError, match="refused"):
         import_weights([evil], codec_infos())
+
+
+def test_constant_symbols_still_code(engines: dict[str, HificEngine]) -> None:
+    eng = engines["gauss_norm"]
+    lat = eng.analyse(to_unit_tensor(_input(CROPS[0]))[0])
+    lat.z_symbols[:] = 0
+    lat.y_symbols[:] = 3
+    back = eng.decode_bitstream(eng.encode_bitstream(lat))
+    np.testing.assert_array_equal(back.z_symbols, lat.z_symbols)

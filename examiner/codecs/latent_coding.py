@@ -64,6 +64,13 @@ def _model(pmf: np.ndarray) -> constriction.stream.model.Categorical:
     return constriction.stream.model.Categorical(p, perfect=False)
 
 
+def symbol_bounds(symbols: np.ndarray) -> tuple[int, int]:
+    """Smallest and largest symbol, widened to at least two symbols (a one-symbol alphabet is
+    not a distribution the coder accepts)."""
+    lo, hi = int(np.min(symbols)), int(np.max(symbols))
+    return lo, max(hi, lo + 1)
+
+
 def check_symbol_range(lo: int, hi: int, what: str) -> None:
     if hi < lo or hi - lo + 1 > 1 << 16:
         raise CodecError(f"{what} symbols span {lo}..{hi}, beyond what the bitstream format codes")

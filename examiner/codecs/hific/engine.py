@@ -173,8 +173,8 @@ class HificEngine:
         return lc.information_bits(np.maximum(p, 1e-9)) + lc.information_bits(np.maximum(pzv, 1e-9))
 
     def encode_bitstream(self, lat: HificLatents) -> bytes:
-        zlo, zhi = int(lat.z_symbols.min()), int(lat.z_symbols.max())
-        ylo, yhi = int(lat.y_symbols.min()), int(lat.y_symbols.max())
+        zlo, zhi = lc.symbol_bounds(lat.z_symbols)
+        ylo, yhi = lc.symbol_bounds(lat.y_symbols)
         lc.check_symbol_range(zlo, zhi, "hyper-latent")
         lc.check_symbol_range(ylo, yhi, "latent")
         z_words = lc.encode_per_channel(lat.z_symbols, self.z_pmfs(zlo, zhi), zlo)
