@@ -31,6 +31,23 @@ _DCT_COEFFS = ((0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2))
 _MAX_STEP = 40
 _MAX_BLOCKS = 3000
 
+METHOD: dict[str, Any] = {
+    "name": "JPEG compression evidence",
+    "version": "1",
+    "description": (
+        "Mean absolute luma steps per column and row phase modulo 8 give the 8x8 block grid's "
+        "strength and offset; on that grid (or, when the steps are weak, on whichever of the 64 "
+        "grid phases fits best) the 8x8 DCT coefficients are tested for clustering at multiples "
+        "of a quantisation step; a JPEG file's quantisation tables give an IJG quality estimate."
+    ),
+    "parameters": {"DCT coefficients tested": len(_DCT_COEFFS), "largest step tested": _MAX_STEP,
+                   "blocks sampled": _MAX_BLOCKS},
+    "limitations": ["Quality 95 and above leaves steps of 1-2, which the DCT test may not see.",
+                    "Resizing after compression destroys the grid evidence."],
+    "citations": ["wallace1991jpeg"],
+}
+
+
 @dataclass
 class JpegEvidence:
     container_jpeg: bool
@@ -39,6 +56,7 @@ class JpegEvidence:
     grid_offset: tuple[int, int]  # (dx, dy) of the strongest 8x8 block grid
     grid_strength: float  # log ratio of boundary steps to in-block steps at that offset
     dct_quant_score: float  # 0..1, clustering of DCT coefficients at multiples of a step
+    phase_margin: float  # best grid phase's clustering minus the median over all 64 phases
     dct_steps: dict[str, int] = field(default_factory=dict)
     compressed: bool = False
     aligned: bool = False
@@ -122,7 +140,12 @@ def dct_quantisation(
         c = c[np.abs(c) > 0.75]  # zeros say nothing about the step
         if len(c) < 32:
             continue
-        qs = np.arange(2, _MAX_STEP + 1)
+        # A step larger than the typical coefficient would "fit" any smooth, narrow
+        # distribution; nonzero JPEG coefficients are at least one step from zero, so the true
+        # step is never above their mean magnitude.
+        qs = np.arange(2, min(_MAX_STEP, int(np.mean(np.abs(c)))) + 1)
+        if len(qs) == 0:
+            continue
         s = np.cos((2 * np.pi) * c[:, None] / qs[None, :]).mean(axis=0)
         best = float(s.max())
         # The true step and its divisors score alike; take the largest step near the best.
@@ -138,19 +161,20 @@ def analyse(image: np.ndarray, path: str | Path | None = None) -> JpegEvidence:
     y = luma(image)
     is_jpeg, quality, table = container_tables(path)
     offset, strength = block_grid(y)
-    # Rounded, clipped JPEG output is quantised on the grid it was coded on; test that grid and,
-    # if the pixel grid is weak, the origin too.
-    score, steps = dct_quantisation(y, offset)
-    if score < 0.3:
-        # Weak block steps (high quality, or cropped): try every grid phase on a sample of blocks.
-        trial = {(ox, oy): dct_quantisation(y, (ox, oy), max_blocks=400, coeffs_used=_DCT_COEFFS[:3])[0]
-                 for oy in range(8) for ox in range(8)}
-        best = max(trial, key=lambda k: trial[k])
-        if trial[best] > score:
-            s_best, st_best = dct_quantisation(y, best)
-            if s_best > score:
-                score, steps, offset = s_best, st_best, best
-    compressed = bool(score >= 0.3 or (strength >= 0.25 and score >= 0.15))
+    # Decoded JPEG is quantised in the DCT domain on exactly one of the 64 grid phases. Every
+    # phase is tried on a sample of blocks: content with its own periodic structure (a neural
+    # decoder's output, for one) can score at many phases, a JPEG grid only at its own, so the
+    # best phase must stand out from the rest.
+    trial = {(ox, oy): dct_quantisation(y, (ox, oy), max_blocks=400, coeffs_used=_DCT_COEFFS[:3])[0]
+             for oy in range(8) for ox in range(8)}
+    best = max(trial, key=lambda k: (trial[k], k == offset))
+    margin = trial[best] - float(np.median(list(trial.values())))
+    score, steps = dct_quantisation(y, best)
+    if best != offset and trial.get(offset, 0.0) >= trial[best] - 0.02:
+        best = offset  # a tie: the pixel block steps decide
+        score, steps = dct_quantisation(y, best)
+    offset = best
+    compressed = bool(margin >= 0.1 and (score >= 0.3 or (strength >= 0.25 and score >= 0.15)))
     aligned = bool(compressed and offset == (0, 0))
     if compressed:
         where = "aligned with the image origin" if aligned else (
@@ -164,6 +188,7 @@ def analyse(image: np.ndarray, path: str | Path | None = None) -> JpegEvidence:
                     else "; the file is a JPEG container")
     return JpegEvidence(
         container_jpeg=is_jpeg, container_quality=quality, luma_table=table, grid_offset=offset,
-        grid_strength=round(strength, 4), dct_quant_score=round(score, 4), dct_steps=steps,
+        grid_strength=round(strength, 4), dct_quant_score=round(score, 4), phase_margin=round(margin, 4),
+        dct_steps=steps,
         compressed=compressed, aligned=aligned, summary=summary,
     )

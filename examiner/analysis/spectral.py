@@ -36,6 +36,25 @@ MAP_CELL_TILES = 2
 # Chroma only feeds the global features (no map), so a spread subset of tiles is enough.
 CHROMA_MAX_TILES = 300
 
+METHOD: dict[str, Any] = {
+    "name": "Spectral trace analysis of the noise residual",
+    "version": "1",
+    "description": (
+        "Luma and chroma are high-pass filtered (pixel minus its 3x3 mean) and cut into "
+        f"Hann-windowed {TILE}x{TILE} tiles; the unit-energy power spectra of the tiles are "
+        "averaged. At the frequencies k/2, k/4, k/8 and k/16 cycles per pixel, on the axes and on "
+        "the diagonal lattice, the power is compared with the median of its spectral "
+        "neighbourhood; the residual autocorrelation at lags 2 to 16 is measured too. Only power "
+        "is used, so the result does not depend on the grid phase. Groups of 2x2 tiles give a "
+        "map of local peak strength."
+    ),
+    "parameters": {"tile": TILE, "periods": list(PERIODS), "neighbourhood ring (bins)": list(_RING),
+                   "map cell (tiles)": MAP_CELL_TILES},
+    "limitations": ["Period-2 structure also comes from camera demosaicking and film scanning; "
+                    "up-scaling turns it into period-4 structure."],
+    "citations": ["bergmann2023frequency", "bergmann2024forensic"],
+}
+
 FEATURE_NAMES: tuple[str, ...] = tuple(
     f"{ch}_p{per}_{kind}" for ch in ("y", "c") for per in PERIODS for kind in ("axis", "diag")
 ) + tuple(f"{ch}_ac{per}" for ch in ("y", "c") for per in PERIODS) + ("y_grid_max", "c_grid_max")
