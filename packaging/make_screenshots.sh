@@ -18,12 +18,24 @@ trap 'rm -rf "$EXAMINER_CONFIG_DIR"' EXIT
 
 if [ -n "${CASE:-}" ]; then
   SOURCE=("$CASE")
-elif "$PY" -m examiner demo >/dev/null 2>&1; then
-  SOURCE=(--demo)
+elif DEMO_JSON=$("$PY" -m examiner demo --json 2>/dev/null); then
+  # A copy of the demo case with one region fully described, for the region editor picture.
+  DEMO=$(printf '%s' "$DEMO_JSON" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["case"])')
+  cp "$DEMO" "$EXAMINER_CONFIG_DIR/pictures.mcase"
+  "$PY" -m examiner case add-region "$EXAMINER_CONFIG_DIR/pictures.mcase" --evidence 1 \
+    --polygon 536,236,694,236,694,322,536,322 --category shape --category amplitude --symbol \
+    --evidence-says "notice unreadable: the letters are smeared into blobs" \
+    --comparison-says "NO PARKING 8-18 / EXCEPT LOADING / PERMIT ZONE B7 / TOW AWAY 24H" \
+    --comparison reference --confidence high \
+    --notes "Glyph shapes lost at the demo codec's lowest rate; the frame and layout survive." >/dev/null
+  SOURCE=("$EXAMINER_CONFIG_DIR/pictures.mcase")
+  EDITOR_REGION=3
 else
   echo "demo case unavailable; using the stand-in case from packaging/screenshot_case.py" >&2
   SOURCE=("$("$PY" packaging/screenshot_case.py "$EXAMINER_CONFIG_DIR/stand-in")")
+  EDITOR_REGION=1
 fi
+EDITOR_REGION=${EDITOR_REGION:-1}
 
 shot() {  # shot NAME ARGS...
   local name=$1
@@ -43,5 +55,5 @@ shot main-window
 for mode in side flicker swipe difference ssim; do
   shot "compare-$mode" --compare "$mode"
 done
-shot region-editor --select-region 1 --jump
+shot region-editor --select-region "$EDITOR_REGION" --jump
 shot analysis-detection --detect --tile-overlay
