@@ -551,7 +551,7 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
         'name = "DEMO mean-scale hyperprior (project-trained, not a published model)"',
         'family = "neural"',
         f"qualities = {json.dumps(qualities)}",
-        'citations = ["minnen2018joint", "begaint2020compressai"]',
+        'citations = ["minnen2018joint", "begaint2020compressai", "franzen1999kodak"]',
         'devices = ["cpu", "cuda"]',
         "demonstration = true",
         "stochastic = false",
