@@ -41,8 +41,13 @@ MAX_SIDE = 1600
 MATCH_IOU = 0.3
 # A matched object counts as moved when its centre shifts by more than this share of its size,
 # and as resized when its area changes by more than this factor.
-SHIFT_TOLERANCE = 0.25
-SCALE_TOLERANCE = 1.4
+SHIFT_TOLERANCE = 0.3
+SCALE_TOLERANCE = 1.8
+# An object is proposed as appeared or vanished only when its detection is firm: at least this
+# many times the cascade's neighbour threshold, or this HOG margin. Detections just above the
+# threshold come and go between a photograph and its JPEG re-save.
+FIRM_NEIGHBOUR_FACTOR = 2
+FIRM_HOG_MARGIN = 0.8
 # Beyond the overlap rule, a detection in the other image is taken as the same object moved when
 # its centre lies within this share of the object's size and its area differs by less than this.
 MATCH_SHIFT = 1.0
@@ -77,8 +82,10 @@ METHOD: dict[str, Any] = {
         "people detector. Detections of the same kind are matched by box overlap (intersection "
         f"over union at least {MATCH_IOU}, or a centre within {MATCH_SHIFT:.0%} of the object's size "
         f"and an area within a factor {MATCH_RATIO}). An object found in one image only is searched for again "
-        "around the same place in the other image with a relaxed acceptance setting; if it is still "
-        "absent it is proposed as Amplitude (something appeared or vanished). Matched objects whose "
+        f"around the same place in the other image (if it is firm: at least {FIRM_NEIGHBOUR_FACTOR} times the "
+        f"cascade's neighbour threshold, or a HOG margin of {FIRM_HOG_MARGIN}) with a relaxed setting (every raw cascade window on "
+        "a finer scale grid, or HOG windows above a lowered threshold); only if none is found there is "
+        "it proposed as Amplitude (something appeared or vanished). Matched objects whose "
         f"centre moved by more than {SHIFT_TOLERANCE:.0%} of their size, or whose area changed by "
         f"more than a factor {SCALE_TOLERANCE}, are proposed as Geometry. Faces, people and plates "
         "carry the Symbol flag. Images with a side longer than "
@@ -97,6 +104,8 @@ METHOD: dict[str, Any] = {
         ],
         "match_iou": MATCH_IOU,
         "shift_tolerance": SHIFT_TOLERANCE,
+        "firm_neighbour_factor": FIRM_NEIGHBOUR_FACTOR,
+        "firm_hog_margin": FIRM_HOG_MARGIN,
         "scale_tolerance": SCALE_TOLERANCE,
         "max_side": MAX_SIDE,
     },
@@ -138,6 +147,7 @@ class Detection:
     detector: str  # the model file, or "hog"
     box: Box
     score: float  # 0..1: detector support (neighbours or SVM margin), not a probability
+    support: float = 0.0  # raw support: cascade neighbours, or the HOG SVM margin
 
 
 def _suppress_nested(dets: list[Detection]) -> list[Detection]:
@@ -169,23 +179,25 @@ def _detect_one(gray: np.ndarray, det: Detector, relaxed: bool = False) -> list[
         if pad_y or pad_x:
             rgb = cv2.copyMakeBorder(rgb, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
         rects, weights = _hog().detectMultiScale(
-            rgb, hitThreshold=-0.3 if relaxed else 0.3, winStride=(8, 8), padding=(8, 8), scale=det.scale_factor
+            rgb, hitThreshold=-0.5 if relaxed else 0.3, winStride=(8, 8), padding=(8, 8), scale=det.scale_factor
         )
         for (x, y, bw, bh), wt in zip(rects, np.ravel(weights) if len(rects) else [], strict=False):
-            out.append(Detection(det.label, "hog", (int(x), int(y), int(bw), int(bh)), float(min(1.0, 0.5 + wt / 4))))
+            box = (int(x), int(y), int(bw), int(bh))
+            out.append(Detection(det.label, "hog", box, float(min(1.0, 0.5 + wt / 4)), float(wt)))
         return out
     if h < det.min_size[1] or w < det.min_size[0]:
         return []
     clf = _cascade(det.cascade_file)
+    # Relaxed: every raw window the cascade accepts, on a finer scale grid (no grouping).
     rects, neighbours = clf.detectMultiScale2(
         gray,
-        scaleFactor=det.scale_factor,
-        minNeighbors=1 if relaxed else det.min_neighbors,
+        scaleFactor=1.03 if relaxed else det.scale_factor,
+        minNeighbors=0 if relaxed else det.min_neighbors,
         minSize=det.min_size,
     )
     for (x, y, bw, bh), n in zip(rects, np.ravel(neighbours) if len(rects) else [], strict=False):
         score = float(min(1.0, 0.5 + 0.5 * n / 20.0))
-        out.append(Detection(det.label, det.cascade_file, (int(x), int(y), int(bw), int(bh)), score))
+        out.append(Detection(det.label, det.cascade_file, (int(x), int(y), int(bw), int(bh)), score, float(n)))
     return out
 
 
@@ -197,7 +209,7 @@ def detect(gray: np.ndarray, det: Detector) -> list[Detection]:
     found = _detect_one(small, det)
     if scale != 1.0:
         found = [
-            Detection(d.label, d.detector, tuple(int(round(v / scale)) for v in d.box), d.score)  # type: ignore[arg-type]
+            Detection(d.label, d.detector, tuple(int(round(v / scale)) for v in d.box), d.score, d.support)  # type: ignore[arg-type]
             for d in found
         ]
     return _suppress_nested(found)
@@ -222,6 +234,13 @@ def _look_again(gray: np.ndarray, det: Detector, target: Detection) -> Detection
         if _same_object(box, target.box) and (best is None or iou(box, target.box) > iou(best.box, target.box)):
             best = cand
     return best
+
+
+def _firm(d: Detection, det: Detector) -> bool:
+    """Strong enough that its absence from the other image means something."""
+    if det.kind == "hog":
+        return d.support >= FIRM_HOG_MARGIN
+    return d.support >= FIRM_NEIGHBOUR_FACTOR * det.min_neighbors
 
 
 def _describe(d: Detection) -> str:
@@ -269,6 +288,8 @@ def compare_detections(
     proposals: list[Proposal] = []
     for side, lonely, other_gray in (("evidence", only_ev, cp_gray), ("comparison", only_cp, ev_gray)):
         for d in lonely:
+            if not _firm(d, det):
+                continue  # too weak a detection to say that the other image lacks it
             again = _look_again(other_gray, det, d)
             if again is not None:
                 pairs.append((d, again) if side == "evidence" else (again, d))

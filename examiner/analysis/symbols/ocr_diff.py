@@ -206,8 +206,9 @@ def _resize(crop: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=interp)
 
 
-def _ink_layers(crop: np.ndarray, char_h: float) -> list[tuple[int, np.ndarray, list[int]]]:
-    """For both polarities: (glyph-like component count, labels, components to keep).
+def _ink_layers(crop: np.ndarray, char_h: float) -> list[tuple[int, int, np.ndarray, list[int]]]:
+    """For both polarities: (glyph-like components, components of at least a third of a
+    character's height, labels, components to keep).
 
     Plates and signs put a frame, a border line or a busy backdrop next to the text; Tesseract
     then often reads nothing at all. Keeping only components that do not touch the crop's edge
@@ -219,7 +220,7 @@ def _ink_layers(crop: np.ndarray, char_h: float) -> list[tuple[int, np.ndarray, 
     for ink in (255 - bw, bw):  # dark text on light ground, then light text on dark ground
         n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
         keep: list[int] = []
-        glyphs = 0
+        glyphs = sizeable = 0
         for i in range(1, n):
             x, y, w, h, area = (int(v) for v in stats[i])
             if x == 0 or y == 0 or x + w >= width or y + h >= height:
@@ -227,10 +228,14 @@ def _ink_layers(crop: np.ndarray, char_h: float) -> list[tuple[int, np.ndarray, 
             fill = area / float(max(1, w * h))
             if h > 4 * char_h or ((h > 3 * char_h or w > 12 * char_h) and fill < 0.2):
                 continue
+            if max(h, w) < 0.12 * char_h:
+                continue  # specks of noise, smaller than any punctuation mark
             keep.append(i)
+            if h >= char_h / 3:
+                sizeable += 1  # punctuation and specks neither count for nor against text
             if 0.5 * char_h <= h <= 1.6 * char_h and w <= 1.6 * char_h:
                 glyphs += 1
-        layers.append((glyphs, labels, keep))
+        layers.append((glyphs, sizeable, labels, keep))
     return layers
 
 
@@ -250,8 +255,8 @@ def _prepare_pair(
     out = []
     text_like = False
     for crop, layer in zip(crops, layers, strict=True):
-        glyphs, labels, keep = layer[polarity]
-        if glyphs >= MIN_GLYPHS and glyphs >= MIN_GLYPH_SHARE * len(keep):
+        glyphs, sizeable, labels, keep = layer[polarity]
+        if glyphs >= MIN_GLYPHS and glyphs >= MIN_GLYPH_SHARE * sizeable:
             text_like = True
         clean = np.full(crop.shape, 255, np.uint8)
         clean[np.isin(labels, keep)] = 0
@@ -343,6 +348,10 @@ def _text(chars: list[Char]) -> str:
     return "".join(out)
 
 
+def _has_alnum(chars: list[Char], word: int) -> bool:
+    return any(c.text.isalnum() for c in chars if c.word == word)
+
+
 def _word(chars: list[Char], word: int) -> list[Char]:
     return [c for c in chars if c.word == word]
 
@@ -384,8 +393,11 @@ def diff_readings(
                 pairs.setdefault(ca.word, set()).add(cb.word)
             continue
         differing.update(c.word for c in a)
+        # Words without a letter or digit are stray marks from edges and borders: left out.
+        a = [c for c in a if _has_alnum(ev, c.word)]
+        b = [c for c in b if _has_alnum(cp, c.word)]
         if not any(c.text.isalnum() for c in a + b):
-            continue  # stray punctuation from edges and borders
+            continue
         ce, cc = _mean_word_conf(a), _mean_word_conf(b)
         strong_a = bool(a) and all(_strong(_word(ev, w), min_conf) for w in {c.word for c in a})
         strong_b = bool(b) and all(_strong(_word(cp, w), min_conf) for w in {c.word for c in b})
