@@ -188,28 +188,6 @@ def test_texture_category_follows_the_setting(qtbot: object, tmp_path: Path) -> 
     assert Settings.load().texture_category_enabled
 
 
-def test_demo_case_opens_with_its_regions_and_reference(qtbot: object, tmp_path: Path) -> None:
-    import pytest
-
-    from examiner.demo import ensure_demo_case
-    from examiner.errors import ExaminerError
-
-    try:
-        demo = ensure_demo_case(tmp_path / "demo")
-    except ExaminerError as exc:
-        pytest.skip(f"the demo case cannot be built here: {exc}")
-    w = _window(qtbot)
-    assert w.open_case(demo), w.messages
-    assert w.integrity_label.text().strip() == "Integrity OK"
-    assert w.comparison_key == "reference"
-    assert w.regions_panel.list.count() >= 1
-    for mode in ("side", "difference", "ssim"):
-        assert w.set_compare_mode(mode)
-    first = w.session.regions(w.evidence_id)[0]  # type: ignore[union-attr]
-    w.jump_to_region(first.id)  # type: ignore[arg-type]
-    assert w.regions_panel.editor.region().id == first.id  # type: ignore[union-attr]
-
-
 def test_no_display_gives_a_clear_message(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = str(REPO)

@@ -37,23 +37,62 @@ def _click_scene(qtbot: object, w: MainWindow, x: float, y: float) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))  # type: ignore[attr-defined]
 
 
-def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
-    case_path = make_case(tmp_path / "case")
+@pytest.fixture(scope="module")
+def demo_case(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The demo case, built once for this module; None when it cannot be built here."""
+    from examiner.demo import ensure_demo_case
+
+    try:
+        return ensure_demo_case(tmp_path_factory.mktemp("demo") / "demo")
+    except ExaminerError:
+        return None
+
+
+@pytest.mark.parametrize("source", ["generated", "demo"])
+def test_whole_examination_round_trip(qtbot: object, tmp_path: Path, source: str, demo_case: Path | None) -> None:
+    if source == "demo":
+        if demo_case is None:
+            pytest.skip("the demo case cannot be built here (its bundled codec is missing)")
+        case_path = tmp_path / "demo-copy.mcase"
+        case_path.write_bytes(demo_case.read_bytes())  # a copy: the evidence stays where it is
+        codec, quality = "examiner-demo-mbt2018-mean", 2  # a real neural re-compression
+    else:
+        case_path = make_case(tmp_path / "case")
+        codec, quality = "jpeg", 20
     w = _window(qtbot)
     assert w.open_case(case_path), w.messages
     assert w.evidence_id is not None
     assert w.integrity_label.text().strip() == "Integrity OK"
     ev = w.compare.evidence
-    assert ev is not None and ev.shape == (128, 192, 3)
+    assert ev is not None and ev.ndim == 3
+    if source == "generated":
+        assert ev.shape == (128, 192, 3)
     # The reference original is offered and chosen as the comparison.
     assert w.comparison_key == "reference"
+    before_ids = {r.id for r in w.session.regions(w.evidence_id)}  # type: ignore[union-attr]
+    before_findings = len(w.session.findings(w.evidence_id, "recompression"))  # type: ignore[union-attr]
 
-    # Re-compression: JPEG q20 runs on the codec queue and becomes a finding and the comparison.
-    w.run_recompression("jpeg", 20, None, "cpu")
-    _wait_jobs(qtbot, w)
+    # Detection, when the detector is installed: verdict shown and recorded.
+    try:
+        from examiner.analysis import detector
+
+        detector.load_model()
+        has_detector = True
+    except (ImportError, OSError, ValueError, ExaminerError):
+        has_detector = False
+    if has_detector:
+        w.run_detection()
+
+    # Re-compression: runs on the codec queue and becomes a finding and the comparison.
+    w.run_recompression(codec, quality, None, "cpu")
+    _wait_jobs(qtbot, w, 180_000)
     assert not [m for m in w.messages if "error" in m.lower()], w.messages
+    if has_detector:
+        assert w.detection is not None and w.session.findings(w.evidence_id, "detection")  # type: ignore[union-attr]
     found = w.session.findings(w.evidence_id, "recompression")  # type: ignore[union-attr]
-    assert len(found) == 1 and found[0].data["codec"] == "jpeg" and found[0].data["quality"] == 20
+    assert len(found) == before_findings + 1
+    found = found[-1:]
+    assert found[0].data["codec"] == codec and found[0].data["quality"] == quality
     assert w.comparison_key == f"finding:{found[0].id}"
     recon = w.compare.comparison
     assert recon is not None and recon.shape == ev.shape and not np.array_equal(recon, ev)
@@ -75,7 +114,7 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
             assert not w.compare.timer.isActive()
         elif mode == "swipe":
             assert w.compare.swipe_item.pyramid is w.compare.cmp_pyr
-            assert w.view.swipe_x == pytest.approx(96.0)
+            assert w.view.swipe_x == pytest.approx(ev.shape[1] / 2)
         elif mode == "difference":
             w.gain_box.setValue(8.0)
             expected = compare.difference_image(ev, recon, 8.0, "heat")
@@ -93,7 +132,7 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
     for x, y in ((30, 20), (90, 24), (60, 70)):
         _click_scene(qtbot, w, x, y)
     qtbot.keyClick(w.view, Qt.Key.Key_Return)  # type: ignore[attr-defined]
-    regions = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    regions = [r for r in w.session.regions(w.evidence_id) if r.id not in before_ids]  # type: ignore[union-attr]
     assert len(regions) == 1
     poly = regions[0]
     assert poly.kind is ShapeKind.POLYGON and len(poly.points) == 3
@@ -126,10 +165,10 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
     # edits follow it.
     while w.undo_stack.canUndo():
         w.undo_stack.undo()
-    assert w.session.regions(w.evidence_id) == []  # type: ignore[union-attr]
+    assert {r.id for r in w.session.regions(w.evidence_id)} == before_ids  # type: ignore[union-attr]
     while w.undo_stack.canRedo():
         w.undo_stack.redo()
-    (r,) = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
+    (r,) = [r for r in w.session.regions(w.evidence_id) if r.id not in before_ids]  # type: ignore[union-attr]
     assert r.kind is ShapeKind.POLYGON and r.symbol and set(r.categories) == {Category.SHAPE, Category.AMPLITUDE}
     rid = r.id
 
@@ -141,7 +180,7 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
 
     w2 = _window(qtbot)
     assert w2.open_case(case_path)
-    (r2,) = w2.session.regions(w2.evidence_id)  # type: ignore[union-attr]
+    (r2,) = [r for r in w2.session.regions(w2.evidence_id) if r.id not in before_ids]  # type: ignore[union-attr]
     assert r2.kind is ShapeKind.POLYGON
     assert r2.points[0] == pytest.approx((35, 20), abs=1)
     assert r2.symbol and set(r2.categories) == {Category.SHAPE, Category.AMPLITUDE}
@@ -150,7 +189,9 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path) -> None:
     assert "reference" in keys and any(k.startswith("finding:") for k in keys)
     assert w2.choose_comparison(keys[-1])
     assert np.array_equal(w2.compare.comparison, recon)
-    assert w2.regions_panel.list.count() == 1
+    assert w2.regions_panel.list.count() == len(before_ids) + 1
+    if has_detector:
+        assert w2.detection is not None  # the last detection is shown again
     w2.close()
 
     # Every edit is in the audit log, which still verifies.
