@@ -102,6 +102,9 @@ def test_recompress_clear_errors(tmp_path: Path, evidence: Path, capsys: pytest.
     assert str(junk) in err and "Traceback" not in err
     assert main(["recompress", str(evidence), "--codec", "jpeg", "--quality", "50", "--out", out, "--param", "x"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+    # JPEG has many levels: leaving --quality out is refused rather than guessed.
+    assert main(["recompress", str(evidence), "--codec", "jpeg", "--out", out]) == 2
+    assert "choose one with --quality" in capsys.readouterr().err
 
 
 def test_match_rate_json(evidence: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -215,3 +215,21 @@ def test_constant_symbols_still_code(engines: dict[str, HificEngine]) -> None:
     lat.y_symbols[:] = 3
     back = eng.decode_bitstream(eng.encode_bitstream(lat))
     np.testing.assert_array_equal(back.z_symbols, lat.z_symbols)
+
+
+def test_recompress_cli_runs_a_given_checkpoint(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The command shape: a checkpoint file given directly, no --quality.
+    from examiner.cli import main
+
+    ckpt = conformance_dir("hific", "hific_reduced_gauss_norm.pt")
+    crop = CROPS[0]
+    src = conformance_dir("hific", "inputs", f"{crop}.png")
+    out = tmp_path / "out.png"
+    argv = ["recompress", str(src), "--codec", "hific", "--weights", str(ckpt), "--out", str(out),
+            "--device", "cpu", "--param", "symbols=reference", "--json"]
+    assert main(argv) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["codec"] == "hific" and res["bpp"] > 0
+    png = np.array(Image.open(conformance_dir("hific", f"reduced_gauss_norm_{crop}_RECON.png")))
+    diff = np.abs(np.array(Image.open(out)).astype(int) - png)
+    assert diff.max() <= 1 and (diff > 0).sum() <= 4

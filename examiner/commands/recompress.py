@@ -29,7 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image", help="input image (never modified)")
     add_run_arguments(p)
-    p.add_argument("--quality", type=int, required=True, metavar="Q")
+    p.add_argument(
+        "--quality",
+        type=int,
+        metavar="Q",
+        help="quality level; may be left out when the codec has only one, or when --weights names the "
+        "model file (the lowest listed level is then recorded as the label)",
+    )
     p.add_argument("--out", required=True, metavar="OUT.png", help="decoded image, written as PNG")
     p.add_argument("--bitstream", metavar="OUT.bin", help="also write the bitstream bytes here")
     add_json_flag(p)
@@ -79,6 +85,16 @@ def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else x
 
 
+def _quality(args: argparse.Namespace, info: Any) -> int:
+    if args.quality is not None:
+        return int(args.quality)
+    # With an explicit weight file the file, not the level, defines the model, so any listed
+    # level is a faithful label; without one, guessing among several levels would hide a choice.
+    if len(info.qualities) == 1 or (args.weights and info.qualities):
+        return int(min(info.qualities))
+    raise ExaminerError(f"codec {info.id!r} offers several quality levels; choose one with --quality")
+
+
 def run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.codecs import engine
@@ -94,8 +110,9 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load()
     codec = get_codec(args.codec, settings)
     evidence = open_evidence(image_path, max_pixels=settings.max_pixels)
+    quality = _quality(args, codec.info)
     ctx = progress_context(args)
-    rec = engine.run(codec, evidence.pixels, args.quality, run_options(args, settings), ctx, settings)
+    rec = engine.run(codec, evidence.pixels, quality, run_options(args, settings), ctx, settings)
     reference, _ = engine.convert_for_codec(evidence.pixels, engine.accepted_forms(codec.info))
     psnr = engine.psnr(reference, rec.pixels)
     ms_ssim = engine.ms_ssim(reference, rec.pixels)
