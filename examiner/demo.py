@@ -55,9 +55,24 @@ def _is_current(folder: Path) -> bool:
     if not (stamp.is_file() and (folder / CASE_NAME).is_file()):
         return False
     try:
-        return json.loads(stamp.read_text(encoding="utf-8")).get("version") == DEMO_VERSION
+        data = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    if data.get("version") != DEMO_VERSION:
+        return False
+    # New weights for the bundled codec make a new demo: the evidence must be its output.
+    used = set(data.get("codec", {}).get("weights_sha256", {}).values())
+    return not used or used <= _bundled_weight_hashes()
+
+
+def _bundled_weight_hashes() -> set[str]:
+    from examiner.codecs.registry import get_info
+
+    try:
+        info, _ = get_info(DEMO_CODEC_ID)
+    except ExaminerError:
+        return set()
+    return {str(w.get("sha256", "")) for w in info.extra.get("weights", [])}
 
 
 def ensure_demo_case(out: str | Path | None = None, ctx: TaskContext | None = None, rebuild: bool = False) -> Path:

@@ -83,6 +83,13 @@ def test_demo_case_builds_from_scratch_and_is_reused(tmp_path: Path) -> None:
     mtime = case_path.stat().st_mtime_ns
     assert ensure_demo_case() == case_path
     assert case_path.stat().st_mtime_ns == mtime  # reused, not rebuilt
+    # A demo made with other weights than the bundled ones is rebuilt.
+    stamp_path = case_path.parent / "demo.json"
+    stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    stamp["codec"]["weights_sha256"] = {"old.safetensors": "0" * 64}
+    stamp_path.write_text(json.dumps(stamp), encoding="utf-8")
+    assert ensure_demo_case() == case_path
+    assert json.loads(stamp_path.read_text(encoding="utf-8"))["codec"]["weights_sha256"] != stamp["codec"]["weights_sha256"]
 
 
 @needs_pack

@@ -244,7 +244,9 @@ def save_safetensors(model: Any, path: Path) -> None:
     state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    save_file(state, str(tmp), metadata={"architecture": ARCHITECTURE, "demonstration": "true"})
+    # One metadata entry only: safetensors writes the metadata map in hash order, so several
+    # entries could come out in another order on another run and change the file's SHA-256.
+    save_file(state, str(tmp), metadata={"content": f"{ARCHITECTURE} demonstration codec weights, not a published model"})
     tmp.chmod(0o644)
     tmp.replace(path)
 
