@@ -135,6 +135,20 @@ def test_shipped_model_declares_its_rates_and_method() -> None:
         assert detector.METHOD[key]
 
 
+def test_images_with_jpeg_evidence_use_the_jpeg_branch(negative: np.ndarray) -> None:
+    model = detector.load_model()
+    assert model.jpeg_branch is not None
+    # After JPEG only luma periods 2 and 4 are free of the JPEG grids' own frequencies.
+    assert all(f.startswith(("y_p2", "y_p4", "y_ac4")) for f in model.jpeg_branch.features)
+    feats = dict(spectral.analyse(negative).features)
+    plain = dict(feats, **{detector.JPEG_KEY: 0.0})
+    jpeg_flagged = dict(feats, **{detector.JPEG_KEY: 1.0})
+    assert model.branch(plain) is model and model.branch(jpeg_flagged) is model.jpeg_branch
+    strong = dict(jpeg_flagged, y_p4_diag=3.0, y_p2_diag=3.0)
+    assert model.verdict(model.score(strong), strong) == "neural"
+    assert model.verdict(model.score(jpeg_flagged), jpeg_flagged) != "neural"
+
+
 def test_detection_record_is_json_ready(positive: np.ndarray) -> None:
     import json
 

@@ -209,7 +209,9 @@ def jpeg_explained(name: str) -> bool:
 
 
 def default_clip(name: str) -> list[float]:
-    return [-50.0, 50.0] if "_ac" in name else [-1.0, 3.0]
+    # A peak ratio below the floor (log ratio < 0) is no evidence either way; above 6 (400 times
+    # the floor) nothing more is learnt.
+    return [-50.0, 50.0] if "_ac" in name else [0.0, 6.0]
 
 
 @dataclass
@@ -258,29 +260,26 @@ def composition(m: Measured) -> dict[str, Any]:
             "n_negatives": sum(fams.get("negatives", {}).values()), "unreadable": len(m.errors)}
 
 
-def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "1",
-          not_neural_quantile: float = 0.90) -> Any:
-    """Fit the combiner on a calibration set and fix the verdict thresholds on its negatives."""
+# After JPEG only luma periods 2 and 4 are free of JPEG's own grids.
+JPEG_BRANCH_FEATURES: tuple[str, ...] = ("y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p2_axis", "y_ac4")
+
+
+def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
+                not_neural_quantile: float) -> Any:
     from examiner.analysis.detector import DetectorModel
 
-    labels = np.array([it.label for it in m.items])
+    labels = np.array([it.label for it in m.items])[rows]
+    feats = [f for f, keep in zip(m.features, rows, strict=True) if keep]
     if labels.sum() == 0 or labels.sum() == len(labels):
-        raise ValueError("calibration needs both positives and negatives")
+        raise ValueError("calibration needs both positives and negatives (with and without JPEG evidence)")
     clip = {f: default_clip(f) for f in features}
-    from examiner.analysis.detector import JPEG_KEY
-
     proto = DetectorModel(version, list(features), clip, np.zeros(len(features)), np.ones(len(features)),
                           np.zeros(len(features)), 0.0, 1.0, 0.0)
-    x = np.array([proto.vector(f) for f in m.features])
+    x = np.array([proto.vector(f) for f in feats])
     mean, std = standardise(x)
-    z = (x - mean) / std
-    masked = [f for f in features if jpeg_explained(f)]
-    cols = np.array([f in masked for f in features])
-    rows = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
-    z[np.ix_(rows, cols)] = 0.0  # exactly what scoring does for images with JPEG evidence
-    w, b = fit_logistic(z, labels.astype(float))
-    model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0, jpeg_masked=masked)
-    scores = np.array([model.score(f) for f in m.features])
+    w, b = fit_logistic((x - mean) / std, labels.astype(float))
+    model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0)
+    scores = np.array([float(sigmoid((model.vector(f) - mean) / std @ w + b)) for f in feats])
     neg = scores[labels == 0]
     # The 1 % target must hold beyond this particular set of negatives, so the threshold is set
     # where the 95 % upper confidence bound of the false-positive rate is 1 %.
@@ -289,10 +288,29 @@ def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str 
     return model
 
 
+def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "1",
+          not_neural_quantile: float = 0.90) -> Any:
+    """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
+    one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,
+    each with a false-positive rate of at most 1 % (95 % confidence) on its own negatives."""
+    from examiner.analysis.detector import JPEG_KEY
+
+    is_jpeg = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
+    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile)
+    main.jpeg_masked = [f for f in features if jpeg_explained(f)]
+    try:
+        main.jpeg_branch = _fit_branch(m, is_jpeg, JPEG_BRANCH_FEATURES, version, not_neural_quantile)
+    except ValueError:
+        # No JPEG-compressed positives and negatives to calibrate on: images with JPEG evidence
+        # are scored by the main combiner with the JPEG-explained features switched off.
+        main.jpeg_branch = None
+    return main
+
+
 def evaluate(model: Any, m: Measured) -> dict[str, Any]:
     labels = np.array([it.label for it in m.items])
     scores = np.array([model.score(f) for f in m.features])
-    verdicts = [model.verdict(s) for s in scores]
+    verdicts = [model.verdict(s, f) for s, f in zip(scores, m.features, strict=True)]
     out = rates(scores, labels, verdicts, [it.family for it in m.items], [it.bpp for it in m.items])
     out["composition"] = composition(m)
     return out

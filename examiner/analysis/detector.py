@@ -95,6 +95,14 @@ class DetectorModel:
     # chroma frequency, whose 4:2:0 blocks are 16 pixels wide): they do not count when the
     # image shows JPEG compression.
     jpeg_masked: list[str] = field(default_factory=list)
+    # A combiner of its own, with its own thresholds, for images that show JPEG compression:
+    # after JPEG only the luma period-2/4 evidence is left, and JPEG negatives set its bar.
+    jpeg_branch: DetectorModel | None = None
+
+    def branch(self, features: dict[str, float]) -> DetectorModel:
+        if self.jpeg_branch is not None and features.get(JPEG_KEY, 0.0) >= 0.5:
+            return self.jpeg_branch
+        return self
 
     def vector(self, features: dict[str, float]) -> np.ndarray:
         x = np.array([float(features.get(f, 0.0)) for f in self.features])
@@ -103,20 +111,23 @@ class DetectorModel:
         return np.clip(x, lo, hi)
 
     def contributions(self, features: dict[str, float]) -> np.ndarray:
-        """Per-feature terms of the logit. ``features[JPEG_KEY]`` (1.0 when the image shows
-        JPEG compression) switches the masked features off."""
+        """Per-feature terms of the logit (of this model itself, not of its JPEG branch).
+        ``features[JPEG_KEY]`` (1.0 when the image shows JPEG compression) switches the masked
+        features off."""
         c = self.weights * (self.vector(features) - self.mean) / self.std
         if features.get(JPEG_KEY, 0.0) >= 0.5 and self.jpeg_masked:
             c[[f in self.jpeg_masked for f in self.features]] = 0.0
         return c
 
     def score(self, features: dict[str, float]) -> float:
-        return float(sigmoid(self.contributions(features).sum() + self.bias))
+        m = self.branch(features)
+        return float(sigmoid(m.contributions(features).sum() + m.bias))
 
-    def verdict(self, score: float) -> str:
-        if score >= self.threshold_neural:
+    def verdict(self, score: float, features: dict[str, float] | None = None) -> str:
+        m = self.branch(features or {})
+        if score >= m.threshold_neural:
             return "neural"
-        if score < self.threshold_not_neural:
+        if score < m.threshold_not_neural:
             return "not-neural"
         return "inconclusive"
 
@@ -128,6 +139,7 @@ class DetectorModel:
             "bias": round(self.bias, 6), "threshold_neural": self.threshold_neural,
             "threshold_not_neural": self.threshold_not_neural, "measured": self.measured,
             "composition": self.composition, "jpeg_masked": self.jpeg_masked,
+            "jpeg_branch": None if self.jpeg_branch is None else self.jpeg_branch.to_dict(),
         }
 
     @classmethod
@@ -139,6 +151,7 @@ class DetectorModel:
             threshold_neural=float(d["threshold_neural"]), threshold_not_neural=float(d["threshold_not_neural"]),
             measured=dict(d.get("measured", {})), composition=dict(d.get("composition", {})),
             jpeg_masked=list(d.get("jpeg_masked", [])),
+            jpeg_branch=None if not d.get("jpeg_branch") else DetectorModel.from_dict(d["jpeg_branch"]),
         )
 
 
@@ -203,9 +216,10 @@ def _feature_words(name: str) -> str:
 
 def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict: str,
             jpeg: jpeg_evidence.JpegEvidence, identification: Any = None) -> str:
-    contrib = model.contributions(feats)
+    branch = model.branch(feats)
+    contrib = branch.contributions(feats)
     order = np.argsort(-contrib)
-    strong = [(model.features[i], feats.get(model.features[i], 0.0)) for i in order if contrib[i] > 0.25][:3]
+    strong = [(branch.features[i], feats.get(branch.features[i], 0.0)) for i in order if contrib[i] > 0.25][:3]
     rates = model.measured.get("test", {})
     fpr = rates.get("with_shipped_thresholds", {}).get("false_positive_rate")
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
@@ -253,7 +267,7 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     feats = dict(spec.features)
     feats[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
     score = model.score(feats)
-    verdict = model.verdict(score)
+    verdict = model.verdict(score, feats)
     identification = None
     if codecs != "none":
         from examiner.analysis import identify

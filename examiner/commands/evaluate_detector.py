@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         Path(args.calibrate).write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
         result = {"model": args.calibrate, "weights": dict(zip(model.features, model.weights.round(4).tolist(), strict=True)),
                   "threshold_neural": model.threshold_neural, "threshold_not_neural": model.threshold_not_neural,
+                  "jpeg_branch": None if model.jpeg_branch is None else {
+                      "weights": dict(zip(model.jpeg_branch.features, model.jpeg_branch.weights.round(4).tolist(), strict=True)),
+                      "threshold_neural": model.jpeg_branch.threshold_neural,
+                      "threshold_not_neural": model.jpeg_branch.threshold_not_neural},
                   **report}
     else:
         model = load_model(args.model)
