@@ -35,13 +35,22 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="print misses and false proposals")
     ap.add_argument("--photos", type=Path, default=None, help="a folder of PNG photographs for false proposals")
     ap.add_argument("--no-photos", action="store_true", help="skip the photographs")
+    ap.add_argument("--sizes", default=None, help="capital heights in pixels, comma-separated (default: all)")
+    ap.add_argument("--jpeg", default="90,75,50", help="JPEG qualities, comma-separated (default 90,75,50)")
+    ap.add_argument("--demo-qualities", default=None,
+                    help="qualities of the demonstration codec (default: its lowest and highest; 'none' to skip)")
     args = ap.parse_args()
     ok, engine = tesseract_status()
     print(f"OCR engine: {engine}")
     if args.quick:
         sizes, codecs, people = (14, 32), {"jpeg q90": lambda a: ts.jpeg(a, 90)}, (160,)
     else:
-        sizes, codecs, people = ts.CHAR_SIZES, ts.default_codecs(), ts.PERSON_HEIGHTS
+        sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else ts.CHAR_SIZES
+        people = ts.PERSON_HEIGHTS
+        codecs = {f"jpeg q{q}": (lambda a, q=int(q): ts.jpeg(a, q)) for q in args.jpeg.split(",") if q.strip()}
+        if args.demo_qualities != "none":
+            wanted = None if args.demo_qualities is None else [int(v) for v in args.demo_qualities.split(",")]
+            codecs.update(ts.demo_codecs(wanted) or {})
     print(f"codecs: {', '.join(codecs)}; character heights: {', '.join(map(str, sizes))} px")
     outcomes: list[ts.PairOutcome] = []
     started = time.monotonic()
@@ -68,7 +77,7 @@ def main() -> int:
         print(f"  codec {name}: {r['with_proposals']}/{r['pairs']} pairs with proposals")
     print(f"stray proposals on altered pairs (not touching the altered symbol): {summary['stray_proposals_on_altered_pairs']}")
     photos = args.photos or Path(__file__).resolve().parents[2] / "shared" / "data" / "kodak"
-    photo_summary = None if args.no_photos or not photos.is_dir() else _photos(photos, args.verbose, args.quick)
+    photo_summary = None if args.no_photos or not photos.is_dir() else _photos(photos, args.verbose, args.quick, args.jpeg)
     if args.json:
         args.json.write_text(
             json.dumps({"summary": summary, "photos": photo_summary, "pairs": [o.__dict__ for o in outcomes]}, indent=1)
@@ -76,12 +85,12 @@ def main() -> int:
     return 0
 
 
-def _photos(folder: Path, verbose: bool, quick: bool) -> dict[str, object]:
+def _photos(folder: Path, verbose: bool, quick: bool, jpeg: str) -> dict[str, object]:
     import numpy as np
     from PIL import Image
 
     files = sorted(folder.glob("*.png"))[: 4 if quick else None]
-    qualities = (90,) if quick else (90, 75, 50)
+    qualities = (90,) if quick else tuple(int(q) for q in jpeg.split(",") if q.strip())
     flagged: dict[str, int] = {}
     counts: dict[str, int] = {}
     seconds = {"ocr": 0.0, "objects": 0.0}

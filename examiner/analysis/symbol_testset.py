@@ -267,7 +267,7 @@ def default_codecs() -> dict[str, CodecFn]:
         "jpeg q75": lambda a: jpeg(a, 75),
         "jpeg q50": lambda a: jpeg(a, 50),
     }
-    demo = _demo_codec()
+    demo = demo_codecs()
     if demo is not None:
         codecs.update(demo)
     return codecs
@@ -276,8 +276,9 @@ def default_codecs() -> dict[str, CodecFn]:
 DEMO_CODEC_ID = "examiner-demo-mbt2018-mean"
 
 
-def _demo_codec(codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:
-    """The bundled demonstration codec through the codec engine, if this installation has it."""
+def demo_codecs(qualities: Sequence[int] | None = None, codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:
+    """The bundled demonstration codec through the codec engine (default: its lowest and highest
+    quality), if this installation has it."""
     try:
         from examiner.codecs import engine
         from examiner.codecs.api import RunOptions
@@ -290,8 +291,8 @@ def _demo_codec(codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:
     except Exception:  # noqa: BLE001 - the demo codec is optional for the test set
         return None
     out: dict[str, CodecFn] = {}
-    qualities = codec.info.qualities
-    for q in sorted({qualities[0], qualities[-1]}):
+    offered = codec.info.qualities
+    for q in sorted(set(qualities) if qualities else {offered[0], offered[-1]}):
 
         def run(a: np.ndarray, q: int = q) -> np.ndarray:
             return engine.run(codec, a, q, RunOptions(device="cpu")).pixels
