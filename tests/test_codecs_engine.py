@@ -204,3 +204,16 @@ def test_ms_ssim_matches_a_torch_reference() -> None:
     vals = torch.stack(mcs + [torch.relu(ssim_c)], dim=0)
     ref = torch.prod(vals ** weights.view(-1, 1, 1), dim=0).mean().item()
     assert engine.ms_ssim(a, b) == pytest.approx(ref, abs=2e-4)
+
+
+def test_recorded_versions_are_plain_strings() -> None:
+    # A str subclass (torch's TorchVersion) would drag torch into any process unpickling a result.
+    import numpy as np
+
+    from examiner.codecs import engine
+    from examiner.codecs.api import RunOptions
+    from examiner.core.tasks import TaskContext
+
+    img = (np.random.default_rng(1).random((64, 64, 3)) * 255).astype(np.uint8)
+    rec = engine.run("jpeg", img, 50, RunOptions(), TaskContext())
+    assert rec.versions and all(type(k) is str and type(v) is str for k, v in rec.versions.items())

@@ -232,7 +232,7 @@ class CompressAICodec:
             device=device,
             versions={
                 "compressai": compressai.__version__,
-                "torch": torch.__version__,
+                "torch": str(torch.__version__),
                 "numpy": np.__version__,
                 **({"cuda": str(torch.version.cuda)} if device == "cuda" else {}),
             },

@@ -95,7 +95,14 @@ def _child_main(conn: Any, target: Callable[..., Any], args: tuple[Any, ...]) ->
     import threading
 
     with contextlib.suppress(OSError):
-        os.nice(5)  # the examiner's window comes first when the CPU is busy
+        # The examiner's window comes first when the CPU is busy: at the lowest priority a job
+        # still gets every idle cycle, but never delays the GUI thread's next paint.
+        os.nice(19)
+    # Leave one core to the window: libraries imported from here on (torch, OpenCV) otherwise
+    # start a thread per core.
+    threads = str(max(1, (os.cpu_count() or 1) - 1))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
     token = CancelToken()
 
     def listen() -> None:

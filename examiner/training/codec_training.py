@@ -502,7 +502,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         "stages": [asdict(r) for r in results],
         "wall_s_total": round(sum(r.wall_s for r in results), 1),
         "schedule_changes_on_resume": changes,
-        "versions": {"torch": torch.__version__, "compressai": compressai.__version__},
+        "versions": {"torch": str(torch.__version__), "compressai": compressai.__version__},
     }
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
