@@ -72,25 +72,9 @@ def generated(h, w):
 
 
 def make_weights(codec_id: str, folder: Path) -> str:
-    import hashlib
-    import io
+    from random_compressai_weights import write_random_weights
 
-    import torch
-
-    from examiner.codecs.compressai_models import import_compressai
-
-    models = import_compressai().models
-
-    cls_name, args, stem = MODELS[codec_id]
-    torch.manual_seed(0)
-    model = getattr(models, cls_name)(*args)
-    model.update(force=True)
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    data = buf.getvalue()
-    path = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth.tar"
-    path.write_bytes(data)
-    return str(path)
+    return str(write_random_weights(*MODELS[codec_id], folder))
 
 
 def main() -> int:

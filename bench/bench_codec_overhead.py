@@ -13,8 +13,6 @@ Usage: .venv/bin/python bench/bench_codec_overhead.py [--repeats 7] [--size 768x
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
 import statistics
 import sys
 import tempfile
@@ -45,7 +43,6 @@ def main() -> int:
 
     import torch
     import torch.nn.functional as F
-    from compressai.models import ScaleHyperprior
     from compressai.ops import compute_padding
 
     from examiner.codecs import engine, registry, weights
@@ -58,15 +55,10 @@ def main() -> int:
         resolved = weights.resolve(info, args.quality)
         wpath, source = resolved.path, f"imported weights {resolved.path.name}"
     except Exception:  # noqa: BLE001 - no weights installed: fall back to a random model
-        torch.manual_seed(0)
-        model = ScaleHyperprior(128, 192)
-        model.update(force=True)
-        buf = io.BytesIO()
-        torch.save(model.state_dict(), buf)
-        data = buf.getvalue()
+        from random_compressai_weights import write_random_weights
+
         stem = f"bmshj2018-hyperprior-{args.quality}"
-        wpath = Path(tmp.name) / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth.tar"
-        wpath.write_bytes(data)
+        wpath = write_random_weights("ScaleHyperprior", (128, 192), stem, Path(tmp.name))
         source = "a randomly initialised ScaleHyperprior(128, 192) (no official weights installed)"
     state, _ = weights.load_verified(wpath, expected_prefix=weights.parse_weight_name(wpath.name).prefix)  # type: ignore[union-attr]
     from examiner.codecs.compressai_models import build_model

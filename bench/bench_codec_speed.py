@@ -12,8 +12,6 @@ Usage: .venv/bin/python bench/bench_codec_speed.py [--codecs ...] [--repeats 2]
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
 import sys
 import tempfile
 from pathlib import Path
@@ -40,22 +38,9 @@ def photo_like(h: int, w: int) -> np.ndarray:
 
 
 def random_weights(codec_id: str, folder: Path) -> Path:
-    import torch
+    from random_compressai_weights import write_random_weights
 
-    from examiner.codecs.compressai_models import import_compressai
-
-    models = import_compressai().models
-
-    cls_name, args, stem = NEURAL[codec_id]
-    torch.manual_seed(0)
-    model = getattr(models, cls_name)(*args)
-    model.update(force=True)
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    data = buf.getvalue()
-    path = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth.tar"
-    path.write_bytes(data)
-    return path
+    return write_random_weights(*NEURAL[codec_id], folder)
 
 
 def main() -> int:
