@@ -183,3 +183,23 @@ def test_zero_steps_ship_the_base_weights_only_for_the_base_lambda(tmp_path: Pat
     cfg.steps = (0, 1)
     with pytest.raises(ExaminerError, match="only for the base lambda"):
         train(cfg, TaskContext())
+
+
+def test_changing_one_lambda_on_resume_retrains_only_that_stage_as_a_fresh_run_would(tmp_path: Path) -> None:
+    images = _images(tmp_path / "imgs")
+    first = _cfg(tmp_path, images, "relambda")
+    before = train(first, TaskContext())
+    q1_before = next(w for w in before["weights"] if w["quality"] == 1)["sha256"]
+    logs: list[str] = []
+    first.lambdas, first.steps = (0.002, 0.05), (3, 4)
+    after = train(first, TaskContext(), resume=True, log=logs.append)
+    assert any("q2: finished with lambda 0.02, now 0.05: trained again" in m for m in logs)
+    assert not any(m.startswith("base step") for m in logs)  # the base stage was kept
+    assert next(w for w in after["weights"] if w["quality"] == 1)["sha256"] == q1_before
+    assert after["schedule_changes_on_resume"][-1]["to"]["lambdas"] == [0.002, 0.05]
+    assert len(list(Path(first.out).glob("*-q2-*.safetensors"))) == 1  # the old q2 file went
+
+    fresh = _cfg(tmp_path, images, "relambda-fresh")
+    fresh.lambdas, fresh.steps = (0.002, 0.05), (3, 4)
+    record = train(fresh, TaskContext())
+    assert [w["sha256"] for w in record["weights"]] == [w["sha256"] for w in after["weights"]]

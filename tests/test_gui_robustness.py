@@ -210,3 +210,24 @@ def test_process_jobs_report_errors_crashes_results_and_cancel(qtbot: object) ->
     assert any("stopped unexpectedly (exit code 3)" in e for e in errors)
     assert done.state == "done" and results == [results[0]] and results[0] != os.getpid()
     assert slow.state == "cancelled"
+
+
+def test_worker_processes_are_started_ahead_and_reused(qtbot: object) -> None:
+    from examiner.gui import workers
+    from tests import gui_fixtures as fx
+
+    workers.prewarm_workers(1)
+    qtbot.waitUntil(lambda: workers._POOL.idle_count() >= 1, timeout=120_000)  # type: ignore[attr-defined]
+    jobs = JobManager()
+    pids: list[int] = []
+    first = jobs.submit_process("pid", fx.job_pid, queue=CODEC, on_done=pids.append)
+    qtbot.waitUntil(lambda: first.state == "done", timeout=60_000)  # type: ignore[attr-defined]
+    second = jobs.submit_process("pid", fx.job_pid, queue=CODEC, on_done=pids.append)
+    qtbot.waitUntil(lambda: second.state == "done", timeout=60_000)  # type: ignore[attr-defined]
+    assert pids[0] == pids[1] != os.getpid()  # one process served both jobs
+    errors: list[str] = []
+    dies = jobs.submit_process("dies", fx.job_dies, queue=CODEC, on_error=errors.append)
+    qtbot.waitUntil(lambda: dies.state == "failed", timeout=60_000)  # type: ignore[attr-defined]
+    third = jobs.submit_process("pid", fx.job_pid, queue=CODEC, on_done=pids.append)
+    qtbot.waitUntil(lambda: third.state == "done", timeout=60_000)  # type: ignore[attr-defined]
+    assert pids[2] not in pids[:2]  # the crashed worker was replaced, the app carried on

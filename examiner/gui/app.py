@@ -104,6 +104,12 @@ def run_gui(
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*size)
     window.show()
+    if not headless:
+        from examiner.gui.workers import prewarm_workers
+
+        # Worker processes import torch and the analysis code now, at low priority, so the
+        # first detection or re-compression starts at once and never competes with the window.
+        prewarm_workers()
     case_path = case
     if demo and case_path is None:
         from examiner.demo import ensure_demo_case

@@ -9,6 +9,7 @@ never compete for the device or for memory; everything else shares a general poo
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import time
@@ -89,56 +90,229 @@ class _Runnable(QRunnable):
             self._signals.finished.emit(info.id, result)
 
 
-def _child_main(conn: Any, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Entry point of a job's worker process: run ``target(ctx, *args)``, report over ``conn``."""
+def _lower_priority() -> None:
     import os
-    import threading
 
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):
         # The examiner's window comes first when the CPU is busy: at the lowest priority a job
         # still gets every idle cycle, but never delays the GUI thread's next paint.
-        os.nice(19)
+        os.setpriority(os.PRIO_PROCESS, 0, 19)
+
+
+def _worker_main(conn: Any, preload: tuple[str, ...]) -> None:
+    """Entry point of a long-lived worker process: run jobs sent over ``conn`` one at a time.
+
+    Messages in: ``("job", id, target, args)`` and ``("cancel", id)``; out: ``("progress", id,
+    fraction, message)`` and one outcome per job, ``("done"|"error"|"cancelled", id, ...)``.
+    """
+    import importlib
+    import os
+    import queue
+    import threading
+
+    _lower_priority()
     # Leave one core to the window: libraries imported from here on (torch, OpenCV) otherwise
     # start a thread per core.
     threads = str(max(1, (os.cpu_count() or 1) - 1))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, threads)
-    token = CancelToken()
+    jobs: queue.Queue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
+    current: list[tuple[str, CancelToken] | None] = [None]
 
     def listen() -> None:
         try:
             while True:
-                if conn.recv() == "cancel":
-                    token.cancel()
+                msg = conn.recv()
+                if msg[0] == "job":
+                    jobs.put((msg[1], msg[2], msg[3]))
+                elif msg[0] == "cancel":
+                    running = current[0]
+                    if running is not None and running[0] == msg[1]:
+                        running[1].cancel()
         except (EOFError, OSError):
-            token.cancel()  # the GUI went away: stop
+            running = current[0]
+            if running is not None:
+                running[1].cancel()  # the GUI went away: stop
+            jobs.put(None)
 
-    threading.Thread(target=listen, name="cancel-listener", daemon=True).start()
-    last = [0.0]
+    threading.Thread(target=listen, name="job-listener", daemon=True).start()
+    for name in preload:
+        # Paid once, at low priority, before any job: a job then starts without imports.
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    conn.send(("ready",))
+    while (job := jobs.get()) is not None:
+        job_id, target, args = job
+        token = CancelToken()
+        current[0] = (job_id, token)
+        last = [0.0]
 
-    def progress(p: Progress) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.04 or p.fraction >= 1.0:
-            last[0] = now
-            conn.send(("progress", p.fraction, p.message))
+        def progress(p: Progress, job_id: str = job_id, last: list[float] = last) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.04 or p.fraction >= 1.0:
+                last[0] = now
+                conn.send(("progress", job_id, p.fraction, p.message))
 
-    try:
-        result = target(TaskContext(cancel=token, on_progress=progress), *args)
-        conn.send(("done", result))
-    except Cancelled:
-        conn.send(("cancelled",))
-    except ExaminerError as exc:
-        conn.send(("error", exc.message))
-    except MemoryError:
-        conn.send(("error", "out of memory; try a smaller image or the tiled mode"))
-    except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never raised there
-        conn.send(("error", f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
-    finally:
-        conn.close()
+        try:
+            result = target(TaskContext(cancel=token, on_progress=progress), *args)
+            outcome: tuple[Any, ...] = ("done", job_id, result)
+        except Cancelled:
+            outcome = ("cancelled", job_id)
+        except ExaminerError as exc:
+            outcome = ("error", job_id, exc.message)
+        except MemoryError:
+            outcome = ("error", job_id, "out of memory; try a smaller image or the tiled mode")
+        except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never raised there
+            outcome = ("error", job_id, f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+        current[0] = None
+        try:
+            conn.send(outcome)
+        except (OSError, ValueError):
+            return
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result is the job's failure
+            conn.send(("error", job_id, f"internal error: the job's result cannot be sent back ({exc})"))
+
+
+# Modules every job needs: imported by a fresh worker before its first job.
+PRELOAD = (
+    "numpy",
+    "examiner.gui.analysis_tasks",
+    "examiner.gui.session",
+    "examiner.analysis.detector",
+    "examiner.codecs.engine",
+    "torch",
+    "compressai",
+)
+# A worker that grew beyond this (a big model's weights, a large image's buffers) is not kept
+# for the next job: a fresh one starts small.
+RETIRE_RSS_BYTES = 2 << 30
+
+
+class _Worker:
+    """One spawned worker process and the parent's end of its pipe."""
+
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        import multiprocessing
+        import os
+
+        mp = multiprocessing.get_context("spawn")  # no inherited Qt state in the child
+        self.conn, child = mp.Pipe()
+        self.proc = mp.Process(target=_worker_main, args=(child, preload), daemon=True, name="examiner-worker")
+        self.proc.start()
+        child.close()
+        with contextlib.suppress(OSError, AttributeError):
+            # Lowered again at once from here: the child's own interpreter start-up and imports
+            # otherwise compete with the window at normal priority.
+            os.setpriority(os.PRIO_PROCESS, int(self.proc.pid or 0), 19)
+
+    def alive(self) -> bool:
+        return self.proc.is_alive()
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait for the worker's "ready" (its imports done); only before its first job."""
+        try:
+            if self.conn.poll(timeout_s):
+                return self.conn.recv() == ("ready",)
+        except (EOFError, OSError):
+            pass
+        return False
+
+    def rss(self) -> int:
+        try:
+            with open(f"/proc/{self.proc.pid}/statm", encoding="ascii") as fh:
+                import os
+
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def close(self, kill: bool = False) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()  # the worker reads EOF and leaves its loop
+        if kill and self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join(1.0)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+
+
+class _WorkerPool:
+    """Idle worker processes kept for the next job.
+
+    Starting a process means a new interpreter importing numpy, torch and the examiner: seconds
+    of CPU that would compete with the window just when a job is started. Workers are started
+    ahead (:meth:`prewarm`) and reused, so starting a job only sends it down a pipe.
+    """
+
+    def __init__(self, keep: int = 2, preload: tuple[str, ...] = PRELOAD) -> None:
+        import threading
+
+        self.keep = keep
+        self.preload = preload
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                w = self._idle.pop()
+                if w.alive():
+                    return w
+                w.close()
+        return _Worker(self.preload)
+
+    def release(self, worker: _Worker) -> None:
+        if not worker.alive() or worker.rss() > RETIRE_RSS_BYTES:
+            worker.close()
+            return
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(worker)
+                return
+        worker.close()
+
+    def prewarm(self, count: int) -> None:
+        """Start workers until ``count`` are idle, from a helper thread (never blocks the caller)."""
+        import threading
+
+        def start() -> None:
+            with self._lock:
+                missing = max(0, min(count, self.keep) - len(self._idle))
+            for _ in range(missing):
+                try:
+                    w = _Worker(self.preload)
+                except Exception:  # noqa: BLE001 - a job will start its own worker and report the failure
+                    return
+                if w.wait_ready(120.0):
+                    self.release(w)
+                else:
+                    w.close(kill=True)
+
+        threading.Thread(target=start, name="worker-prewarm", daemon=True).start()
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.close()
+
+
+_POOL = _WorkerPool()
+atexit.register(_POOL.shutdown)
+
+
+def prewarm_workers(count: int = 2) -> None:
+    """Start worker processes ahead of the first job (the GUI calls this once it is shown)."""
+    _POOL.prewarm(count)
 
 
 class _ProcessRunnable(QRunnable):
-    """Runs a job in its own process, so code that holds the GIL (entropy coders, model
+    """Runs a job in a worker process, so code that holds the GIL (entropy coders, model
     compilation) or crashes cannot freeze or kill the window. The pool thread only relays."""
 
     CANCEL_GRACE_S = 5.0
@@ -149,61 +323,58 @@ class _ProcessRunnable(QRunnable):
         self._info, self._target, self._args, self._signals = info, target, args, signals
 
     def run(self) -> None:  # runs in a pool thread
-        import multiprocessing
-
         info = self._info
         if info.cancel.cancelled:
             self._signals.cancelled.emit(info.id)
             return
         self._signals.started.emit(info.id)
-        mp = multiprocessing.get_context("spawn")  # no inherited Qt state in the child
-        parent, child = mp.Pipe()
-        proc = mp.Process(target=_child_main, args=(child, self._target, self._args), daemon=True, name=info.title)
         try:
-            proc.start()
+            worker = _POOL.acquire()
+            worker.conn.send(("job", info.id, self._target, self._args))
         except Exception as exc:  # noqa: BLE001
             self._signals.failed.emit(info.id, f"could not start a worker process: {exc}")
             return
-        child.close()
+        conn, proc = worker.conn, worker.proc
         cancel_deadline: float | None = None
         outcome: tuple[Any, ...] | None = None
+        reusable = False
         try:
             while outcome is None:
                 if info.cancel.cancelled and cancel_deadline is None:
                     cancel_deadline = time.monotonic() + self.CANCEL_GRACE_S
                     with contextlib.suppress(OSError):
-                        parent.send("cancel")
+                        conn.send(("cancel", info.id))
                 if cancel_deadline is not None and time.monotonic() > cancel_deadline:
-                    proc.terminate()
-                    outcome = ("cancelled",)
+                    outcome = ("cancelled", info.id)
                     break
-                if parent.poll(0.05):
+                if conn.poll(0.05):
                     try:
-                        msg = parent.recv()
+                        msg = conn.recv()
                     except (EOFError, OSError):
                         msg = None
                     if msg is None:
                         proc.join(1.0)
-                        outcome = ("error", f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
+                        outcome = ("error", info.id, f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
+                    elif msg[0] == "ready":
+                        continue  # a fresh worker's imports are done; the job comes next
                     elif msg[0] == "progress":
-                        self._signals.progress.emit(info.id, float(msg[1]), str(msg[2]))
+                        self._signals.progress.emit(info.id, float(msg[2]), str(msg[3]))
                     else:
-                        outcome = msg
+                        outcome, reusable = msg, True
                 elif not proc.is_alive():
-                    outcome = ("error", f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
+                    outcome = ("error", info.id, f"the worker process stopped unexpectedly (exit code {proc.exitcode})")
         finally:
-            parent.close()
-            proc.join(2.0)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+            if reusable:
+                _POOL.release(worker)
+            else:
+                worker.close(kill=True)
         kind = outcome[0]
         if kind == "done":
-            self._signals.finished.emit(info.id, outcome[1])
+            self._signals.finished.emit(info.id, outcome[2])
         elif kind == "cancelled":
             self._signals.cancelled.emit(info.id)
         else:
-            self._signals.failed.emit(info.id, str(outcome[1]))
+            self._signals.failed.emit(info.id, str(outcome[2]))
 
 
 class JobManager(QObject):

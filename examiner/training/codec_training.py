@@ -291,7 +291,10 @@ def _load_checkpoint(path: Path) -> dict[str, Any]:
         raise ExaminerError(f"{path}: checkpoint cannot be loaded ({exc}); delete it to restart") from exc
 
 
-_SCHEDULE_KEYS = ("base_steps", "base_schedule_steps", "steps", "checkpoint_every", "log_every")
+# ``lambdas`` may change on resume because each fine-tune stage starts from the base weights
+# with its own seed: a stage whose lambda changed is trained again, the others are kept, and the
+# result is what one fresh run with the new lambdas gives.
+_SCHEDULE_KEYS = ("base_steps", "base_schedule_steps", "steps", "lambdas", "checkpoint_every", "log_every")
 
 
 def _schedule(cfg_json: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +304,7 @@ def _schedule(cfg_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_resumable(previous: dict[str, Any], cfg: TrainConfig, where: Path) -> None:
-    """Resuming may change step counts (checked stage by stage), nothing else."""
+    """Resuming may change step counts and fine-tune lambdas (checked stage by stage), nothing else."""
     current = json.loads(json.dumps(asdict(cfg)))
     current.pop("checkpoints")
     fixed = {k for k in set(previous) | set(current) if k not in _SCHEDULE_KEYS}
@@ -376,8 +379,14 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     base_state: dict[str, Any] | None = None
     for index, (stage, lmbda, steps, peak_lr, horizon) in enumerate(stages):
         final_path = ckdir / f"{stage}.final.pt"
+        ck_path = ckdir / f"{stage}.pt"
         if resume and final_path.exists():
             payload = _load_checkpoint(final_path)
+            if stage != "base" and float(payload["result"]["lmbda"]) != lmbda:
+                log(f"stage {stage}: finished with lambda {payload['result']['lmbda']}, now {lmbda}: trained again")
+                final_path.unlink()
+                ck_path.unlink(missing_ok=True)
+        if resume and final_path.exists():
             if int(payload["result"]["steps"]) != steps:
                 raise ExaminerError(
                     f"{final_path}: stage {stage} was completed with {payload['result']['steps']} steps, not {steps}"
@@ -403,9 +412,10 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
         sampler = CropSampler(train_imgs, cfg.crop, cfg.batch, stage_seed)
         start_step, wall_before = 0, 0.0
-        ck_path = ckdir / f"{stage}.pt"
         if resume and ck_path.exists():
             payload = _load_checkpoint(ck_path)
+            if float(payload.get("lmbda", lmbda)) != lmbda:
+                raise ExaminerError(f"{ck_path}: stage {stage} was begun with lambda {payload['lmbda']}; delete it to restart the stage")
             model.load_state_dict(payload["model"])
             opt.load_state_dict(payload["opt"])
             aux_opt.load_state_dict(payload["aux_opt"])
@@ -460,6 +470,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
                         "torch_rng": torch.get_rng_state(),
                         "step": done,
                         "schedule_steps": horizon,
+                        "lmbda": lmbda,
                         "wall_s": wall_before + time.monotonic() - t0,
                     },
                 )
