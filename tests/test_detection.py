@@ -138,8 +138,10 @@ def test_shipped_model_declares_its_rates_and_method() -> None:
 def test_images_with_jpeg_evidence_use_the_jpeg_branch(negative: np.ndarray) -> None:
     model = detector.load_model()
     assert model.jpeg_branch is not None
-    # After JPEG only luma periods 2 and 4 are free of the JPEG grids' own frequencies.
-    assert all(f.startswith(("y_p2", "y_p4", "y_ac4")) for f in model.jpeg_branch.features)
+    # After JPEG only luma periods 2 and 4 are free of the JPEG grids' own power peaks; phase
+    # coherence is free of them at every period.
+    assert all(f.startswith(("y_p2", "y_p4", "y_ac4", "y_coh")) for f in model.jpeg_branch.features)
+    assert any(f.startswith("y_coh") for f in model.jpeg_branch.features)
     feats = dict(spectral.analyse(negative).features)
     plain = dict(feats, **{detector.JPEG_KEY: 0.0})
     jpeg_flagged = dict(feats, **{detector.JPEG_KEY: 1.0})
@@ -165,3 +167,20 @@ def test_detection_can_be_cancelled(positive: np.ndarray) -> None:
     ctx.cancel.cancel()
     with pytest.raises(Cancelled):
         detector.detect_pixels(positive, ctx=ctx)
+
+
+def test_phase_coherence_finds_a_weak_repeated_pattern_and_ignores_its_phase() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(128, 20, (512, 512)).astype(np.float32)
+    res = spectral.residual(noise)
+    plain = spectral.coherence_features(res)
+    # Random content: every coherence is about 1 (log about 0), far below a repeated pattern's.
+    assert all(abs(v) < 1.5 for v in plain.values())
+    tile = rng.normal(0, 1.0, (8, 8)).astype(np.float32)  # 1 grey level against 20 of noise
+    pattern = np.tile(tile, (64, 64))
+    marked = spectral.residual(noise + pattern)
+    coh = spectral.coherence_features(marked)
+    assert coh["y_coh8_diag"] > 1.5 and coh["y_coh4_diag"] > 1.5
+    assert coh["y_coh8_diag"] > plain["y_coh8_diag"] + 1.5
+    shifted = spectral.coherence_features(spectral.residual((noise + pattern)[3:, 5:]))
+    assert abs(shifted["y_coh8_diag"] - coh["y_coh8_diag"]) < 0.3  # a crop changes nothing

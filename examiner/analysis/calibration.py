@@ -197,9 +197,12 @@ COMPRESSED_SUFFIXES = {".jpg", ".jpeg", ".webp", ".avif", ".jxl"}
 
 # The features the shipped model combines, and the range each is clipped to before it counts:
 # one freak peak must not decide a verdict on its own.
+# The phase-coherence features count on the diagonal lattice only: re-sampling by a rational
+# factor leaves coherent patterns along the axes.
 DEFAULT_FEATURES: tuple[str, ...] = (
     "y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p8_diag", "y_p8_axis", "y_p2_axis",
     "c_p4_diag", "c_p4_axis", "c_p8_diag", "c_p8_axis", "c_p2_axis", "y_ac4", "y_ac8",
+    "y_coh4_diag", "y_coh8_diag", "y_coh16_diag",
 )
 
 
@@ -260,8 +263,12 @@ def composition(m: Measured) -> dict[str, Any]:
             "n_negatives": sum(fams.get("negatives", {}).values()), "unreadable": len(m.errors)}
 
 
-# After JPEG only luma periods 2 and 4 are free of JPEG's own grids.
-JPEG_BRANCH_FEATURES: tuple[str, ...] = ("y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p2_axis", "y_ac4")
+# After JPEG only luma periods 2 and 4 are free of JPEG's own grids in the power spectrum; phase
+# coherence is free of them at every period, because the sign of JPEG's block edges follows the
+# content.
+JPEG_BRANCH_FEATURES: tuple[str, ...] = (
+    "y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p2_axis", "y_ac4", "y_coh4_diag", "y_coh8_diag", "y_coh16_diag",
+)
 
 
 def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
@@ -288,7 +295,7 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
     return model
 
 
-def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "1",
+def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "2",
           not_neural_quantile: float = 0.90) -> Any:
     """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
     one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,

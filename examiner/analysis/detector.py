@@ -14,7 +14,7 @@ explanation: JPEG at moderate quality erases the finest decoder traces, so the a
 in a JPEG is weaker evidence than in a lossless file.
 
 The model (features, weights, thresholds) and the error rates measured with it ship in a
-versioned JSON file, ``examiner/data/detector_v1.json``, together with the composition of the
+versioned JSON file, ``examiner/data/detector_v2.json``, together with the composition of the
 image sets they were measured on.
 """
 
@@ -32,20 +32,23 @@ from examiner.analysis.calibration import sigmoid
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
-MODEL_FILE = "detector_v1.json"
+MODEL_FILE = "detector_v2.json"
 # Key in a feature dict that carries the JPEG-evidence flag into the model.
 JPEG_KEY = "jpeg_compressed"
 
 METHOD: dict[str, Any] = {
     "name": "Neural-compression trace detection",
-    "version": "1",
+    "version": "2",
     "description": (
         "The image's luma and chroma are high-pass filtered (each pixel minus its 3x3 mean), cut "
         "into Hann-windowed tiles and their power spectra averaged, which makes the result "
         "independent of where the tiles fall. Learned image decoders up-sample with stride-2 "
         "layers whose kernels overlap unevenly, so their outputs carry peaks at the frequencies "
-        "k/2, k/4, k/8 and k/16 cycles per pixel. The strength of each peak over its spectral "
-        "neighbourhood is combined by a logistic model, with weights constrained to be "
+        "k/2, k/4, k/8 and k/16 cycles per pixel. Because that pattern repeats with the same "
+        "phase everywhere, the luma residual is also cut into 16x16 cells and the phase coherence "
+        "of the cells' Fourier coefficients at periods 4, 8 and 16 is measured (about 1 for "
+        "content and for JPEG block edges, whose phases are random). The strength of each peak "
+        "over its spectral neighbourhood and the coherence are combined by a logistic model, with weights constrained to be "
         "non-negative, into a score between 0 and 1; the decision thresholds were set on a "
         "calibration set so that at most 1% of never-neural images are called neural (95% upper confidence bound). JPEG "
         "compression is assessed separately (8x8 block grid, clustering of DCT coefficients at "
@@ -54,6 +57,8 @@ METHOD: dict[str, Any] = {
     "parameters": {
         "tile": spectral.TILE,
         "periods": list(spectral.PERIODS),
+        "coherence cell": spectral.COHERENCE_CELL,
+        "coherence periods": list(spectral.COHERENCE_PERIODS),
         "residual": "pixel minus 3x3 mean",
         "window": "Hann",
         "neural threshold": "false-positive rate <= 1% on calibration negatives at 95% confidence (Clopper-Pearson)",
@@ -207,6 +212,9 @@ class Detection:
 
 def _feature_words(name: str) -> str:
     ch, per, kind = (name.split("_", 2) + [""])[:3]
+    if per.startswith("coh"):
+        where = "on the axes" if kind == "axis" else "on the diagonal lattice"
+        return f"a period-{per[3:]} pattern with the same phase all over the luma residual ({where})"
     plane = "luma" if ch == "y" else "chroma"
     if per.startswith("ac"):
         return f"{plane} residual autocorrelation peaking at a lag of {per[2:]} pixels"
@@ -225,8 +233,9 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
     parts = [f"Score {score:.2f} on a 0-1 scale; verdict: {verdict}."]
     if strong:
-        bits = [f"{_feature_words(n)} ({np.exp(v):.1f} times the local spectral floor)" if "_ac" not in n
-                else _feature_words(n) for n, v in strong]
+        bits = [_feature_words(n) if "_ac" in n
+                else f"{_feature_words(n)} (coherence {np.exp(v):.1f} times what random phases give)" if "_coh" in n
+                else f"{_feature_words(n)} ({np.exp(v):.1f} times the local spectral floor)" for n, v in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
     else:
         parts.append("No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")

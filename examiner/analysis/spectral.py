@@ -55,9 +55,17 @@ METHOD: dict[str, Any] = {
     "citations": ["bergmann2023frequency", "bergmann2024forensic"],
 }
 
-FEATURE_NAMES: tuple[str, ...] = tuple(
-    f"{ch}_p{per}_{kind}" for ch in ("y", "c") for per in PERIODS for kind in ("axis", "diag")
-) + tuple(f"{ch}_ac{per}" for ch in ("y", "c") for per in PERIODS) + ("y_grid_max", "c_grid_max")
+# Side of the cells whose Fourier coefficients are tested for phase coherence: one period of the
+# longest decoder pattern (four stride-2 stages).
+COHERENCE_CELL = 16
+COHERENCE_PERIODS = (4, 8, 16)
+
+FEATURE_NAMES: tuple[str, ...] = (
+    tuple(f"{ch}_p{per}_{kind}" for ch in ("y", "c") for per in PERIODS for kind in ("axis", "diag"))
+    + tuple(f"{ch}_ac{per}" for ch in ("y", "c") for per in PERIODS)
+    + ("y_grid_max", "c_grid_max")
+    + tuple(f"y_coh{per}_{kind}" for per in COHERENCE_PERIODS for kind in ("axis", "diag"))
+)
 
 
 @dataclass
@@ -147,10 +155,9 @@ def _power(block: np.ndarray) -> np.ndarray:
     return p
 
 
-def tile_spectra(plane: np.ndarray, rows_per_batch: int = 8) -> tuple[np.ndarray, tuple[int, int], int]:
-    """Per-tile power spectra of the residual, each normalised to unit energy so that a few
-    busy tiles cannot dominate the average. Returns (grid rows, grid cols, TILE, TILE//2+1)."""
-    res = residual(plane)
+def tile_spectra(res: np.ndarray, rows_per_batch: int = 8) -> tuple[np.ndarray, tuple[int, int], int]:
+    """Per-tile power spectra of the residual ``res``, each normalised to unit energy so that a
+    few busy tiles cannot dominate the average. Returns (grid rows, grid cols, TILE, TILE//2+1)."""
     t, grid, stride = _tiles(res)
     out = np.empty((grid[0], grid[1], TILE, TILE // 2 + 1), dtype=np.float32)
     for r0 in range(0, grid[0], rows_per_batch):
@@ -252,6 +259,58 @@ def _plane_features(spec: np.ndarray, prefix: str, feats: dict[str, float]) -> N
     )
 
 
+def _coherence_points() -> dict[str, list[tuple[int, int]]]:
+    """DFT bins of a COHERENCE_CELL-wide cell grouped by the period they belong to (the longest
+    period among the two axes' frequencies) and by axis or diagonal lattice; the rfft half only."""
+    n = COHERENCE_CELL
+
+    def period(k: int) -> int:
+        return 0 if k == 0 else n // int(np.gcd(k, n))
+
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for u in range(n):
+        for v in range(n // 2 + 1):
+            pu, pv = period(u), period(v)
+            per = max(pu, pv)
+            if per not in COHERENCE_PERIODS:
+                continue
+            kind = "axis" if min(pu, pv) == 0 else "diag"
+            groups.setdefault(f"y_coh{per}_{kind}", []).append((u, v))
+    return groups
+
+
+_COHERENCE_POINTS = _coherence_points()
+
+
+def coherence_features(res: np.ndarray, rows_per_batch: int = 64) -> dict[str, float]:
+    """Phase coherence of the residual at the decoder grid frequencies across 16x16 cells.
+
+    A decoder's up-sampling pattern repeats with the same phase all over the image, so at its
+    frequencies the cells' Fourier coefficients add up in phase; content, noise and JPEG's block
+    edges (whose sign follows the content) add up with random phases. Per bin the statistic is
+    |sum of the cells' coefficients|^2 / sum of their squared magnitudes: about 1 for random
+    phases whatever the image size, up to the number of cells for a pattern that is everywhere
+    the same. The feature is the log of its mean over the bins of one period and lattice. A
+    shift of the image shifts every cell's phase alike, so a crop changes nothing; and JPEG
+    re-compression, which removes power but not phase, leaves more of it than of the power
+    peaks. Period 2 is left out: camera demosaicking leaves a coherent period-2 pattern too.
+    """
+    n = COHERENCE_CELL
+    h, w = (res.shape[0] // n) * n, (res.shape[1] // n) * n
+    if h == 0 or w == 0:
+        return {name: 0.0 for name in _COHERENCE_POINTS}
+    rows = res[:h, :w].reshape(h // n, n, w // n, n)
+    coherent = np.zeros((n, n // 2 + 1), dtype=np.complex128)
+    power = np.zeros((n, n // 2 + 1), dtype=np.float64)
+    for r0 in range(0, h // n, rows_per_batch):
+        cells = np.ascontiguousarray(rows[r0 : r0 + rows_per_batch].transpose(0, 2, 1, 3), dtype=np.float32)
+        f = sfft.rfft2(cells, axes=(-2, -1), workers=-1)
+        coherent += f.sum(axis=(0, 1))
+        power += (f.real * f.real + f.imag * f.imag).sum(axis=(0, 1))
+    z = (coherent.real**2 + coherent.imag**2) / (power + 1e-12)
+    return {name: float(np.log(np.mean([z[u, v] for u, v in pts]) + 1e-12)) for name, pts in _COHERENCE_POINTS.items()}
+
+
 # Points whose local strength goes into the per-tile map: the diagonal lattice at periods 2 and
 # 4, where natural content and JPEG blocks put the least power.
 _MAP_POINTS = _grid_points(2)[1] + _grid_points(4)[1] + _grid_points(2)[0]
@@ -267,13 +326,14 @@ def spectrum_image(spec: np.ndarray) -> np.ndarray:
 def analyse(image: np.ndarray, ctx: TaskContext | None = None) -> SpectralResult:
     """Spectral features, spectrum image and per-tile map of one image."""
     ctx = ctx or silent()
-    y = luma(image)
+    res = residual(luma(image))
     ctx.progress(0, 4, "luma spectrum")
-    y_tiles, grid, stride = tile_spectra(y)
-    del y
+    y_tiles, grid, stride = tile_spectra(res)
     y_mean = full_spectrum(y_tiles.mean(axis=(0, 1)))
     feats: dict[str, float] = {}
     _plane_features(y_mean, "y", feats)
+    feats.update(coherence_features(res))
+    del res
     ctx.progress(1, 4, "chroma spectrum")
     if image.ndim == 3:
         _plane_features(full_spectrum(chroma_spectrum(image, stride)), "c", feats)

@@ -18,6 +18,7 @@ import struct
 import threading
 import time
 import warnings
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -137,6 +138,18 @@ def build_model(architecture: str, state_dict: dict[str, Any], where: str) -> tu
     return model.eval(), notes
 
 
+def _lay_over(state: dict[str, Any], decoder: dict[str, Any], where: str) -> None:
+    """Replace the synthesis transform's tensors of ``state`` with those of ``decoder``. Only
+    ``g_s`` may change, and every tensor must exist with the same shape: a decoder file cannot
+    alter the encoder or the entropy model, so the bitstream stays that of the base weights."""
+    if not decoder:
+        raise WeightsError(f"{where}: the decoder file holds no tensors")
+    for key, value in decoder.items():
+        if not key.startswith("g_s.") or key not in state or tuple(state[key].shape) != tuple(value.shape):
+            raise WeightsError(f"{where}: tensor {key!r} is not part of the base model's decoder g_s")
+        state[key] = value.to(state[key].dtype)
+
+
 class CompressAICodec:
     """One CompressAI architecture; weights per quality come from the manifest and store."""
 
@@ -161,8 +174,21 @@ class CompressAICodec:
             return True, ""
         return False, "no weight files installed (examiner codecs import FILE...)"
 
-    def _model(self, quality: int, options: RunOptions, device: str) -> tuple[Any, str, weight_store.ResolvedWeights, list[str]]:
+    def _decoder_overlay(self, quality: int, options: RunOptions) -> tuple[Path, str] | None:
+        """The fine-tuned decoder the manifest lays over the base weights, if any."""
+        entry = weight_store.manifest_entry(self.info, quality)
+        if entry is None or "decoder_file" not in entry or options.weights is not None:
+            return None
+        path = Path(self.info.pack_dir) / entry["decoder_file"]
+        if not path.is_file():
+            raise WeightsError(f"{path}: the decoder weights named in the pack manifest are missing")
+        return path, str(entry["decoder_sha256"])
+
+    def _model(
+        self, quality: int, options: RunOptions, device: str
+    ) -> tuple[Any, dict[str, str], weight_store.ResolvedWeights, list[str]]:
         resolved = weight_store.resolve(self.info, quality, options.weights)
+        overlay = self._decoder_overlay(quality, options)
         with self._lock:
             cached = self._cached
             digest = weight_store.sha256_file(resolved.path)
@@ -170,15 +196,27 @@ class CompressAICodec:
                 raise WeightsError(f"{resolved.path}: SHA-256 {digest} does not match the recorded {resolved.expected_sha256}")
             if resolved.expected_prefix and not digest.startswith(resolved.expected_prefix):
                 raise WeightsError(f"{resolved.path}: SHA-256 starts with {digest[:8]}, not {resolved.expected_prefix}")
-            if cached is not None and cached[0] == digest and cached[1] == device:
-                return cached[2], digest, resolved, cached[3]
+            files = {resolved.path.name: digest}
+            if overlay is not None:
+                files[overlay[0].name] = weight_store.sha256_file(overlay[0])
+                if files[overlay[0].name] != overlay[1]:
+                    raise WeightsError(f"{overlay[0]}: SHA-256 {files[overlay[0].name]} does not match the recorded {overlay[1]}")
+            key = "+".join(files.values())
+            if cached is not None and cached[0] == key and cached[1] == device:
+                return cached[2], files, resolved, cached[3]
             self._cached = None  # free the previous model before building the next
             state, digest = weight_store.load_verified(resolved.path, resolved.expected_sha256, resolved.expected_prefix)
-            model, notes = build_model(self.architecture, state, str(resolved.path))
+            notes: list[str] = []
+            if overlay is not None:
+                decoder, _ = weight_store.load_verified(overlay[0], overlay[1])
+                _lay_over(state, decoder, str(overlay[0]))
+                notes.append(f"decoder g_s from {overlay[0].name} laid over {resolved.path.name}")
+            model, build_notes = build_model(self.architecture, state, str(resolved.path))
             del state
             model = model.to(device)
-            self._cached = (digest, device, model, notes)
-            return model, digest, resolved, notes
+            notes += build_notes
+            self._cached = (key, device, model, notes)
+            return model, files, resolved, notes
 
     def run(self, image: np.ndarray, quality: int, options: RunOptions, ctx: TaskContext) -> Reconstruction:
         compressai = import_compressai()
@@ -190,7 +228,7 @@ class CompressAICodec:
             raise CodecError(f"{self.info.id}: expects 8-bit RGB pixels, got {image.dtype} {image.shape}")
         device = options.device if options.device in ("cpu", "cuda") else "cpu"
         ctx.progress(0, 3, f"{self.info.id}: loading weights")
-        model, digest, resolved, load_notes = self._model(quality, options, device)
+        model, files, resolved, load_notes = self._model(quality, options, device)
         height, width = image.shape[:2]
         pad, unpad = compute_padding(height, width, min_div=PAD_MULTIPLE)
         with torch.inference_mode():
@@ -236,11 +274,12 @@ class CompressAICodec:
                 "numpy": np.__version__,
                 **({"cuda": str(torch.version.cuda)} if device == "cuda" else {}),
             },
-            weights_sha256={resolved.path.name: digest},
+            weights_sha256=files,
             params={
                 "architecture": self.architecture,
                 "metric": self.metric,
                 "weights_file": resolved.path.name,
+                **({"decoder_file": next(iter(list(files)[1:]))} if len(files) > 1 else {}),
                 "weights_origin": resolved.origin,
                 "weights_official": resolved.official,
                 "padding": {"multiple": PAD_MULTIPLE, "left_right_top_bottom": list(pad), "mode": "centred zeros"},

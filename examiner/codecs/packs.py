@@ -174,6 +174,14 @@ def _codec_info(table: dict[str, Any], pack_dir: Path, pack_table: dict[str, Any
         sha = w.get("sha256", "")
         if not isinstance(sha, str) or (sha and not re.fullmatch(r"[0-9a-f]{64}", sha)):
             raise CodecError(f"{where}: sha256 of {w['file']!r} must be 64 lower-case hex digits or empty")
+        if "decoder_file" in w:
+            # A decoder overlay (a fine-tuned g_s over the base file) is bundled and always checked.
+            dec = w["decoder_file"]
+            if not isinstance(dec, str) or not dec or "/" in dec or "\\" in dec or dec.startswith("."):
+                raise CodecError(f"{where}: decoder_file must be a plain file name, got {dec!r}")
+            dsha = w.get("decoder_sha256")
+            if not isinstance(dsha, str) or not re.fullmatch(r"[0-9a-f]{64}", dsha) or not sha:
+                raise CodecError(f"{where}: {dec!r} needs decoder_sha256 (64 lower-case hex digits) and the base file's sha256")
     if family is CodecFamily.EXTERNAL:
         ext = table.get("external")
         if not isinstance(ext, dict):

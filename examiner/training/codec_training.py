@@ -588,9 +588,66 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
             f"size = {w['size']}",
             f"lambda = {w['lambda']}",
         ]
+    lines += generative_manifest_lines(out, record, codec_id)
     manifest = out / "codec.toml"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     adapter = out / "adapter.py"
     if not adapter.exists():
         adapter.write_text(ADAPTER_SOURCE, encoding="utf-8")
     return manifest
+
+
+GENERATIVE_RECORD = "generative_training.json"
+
+
+def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) -> list[str]:
+    """The ``[[codec]]`` block of the generative variant, when ``out`` holds one whose base file
+    is still among the pack's weights (a retrained base leaves the old decoder out)."""
+    path = out / GENERATIVE_RECORD
+    if not path.is_file():
+        return []
+    gen = json.loads(path.read_text(encoding="utf-8"))
+    base = next((w for w in record["weights"] if w["sha256"] == gen["base_sha256"]), None)
+    if base is None or not (out / gen["decoder_file"]).is_file():
+        return []
+    cfg = record["config"]
+    res = gen["result"]
+    description = (
+        "DEMONSTRATION GENERATIVE CODEC trained by this project on CPU, not a published model. The "
+        f"quality-{base['quality']} demonstration model with its decoder g_s fine-tuned for "
+        f"{gen['config']['steps']} steps with a HiFiC-style conditional adversarial loss (patch "
+        "discriminator that sees the latent, plus the distortion term). Same encoder and bitstream as "
+        f"{codec_id} q{base['quality']}; the decoder synthesises detail (held-out PSNR "
+        f"{res['heldout_before']['psnr']:.2f} -> {res['heldout_after']['psnr']:.2f} dB, high-frequency energy "
+        f"{res['heldout_before']['high_frequency_ratio']:.3f} -> {res['heldout_after']['high_frequency_ratio']:.3f} "
+        "of the original's). See MODEL_CARD.md."
+    )
+    return [
+        "",
+        "[[codec]]",
+        f"id = {_toml_str(codec_id + '-gan')}",
+        'name = "DEMO generative decoder (project-trained, not a published model)"',
+        'family = "neural"',
+        "qualities = [1]",
+        'citations = ["mentzer2020hific", "minnen2018joint", "begaint2020compressai", "franzen1999kodak"]',
+        'devices = ["cpu", "cuda"]',
+        "demonstration = true",
+        "stochastic = false",
+        f"description = {_toml_str(description)}",
+        'accepts = ["rgb8"]',
+        "tiling = true",
+        "",
+        "[codec.compressai]",
+        f"architecture = {_toml_str(record['architecture'])}",
+        'metric = "mse+adversarial"',
+        f"N = {cfg['n']}",
+        f"M = {cfg['m']}",
+        "",
+        "[[codec.weights]]",
+        "quality = 1",
+        f"file = {_toml_str(base['file'])}",
+        f"sha256 = {_toml_str(base['sha256'])}",
+        f"decoder_file = {_toml_str(gen['decoder_file'])}",
+        f"decoder_sha256 = {_toml_str(gen['decoder_sha256'])}",
+        f"size = {gen['decoder_size']}",
+    ]
