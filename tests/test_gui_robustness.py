@@ -231,3 +231,27 @@ def test_worker_processes_are_started_ahead_and_reused(qtbot: object) -> None:
     third = jobs.submit_process("pid", fx.job_pid, queue=CODEC, on_done=pids.append)
     qtbot.waitUntil(lambda: third.state == "done", timeout=60_000)  # type: ignore[attr-defined]
     assert pids[2] not in pids[:2]  # the crashed worker was replaced, the app carried on
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (2048, 1536), (192, 128)])
+def test_fitting_the_image_settles_instead_of_resizing_forever(qtbot: object, tmp_path: Path, size: tuple[int, int]) -> None:
+    # Fitting to the current viewport made scroll bars come and go, each change resized the
+    # view, and the window spun at full CPU (seen with a 1024x768 image in a 1600x1000 window).
+    w = MainWindow(interactive=False)
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(1600, 1000)
+    w.show()
+    assert w.open_case(make_case(tmp_path / "c", *size))
+    fits = [0]
+    original = w.view.fit
+
+    def counting_fit() -> None:
+        fits[0] += 1
+        original()
+
+    w.view.fit = counting_fit  # type: ignore[method-assign]
+    w.resize(1500, 950)
+    for _ in range(20):
+        qtbot.wait(10)  # type: ignore[attr-defined]
+    assert fits[0] <= 4
+    assert not w.view.horizontalScrollBar().isVisible() and not w.view.verticalScrollBar().isVisible()

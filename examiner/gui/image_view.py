@@ -7,7 +7,7 @@ region shapes, the cursor read-out and every compare mode share one pixel grid.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -59,6 +59,7 @@ class ImageView(QGraphicsView):
         self.image_item.setZValue(-10)
         self.scene().addItem(self.image_item)
         self._fit_mode = True
+        self._fitted_for = QSize()
         self.tool = TOOL_PAN
         self._drag_start: QPointF | None = None
         self._poly: list[QPointF] = []
@@ -98,8 +99,13 @@ class ImageView(QGraphicsView):
         pyr = self.pyramid
         if pyr is None or pyr.width == 0:
             return 1.0
-        vp = self.viewport().rect()
-        return max(1e-4, min(vp.width() / pyr.width, vp.height() / pyr.height) * 0.98)
+        # The size without scroll bars: measured on the current viewport, the fit would change
+        # whenever a scroll bar appears or goes, and each change would resize the view again.
+        # The whole scene (image and its margin) fits, so no scroll bar is needed at this zoom.
+        vp = self.maximumViewportSize()
+        scene = self.sceneRect()
+        w, h = max(scene.width(), pyr.width), max(scene.height(), pyr.height)
+        return max(1e-4, min(vp.width() / w, vp.height() / h) * 0.995)
 
     def fit(self) -> None:
         self._fit_mode = True
@@ -150,7 +156,11 @@ class ImageView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._fit_mode:
+        # Only a change of the space the view may use refits: scroll bars that come and go
+        # resize the viewport too, and refitting on those could resize it again, endlessly.
+        space = self.maximumViewportSize()
+        if self._fit_mode and space != self._fitted_for:
+            self._fitted_for = space
             self.fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
