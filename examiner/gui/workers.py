@@ -5,6 +5,11 @@ CLI runs in the foreground. Workers never touch widgets: they only emit signals,
 delivers to the GUI thread through queued connections, where the ``on_done`` / ``on_error``
 callbacks then run. Codec and GPU work goes to a pool with a single thread, so two neural models
 never compete for the device or for memory; everything else shares a general pool.
+
+Heavy jobs run in worker *processes* (:meth:`JobManager.submit_process`): a pool thread relays
+progress and the result. The processes are long-lived and reused (:class:`_WorkerPool`), started
+ahead of the first job (:func:`prewarm_workers`) at the lowest CPU priority, so a job that starts
+never pays, on the window's CPU, for a new interpreter importing torch.
 """
 
 from __future__ import annotations
