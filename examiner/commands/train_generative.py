@@ -84,6 +84,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"train-generative: {msg}", file=sys.stderr, flush=True)
 
     result = train_generative(cfg, TaskContext(on_progress=StderrProgress()), resume=args.resume, log=log)
+    # Read again: the pack's own training may have finished meanwhile.
+    record = json.loads((pack / "training.json").read_text(encoding="utf-8"))
     written = write_pack_manifest(
         pack, record, codec.get("id", "examiner-demo-mbt2018-mean"),
         str(manifest.get("pack", {}).get("name", "Examiner demonstration codecs (project-trained)")),

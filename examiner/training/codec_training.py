@@ -558,26 +558,11 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
         'adapter = "adapter.py"',
         'licence = "Weights trained by this project for demonstration, from the Kodak test images '
         '(see MODEL_CARD.md for data provenance); CompressAI code: BSD-3-Clause-Clear"',
-        "",
-        "[[codec]]",
-        f"id = {_toml_str(codec_id)}",
-        'name = "DEMO mean-scale hyperprior (project-trained, not a published model)"',
-        'family = "neural"',
-        f"qualities = {json.dumps(qualities)}",
-        'citations = ["minnen2018joint", "begaint2020compressai", "franzen1999kodak"]',
-        'devices = ["cpu", "cuda"]',
-        "demonstration = true",
-        "stochastic = false",
-        f"description = {_toml_str(description)}",
-        'accepts = ["rgb8"]',
-        "tiling = true",
-        "",
-        "[codec.compressai]",
-        f"architecture = {_toml_str(record['architecture'])}",
-        'metric = "mse"',
-        f"N = {cfg['n']}",
-        f"M = {cfg['m']}",
     ]
+    lines += _codec_block(
+        codec_id, "DEMO mean-scale hyperprior (project-trained, not a published model)", qualities,
+        ["minnen2018joint", "begaint2020compressai", "franzen1999kodak"], description, record, "mse",
+    )
     for w in record["weights"]:
         lines += [
             "",
@@ -597,6 +582,33 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
     return manifest
 
 
+def _codec_block(codec_id: str, name: str, qualities: list[int], citations: list[str], description: str,
+                 record: dict[str, Any], metric: str) -> list[str]:
+    """A ``[[codec]]`` table of a demonstration codec with its ``[codec.compressai]`` table."""
+    cfg = record["config"]
+    return [
+        "",
+        "[[codec]]",
+        f"id = {_toml_str(codec_id)}",
+        f"name = {_toml_str(name)}",
+        'family = "neural"',
+        f"qualities = {json.dumps(qualities)}",
+        f"citations = {json.dumps(citations)}",
+        'devices = ["cpu", "cuda"]',
+        "demonstration = true",
+        "stochastic = false",
+        f"description = {_toml_str(description)}",
+        'accepts = ["rgb8"]',
+        "tiling = true",
+        "",
+        "[codec.compressai]",
+        f"architecture = {_toml_str(record['architecture'])}",
+        f"metric = {_toml_str(metric)}",
+        f"N = {cfg['n']}",
+        f"M = {cfg['m']}",
+    ]
+
+
 GENERATIVE_RECORD = "generative_training.json"
 
 
@@ -610,7 +622,6 @@ def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) 
     base = next((w for w in record["weights"] if w["sha256"] == gen["base_sha256"]), None)
     if base is None or not (out / gen["decoder_file"]).is_file():
         return []
-    cfg = record["config"]
     res = gen["result"]
     description = (
         "DEMONSTRATION GENERATIVE CODEC trained by this project on CPU, not a published model. The "
@@ -622,26 +633,11 @@ def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) 
         f"{res['heldout_before']['high_frequency_ratio']:.3f} -> {res['heldout_after']['high_frequency_ratio']:.3f} "
         "of the original's). See MODEL_CARD.md."
     )
-    return [
-        "",
-        "[[codec]]",
-        f"id = {_toml_str(codec_id + '-gan')}",
-        'name = "DEMO generative decoder (project-trained, not a published model)"',
-        'family = "neural"',
-        "qualities = [1]",
-        'citations = ["mentzer2020hific", "minnen2018joint", "begaint2020compressai", "franzen1999kodak"]',
-        'devices = ["cpu", "cuda"]',
-        "demonstration = true",
-        "stochastic = false",
-        f"description = {_toml_str(description)}",
-        'accepts = ["rgb8"]',
-        "tiling = true",
-        "",
-        "[codec.compressai]",
-        f"architecture = {_toml_str(record['architecture'])}",
-        'metric = "mse+adversarial"',
-        f"N = {cfg['n']}",
-        f"M = {cfg['m']}",
+    return _codec_block(
+        codec_id + "-gan", "DEMO generative decoder (project-trained, not a published model)", [1],
+        ["mentzer2020hific", "minnen2018joint", "begaint2020compressai", "franzen1999kodak"], description, record,
+        "mse+adversarial",
+    ) + [
         "",
         "[[codec.weights]]",
         "quality = 1",
