@@ -122,6 +122,23 @@ def test_third_party_pack_in_user_dir_and_extra_dir(tmp_path: Path) -> None:
         engine.run("ident", img, 2)
 
 
+def test_a_changed_manifest_gives_a_fresh_codec_object() -> None:
+    # Worker processes live for the whole session: a codec object built from an older
+    # manifest must not outlive the manifest.
+    import os
+
+    root = user_codec_dir() / "packs"
+    _write_pack(root, "ident3", IDENTITY_TOML.format(cid="ident3"), IDENTITY_ADAPTER)
+    first = registry.get_codec("ident3")
+    assert registry.get_codec("ident3") is first
+    manifest = root / "ident3" / "codec.toml"
+    manifest.write_text(IDENTITY_TOML.format(cid="ident3").replace("[1, 3, 5]", "[1, 3, 5, 7]"), encoding="utf-8")
+    st = manifest.stat()
+    os.utime(manifest, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    again = registry.get_codec("ident3")
+    assert again is not first and again.info.qualities == (1, 3, 5, 7)
+
+
 def test_broken_and_clashing_packs_are_reported_not_fatal() -> None:
     root = user_codec_dir() / "packs"
     _write_pack(root, "broken", "[pack\nname=")

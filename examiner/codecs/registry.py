@@ -116,14 +116,21 @@ def get_info(codec_id: str, settings: Settings | None = None) -> tuple[CodecInfo
     return found[codec_id]
 
 
-_cache: dict[tuple[str, str], Codec] = {}
+_cache: dict[tuple[str, str, str], Codec] = {}
 _cache_lock = threading.Lock()
 
 
 def get_codec(codec_id: str, settings: Settings | None = None) -> Codec:
     """The runnable codec for ``codec_id``; imports its pack's adapter on first use."""
     info, pack = get_info(codec_id, settings)
-    key = (codec_id, str(pack.directory))
+    # The manifest's state is part of the key: a long-lived worker process must not keep using
+    # a codec object built from a manifest that has since been changed.
+    try:
+        st = pack.manifest.stat()
+        stamp = f"{st.st_mtime_ns}:{st.st_size}"
+    except OSError:
+        stamp = ""
+    key = (codec_id, str(pack.directory), stamp)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
