@@ -255,3 +255,19 @@ def test_fitting_the_image_settles_instead_of_resizing_forever(qtbot: object, tm
         qtbot.wait(10)  # type: ignore[attr-defined]
     assert fits[0] <= 4
     assert not w.view.horizontalScrollBar().isVisible() and not w.view.verticalScrollBar().isVisible()
+
+
+def test_case_writes_run_in_order_off_the_gui_thread(qtbot: object) -> None:
+    from examiner.gui.workers import WRITER
+
+    jobs = JobManager()
+    seen: list[tuple[int, str]] = []
+
+    def write(i: int) -> object:
+        return lambda _ctx: seen.append((i, threading.current_thread().name))
+
+    infos = [jobs.submit(f"write {i}", write(i), queue=WRITER) for i in range(6)]
+    assert jobs.wait_writes(30_000)
+    qtbot.waitUntil(lambda: all(i.state == "done" for i in infos), timeout=30_000)  # type: ignore[attr-defined]
+    assert [i for i, _ in seen] == list(range(6))  # one writer thread: commit order is submit order
+    assert all(name != threading.main_thread().name for _, name in seen)

@@ -19,7 +19,7 @@ from examiner.errors import ExaminerError
 from examiner.gui import analysis_tasks
 from examiner.gui.image_view import TOOL_PAN
 from examiner.gui.tiles import numpy_to_qimage
-from examiner.gui.workers import CODEC, GENERAL
+from examiner.gui.workers import CODEC, GENERAL, WRITER
 
 
 class AnalysisActions:
@@ -54,10 +54,16 @@ class AnalysisActions:
         def done(out: analysis_tasks.DetectionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
-            self._guard(self.session.add_detection, evidence_id, out.record, out.spectrum, out.tile_map)
             if evidence_id == self.evidence_id:
                 self._show_detection(out)
-            self.refresh_audit()
+            session = self.session
+            self.jobs.submit(
+                "Recording the detection",
+                lambda _ctx: session.add_detection(evidence_id, out.record, out.spectrum, out.tile_map),
+                queue=WRITER,
+                on_done=lambda _finding: self.refresh_audit(),
+                on_error=self.show_error,
+            )
 
         path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
         self.jobs.submit_process("Trace detection", analysis_tasks.run_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
@@ -107,13 +113,26 @@ class AnalysisActions:
         def done(out: analysis_tasks.RecompressionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
-            finding = self._guard(self.session.add_recompression, evidence_id, out.record, out.pixels, out.bitstream, out.png)
-            if finding is None:
-                return
-            self.refresh_audit()
-            if evidence_id == self.evidence_id:
-                self._refresh_comparisons(select=f"finding:{finding.id}")
-            self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
+            session = self.session
+
+            def recorded(finding: Any) -> None:
+                if self.session is not session:
+                    return  # another case was opened meanwhile
+                session.keep_comparison(evidence_id, f"finding:{finding.id}", out.pixels)
+                self.refresh_audit()
+                if evidence_id == self.evidence_id:
+                    self._refresh_comparisons(select=f"finding:{finding.id}")
+                self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
+
+            # The finding carries the reconstruction and the bitstream (a few MB): committing it
+            # waits for the disk, so it happens on the writer thread.
+            self.jobs.submit(
+                f"Recording the re-compression {codec_id} {what}",
+                lambda _ctx: session.record_recompression(evidence_id, out.record, out.pixels, out.bitstream, out.png),
+                queue=WRITER,
+                on_done=recorded,
+                on_error=self.show_error,
+            )
 
         self.jobs.submit_process(
             f"Re-compress {codec_id} {what}",

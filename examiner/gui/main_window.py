@@ -441,6 +441,8 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
     def close_case(self) -> None:
         if self.session is None:
             return
+        # Findings still being committed on the writer thread belong to this case.
+        self.jobs.wait_writes()
         self.undo_stack.clear()
         self.refs.clear()
         self.compare.set_evidence(None)

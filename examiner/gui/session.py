@@ -188,14 +188,19 @@ class CaseSession:
         self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
     ) -> Any:
         """Record a re-compression; its decoded pixels become a comparison image at once."""
+        finding = self.record_recompression(evidence_id, record, pixels, bitstream, png)
+        # Keep the pixels: decoding the PNG back would cost the GUI thread for nothing.
+        self.keep_comparison(evidence_id, f"finding:{finding.id}", pixels)
+        return finding
+
+    def record_recompression(
+        self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
+    ) -> Any:
+        """Only the case write of :meth:`add_recompression`; safe on a writer thread."""
         artefacts: dict[str, bytes] = {RECONSTRUCTION: png or png_bytes(pixels)}
         if bitstream is not None:
             artefacts["bitstream.bin"] = bitstream
-        finding = self.case.add_finding(evidence_id, "recompression", record, artefacts)
-        # Keep the pixels: decoding the PNG back would cost the GUI thread for nothing.
-        self._comparisons = {k: v for k, v in self._comparisons.items() if k[0] == evidence_id}
-        self._comparisons[(evidence_id, f"finding:{finding.id}")] = pixels
-        return finding
+        return self.case.add_finding(evidence_id, "recompression", record, artefacts)
 
     def add_detection(
         self, evidence_id: int, record: dict[str, Any], spectrum: np.ndarray | None, tile_map: np.ndarray | None

@@ -30,6 +30,10 @@ from examiner.errors import Cancelled, ExaminerError
 
 GENERAL = "general"
 CODEC = "codec"  # single worker: codec runs, GPU work, anything that holds a big model
+# Single thread for case-file writes that carry large artefacts: the commit waits for the disk
+# (rollback journal, synchronous=FULL), which must not happen on the GUI thread. One thread keeps
+# the writes in order; the case's own lock keeps every read consistent with them.
+WRITER = "writer"
 
 DoneCallback = Callable[[Any], None]
 ErrorCallback = Callable[[str], None]
@@ -396,6 +400,8 @@ class JobManager(QObject):
         self.general.setMaxThreadCount(general_threads or max(1, min(4, ideal - 1)))
         self.codec = QThreadPool(self)
         self.codec.setMaxThreadCount(1)
+        self.writer = QThreadPool(self)
+        self.writer.setMaxThreadCount(1)
         self.jobs: dict[str, JobInfo] = {}
         self._callbacks: dict[str, tuple[DoneCallback | None, ErrorCallback | None]] = {}
         self._ids = itertools.count(1)
@@ -419,8 +425,7 @@ class JobManager(QObject):
         self.jobs[info.id] = info
         self._callbacks[info.id] = (on_done, on_error)
         self.job_added.emit(info)
-        pool = self.codec if queue == CODEC else self.general
-        pool.start(_Runnable(info, fn, self._signals))
+        self._pool(queue).start(_Runnable(info, fn, self._signals))
         return info
 
     def submit_process(
@@ -443,9 +448,15 @@ class JobManager(QObject):
         self.jobs[info.id] = info
         self._callbacks[info.id] = (on_done, on_error)
         self.job_added.emit(info)
-        pool = self.codec if queue == CODEC else self.general
-        pool.start(_ProcessRunnable(info, target, tuple(args), self._signals))
+        self._pool(queue).start(_ProcessRunnable(info, target, tuple(args), self._signals))
         return info
+
+    def _pool(self, queue: str) -> QThreadPool:
+        return {CODEC: self.codec, WRITER: self.writer}.get(queue, self.general)
+
+    def wait_writes(self, timeout_ms: int = -1) -> bool:
+        """Block until queued case writes are committed (before a case is closed)."""
+        return self.writer.waitForDone(timeout_ms)
 
     def cancel(self, job_id: str) -> None:
         info = self.jobs.get(job_id)
@@ -465,7 +476,8 @@ class JobManager(QObject):
         """Block until both pools are idle (tests, shutdown). Queued signals still need the event loop."""
         ok_general = self.general.waitForDone(timeout_ms)
         ok_codec = self.codec.waitForDone(timeout_ms)
-        return ok_general and ok_codec
+        ok_writer = self.writer.waitForDone(timeout_ms)
+        return ok_general and ok_codec and ok_writer
 
     @Slot(str)
     def _on_started(self, job_id: str) -> None:
