@@ -134,3 +134,22 @@ def test_a_decoder_file_must_be_a_plain_name_with_a_hash(tmp_path: Path) -> None
     (pack / "codec.toml").write_text(base + 'decoder_file = "b.safetensors"\n')
     with pytest.raises(CodecError, match="decoder_sha256"):
         read_pack(pack)
+
+
+def test_cli_adds_the_generative_codec_to_the_pack(base_pack: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    import tomllib
+
+    from examiner.cli import main
+
+    images, pack_src, _record = base_pack
+    pack = tmp_path / "clipack"
+    shutil.copytree(pack_src, pack)
+    rc = main(["train-generative", "--images", str(images), "--pack", str(pack), "--steps", "2", "--seed", "1",
+               "--checkpoints", str(tmp_path / "ck")])
+    assert rc == 0
+    manifest = tomllib.loads((pack / "codec.toml").read_text(encoding="utf-8"))
+    ids = [c["id"] for c in manifest["codec"]]
+    assert ids == ["test-demo", "test-demo-gan"]
+    gan = manifest["codec"][1]
+    record = json.loads((pack / "generative_training.json").read_text(encoding="utf-8"))
+    assert gan["weights"][0]["decoder_sha256"] == record["decoder_sha256"] and gan["demonstration"] is True
