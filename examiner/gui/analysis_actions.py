@@ -8,6 +8,7 @@ on the GUI thread; results are recorded in the case as findings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,20 @@ class AnalysisActions:
             return None
         return self.compare.evidence
 
+    def _record(self, title: str, write: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Commit a job's finding on the writer thread, then ``then(finding)`` on the GUI thread.
+
+        Findings carry images, maps and bitstreams, and a commit waits for the disk; the window
+        is only updated if the same case is still open.
+        """
+        session = self.session
+
+        def recorded(finding: Any) -> None:
+            if self.session is session:
+                then(finding)
+
+        self.jobs.submit(title, lambda _ctx: write(), queue=WRITER, on_done=recorded, on_error=self.show_error)
+
     def run_detection(self) -> None:
         px = self._need_evidence()
         if px is None:
@@ -57,12 +72,10 @@ class AnalysisActions:
             if evidence_id == self.evidence_id:
                 self._show_detection(out)
             session = self.session
-            self.jobs.submit(
+            self._record(
                 "Recording the detection",
-                lambda _ctx: session.add_detection(evidence_id, out.record, out.spectrum, out.tile_map),
-                queue=WRITER,
-                on_done=lambda _finding: self.refresh_audit(),
-                on_error=self.show_error,
+                lambda: session.add_detection(evidence_id, out.record, out.spectrum, out.tile_map),
+                lambda _finding: self.refresh_audit(),
             )
 
         path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
@@ -116,22 +129,17 @@ class AnalysisActions:
             session = self.session
 
             def recorded(finding: Any) -> None:
-                if self.session is not session:
-                    return  # another case was opened meanwhile
+                # Keep the pixels: decoding the stored PNG back would cost the GUI thread for nothing.
                 session.keep_comparison(evidence_id, f"finding:{finding.id}", out.pixels)
                 self.refresh_audit()
                 if evidence_id == self.evidence_id:
                     self._refresh_comparisons(select=f"finding:{finding.id}")
                 self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
 
-            # The finding carries the reconstruction and the bitstream (a few MB): committing it
-            # waits for the disk, so it happens on the writer thread.
-            self.jobs.submit(
+            self._record(
                 f"Recording the re-compression {codec_id} {what}",
-                lambda _ctx: session.record_recompression(evidence_id, out.record, out.pixels, out.bitstream, out.png),
-                queue=WRITER,
-                on_done=recorded,
-                on_error=self.show_error,
+                lambda: session.record_recompression(evidence_id, out.record, out.pixels, out.bitstream, out.png),
+                recorded,
             )
 
         self.jobs.submit_process(
@@ -152,12 +160,19 @@ class AnalysisActions:
         def done(out: analysis_tasks.VariabilityOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
-            if self._guard(self.session.add_variability, evidence_id, out.record, out.png) is None:
-                return
-            self.refresh_audit()
-            if evidence_id == self.evidence_id:
-                self.show_variability(out.map8)
-                self.analysis_panel.variability_overlay.setChecked(True)
+            session = self.session
+
+            def recorded(_finding: Any) -> None:
+                self.refresh_audit()
+                if evidence_id == self.evidence_id:
+                    self.show_variability(out.map8)
+                    self.analysis_panel.variability_overlay.setChecked(True)
+
+            self._record(
+                f"Recording the seed variability {codec_id} q{quality}",
+                lambda: session.add_variability(evidence_id, out.record, out.png),
+                recorded,
+            )
 
         self.jobs.submit_process(
             f"Seed variability {codec_id} q{quality} ({seeds} seeds)",

@@ -184,19 +184,11 @@ class CaseSession:
         return cached
 
     # -- findings ------------------------------------------------------------------------------
-    def add_recompression(
-        self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
-    ) -> Any:
-        """Record a re-compression; its decoded pixels become a comparison image at once."""
-        finding = self.record_recompression(evidence_id, record, pixels, bitstream, png)
-        # Keep the pixels: decoding the PNG back would cost the GUI thread for nothing.
-        self.keep_comparison(evidence_id, f"finding:{finding.id}", pixels)
-        return finding
-
     def record_recompression(
         self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
     ) -> Any:
-        """Only the case write of :meth:`add_recompression`; safe on a writer thread."""
+        """Record a re-compression (reconstruction PNG and bitstream); only the case write, so it
+        may run on a writer thread. The caller keeps the pixels with :meth:`keep_comparison`."""
         artefacts: dict[str, bytes] = {RECONSTRUCTION: png or png_bytes(pixels)}
         if bitstream is not None:
             artefacts["bitstream.bin"] = bitstream

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import itertools
 import time
 import traceback
@@ -84,19 +85,33 @@ class _Runnable(QRunnable):
             return
         self._signals.started.emit(info.id)
         ctx = TaskContext(cancel=info.cancel, on_progress=self._on_progress)
-        try:
-            result = self._fn(ctx)
-        except Cancelled:
-            self._signals.cancelled.emit(info.id)
-        except ExaminerError as exc:
-            self._signals.failed.emit(info.id, exc.message)
-        except MemoryError:
-            self._signals.failed.emit(info.id, "out of memory; try a smaller image or the tiled mode")
-        except Exception as exc:  # noqa: BLE001 - a failing job must never take the app down
-            detail = traceback.format_exc(limit=3)
-            self._signals.failed.emit(info.id, f"internal error: {type(exc).__name__}: {exc}\n{detail}")
-        else:
-            self._signals.finished.emit(info.id, result)
+        # A failing job must never take the app down.
+        kind, value = _run_job(lambda: self._fn(ctx))
+        _emit_outcome(self._signals, info.id, kind, value)
+
+
+def _run_job(call: Callable[[], Any], unexpected: type[BaseException] = Exception) -> tuple[str, Any]:
+    """How every job ends, in a thread or a worker process: ("done", result), ("cancelled",
+    None) or ("error", message for the user)."""
+    try:
+        return "done", call()
+    except Cancelled:
+        return "cancelled", None
+    except ExaminerError as exc:
+        return "error", exc.message
+    except MemoryError:
+        return "error", "out of memory; try a smaller image or the tiled mode"
+    except unexpected as exc:  # noqa: BLE001 - reported to the GUI, never raised there
+        return "error", f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+
+
+def _emit_outcome(signals: _Signals, job_id: str, kind: str, value: Any) -> None:
+    if kind == "done":
+        signals.finished.emit(job_id, value)
+    elif kind == "cancelled":
+        signals.cancelled.emit(job_id)
+    else:
+        signals.failed.emit(job_id, str(value))
 
 
 def _lower_priority() -> None:
@@ -111,8 +126,9 @@ def _lower_priority() -> None:
 def _worker_main(conn: Any, preload: tuple[str, ...]) -> None:
     """Entry point of a long-lived worker process: run jobs sent over ``conn`` one at a time.
 
-    Messages in: ``("job", id, target, args)`` and ``("cancel", id)``; out: ``("progress", id,
-    fraction, message)`` and one outcome per job, ``("done"|"error"|"cancelled", id, ...)``.
+    Messages in: ``("job", id, target, args)`` and ``("cancel", id)``; out: ``("ready",)`` once,
+    ``("progress", id, fraction, message)`` and one outcome per job, ``(kind, id, value)`` as
+    :func:`_run_job` gives it.
     """
     import importlib
     import os
@@ -162,20 +178,11 @@ def _worker_main(conn: Any, preload: tuple[str, ...]) -> None:
                 last[0] = now
                 conn.send(("progress", job_id, p.fraction, p.message))
 
-        try:
-            result = target(TaskContext(cancel=token, on_progress=progress), *args)
-            outcome: tuple[Any, ...] = ("done", job_id, result)
-        except Cancelled:
-            outcome = ("cancelled", job_id)
-        except ExaminerError as exc:
-            outcome = ("error", job_id, exc.message)
-        except MemoryError:
-            outcome = ("error", job_id, "out of memory; try a smaller image or the tiled mode")
-        except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never raised there
-            outcome = ("error", job_id, f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+        ctx = TaskContext(cancel=token, on_progress=progress)
+        kind, value = _run_job(functools.partial(target, ctx, *args), unexpected=BaseException)
         current[0] = None
         try:
-            conn.send(outcome)
+            conn.send((kind, job_id, value))
         except (OSError, ValueError):
             return
         except Exception as exc:  # noqa: BLE001 - an unpicklable result is the job's failure
@@ -354,7 +361,7 @@ class _ProcessRunnable(QRunnable):
                     with contextlib.suppress(OSError):
                         conn.send(("cancel", info.id))
                 if cancel_deadline is not None and time.monotonic() > cancel_deadline:
-                    outcome = ("cancelled", info.id)
+                    outcome = ("cancelled", info.id, None)
                     break
                 if conn.poll(0.05):
                     try:
@@ -377,13 +384,7 @@ class _ProcessRunnable(QRunnable):
                 _POOL.release(worker)
             else:
                 worker.close(kill=True)
-        kind = outcome[0]
-        if kind == "done":
-            self._signals.finished.emit(info.id, outcome[2])
-        elif kind == "cancelled":
-            self._signals.cancelled.emit(info.id)
-        else:
-            self._signals.failed.emit(info.id, str(outcome[2]))
+        _emit_outcome(self._signals, info.id, outcome[0], outcome[2])
 
 
 class JobManager(QObject):
