@@ -19,6 +19,7 @@ beside the base decoder's figures.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -133,7 +134,7 @@ def measure_generative(images: Path, names: list[str], codec_id: str, base_id: s
                 "ms_ssim": engine.ms_ssim(ref, rec.pixels),
                 "high_frequency_ratio": high_frequency_ratio(rec.pixels, ref),
                 "detector_score": detector.detect_pixels(rec.pixels).score,
-                "bitstream_sha256": __import__("hashlib").sha256(rec.bitstream or b"").hexdigest(),
+                "bitstream_sha256": hashlib.sha256(rec.bitstream or b"").hexdigest(),
             }
         rows.append(row)
         b, g = row["base"], row["generative"]

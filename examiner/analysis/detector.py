@@ -222,6 +222,16 @@ def _feature_words(name: str) -> str:
     return f"{_FEATURE_WORDS.get(per, per)} peaks in the {plane} residual spectrum {where}"
 
 
+def _evidence_phrase(name: str, value: float) -> str:
+    """A feature and its strength in words: peaks against the spectral floor, coherence against
+    random phases; autocorrelation features have no ratio to quote."""
+    if "_ac" in name:
+        return _feature_words(name)
+    if "_coh" in name:
+        return f"{_feature_words(name)} (coherence {np.exp(value):.1f} times what random phases give)"
+    return f"{_feature_words(name)} ({np.exp(value):.1f} times the local spectral floor)"
+
+
 def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict: str,
             jpeg: jpeg_evidence.JpegEvidence, identification: Any = None) -> str:
     branch = model.branch(feats)
@@ -233,9 +243,7 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
     parts = [f"Score {score:.2f} on a 0-1 scale; verdict: {verdict}."]
     if strong:
-        bits = [_feature_words(n) if "_ac" in n
-                else f"{_feature_words(n)} (coherence {np.exp(v):.1f} times what random phases give)" if "_coh" in n
-                else f"{_feature_words(n)} ({np.exp(v):.1f} times the local spectral floor)" for n, v in strong]
+        bits = [_evidence_phrase(n, v) for n, v in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
     else:
         parts.append("No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")

@@ -279,7 +279,7 @@ class CompressAICodec:
                 "architecture": self.architecture,
                 "metric": self.metric,
                 "weights_file": resolved.path.name,
-                **({"decoder_file": next(iter(list(files)[1:]))} if len(files) > 1 else {}),
+                **({"decoder_file": list(files)[1]} if len(files) > 1 else {}),
                 "weights_origin": resolved.origin,
                 "weights_official": resolved.official,
                 "padding": {"multiple": PAD_MULTIPLE, "left_right_top_bottom": list(pad), "mode": "centred zeros"},

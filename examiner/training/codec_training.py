@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 
@@ -209,6 +210,7 @@ def evaluate_estimate(model: Any, images: list[Any], lmbda: float) -> dict[str, 
     """
     torch = _torch()
     import torch.nn.functional as F
+    from compressai.ops import compute_padding
 
     model.eval()
     bpps, psnrs = [], []
@@ -216,10 +218,9 @@ def evaluate_estimate(model: Any, images: list[Any], lmbda: float) -> dict[str, 
         for img in images:
             x = img.unsqueeze(0)
             h, w = x.shape[2:]
-            ph, pw = (64 - h % 64) % 64, (64 - w % 64) % 64
-            xp = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-            out = model(xp)
-            x_hat = out["x_hat"][:, :, ph // 2 : ph // 2 + h, pw // 2 : pw // 2 + w].clamp(0, 1)
+            pad, unpad = compute_padding(h, w, min_div=64)  # centred, as the codec engine pads
+            out = model(F.pad(x, pad))
+            x_hat = F.pad(out["x_hat"], unpad).clamp(0, 1)
             bpp = sum(torch.log(lik).sum() for lik in out["likelihoods"].values()) / (-math.log(2) * h * w)
             mse = torch.mean((torch.round(x_hat * 255) / 255 - x) ** 2).item()
             bpps.append(float(bpp))
@@ -238,17 +239,26 @@ def weight_file_name(cfg: TrainConfig, quality: int, sha256: str = "") -> str:
     return f"{cfg.name_prefix}-{ARCHITECTURE}-N{cfg.n}-M{cfg.m}-q{quality}{tail}.safetensors"
 
 
-def save_safetensors(model: Any, path: Path) -> None:
+def write_hashed_safetensors(state: dict[str, Any], folder: Path, stem: str, content: str) -> Path:
+    """Write ``state`` as ``<stem>-<8 hex of its SHA-256>.safetensors`` in ``folder``; earlier
+    files of the same stem go. The hash prefix in the name, as in CompressAI's published files,
+    lets a file taken out of its pack still be checked (``--weights FILE``)."""
     from safetensors.torch import save_file
 
-    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{stem}*.safetensors"):
+        old.unlink()
+    plain = folder / f"{stem}.safetensors"
+    tmp = plain.with_suffix(".tmp")
+    tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
     # One metadata entry only: safetensors writes the metadata map in hash order, so several
     # entries could come out in another order on another run and change the file's SHA-256.
-    save_file(state, str(tmp), metadata={"content": f"{ARCHITECTURE} demonstration codec weights, not a published model"})
+    save_file(tensors, str(tmp), metadata={"content": content})
     tmp.chmod(0o644)
-    tmp.replace(path)
+    tmp.replace(plain)
+    final = folder / f"{stem}-{sha256_file(plain)[:8]}.safetensors"
+    plain.replace(final)
+    return final
 
 
 def _exported(cfg: TrainConfig, out: Path, quality: int) -> list[Path]:
@@ -257,23 +267,10 @@ def _exported(cfg: TrainConfig, out: Path, quality: int) -> list[Path]:
 
 def _export_weights(cfg: TrainConfig, out: Path, quality: int, model: Any) -> Path:
     """Write the final weights of one quality, named with their hash prefix (older ones go)."""
-    for old in out.glob(weight_file_name(cfg, quality).replace(".safetensors", "*.safetensors")):
-        old.unlink()
-    plain = out / weight_file_name(cfg, quality)
-    save_safetensors(model, plain)
-    final = out / weight_file_name(cfg, quality, _sha256_file(plain))
-    plain.replace(final)
-    return final
-
-
-def _sha256_file(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    return write_hashed_safetensors(
+        model.state_dict(), out, weight_file_name(cfg, quality).removesuffix(".safetensors"),
+        f"{ARCHITECTURE} demonstration codec weights, not a published model",
+    )
 
 
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -502,7 +499,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         if len(found) != 1:
             raise ExaminerError(f"{out}: expected one weight file for quality {quality}, found {len(found)}")
         f = found[0]
-        weights.append({"quality": quality, "lambda": r.lmbda, "file": f.name, "sha256": _sha256_file(f), "size": f.stat().st_size})
+        weights.append({"quality": quality, "lambda": r.lmbda, "file": f.name, "sha256": sha256_file(f), "size": f.stat().st_size})
     record = {
         "architecture": ARCHITECTURE,
         "weights": weights,

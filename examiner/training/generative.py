@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 from examiner.training.codec_training import (
@@ -36,10 +37,10 @@ from examiner.training.codec_training import (
     LogFn,
     _load_checkpoint,
     _save_checkpoint,
-    _sha256_file,
     _to_tensor,
     list_images,
     load_rgb,
+    write_hashed_safetensors,
 )
 
 # Conv weights are stored in half precision to keep the pack small; GDN parameters, whose
@@ -118,25 +119,16 @@ def quantised_latent(model: Any, x: Any) -> Any:
 
 
 def load_base(cfg: GenerativeConfig) -> Any:
-    from safetensors.torch import load as st_load
-
+    """The trained model whose decoder is fine-tuned, loaded only after its SHA-256 is checked."""
+    from examiner.codecs.weights import load_verified
     from examiner.training.codec_training import build_model
 
-    path = Path(cfg.base_weights)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ExaminerError(f"{path}: cannot read the base weights ({exc.strerror or exc})") from exc
-    import hashlib
-
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != cfg.base_sha256:
-        raise ExaminerError(f"{path}: SHA-256 {digest} does not match the expected {cfg.base_sha256}")
+    state, _ = load_verified(cfg.base_weights, cfg.base_sha256)
     model = build_model(cfg.n, cfg.m)
     try:
-        model.load_state_dict(st_load(data))
+        model.load_state_dict(state)
     except (RuntimeError, ValueError) as exc:
-        raise ExaminerError(f"{path}: not a mean-scale hyperprior with N={cfg.n}, M={cfg.m} ({exc})") from exc
+        raise ExaminerError(f"{cfg.base_weights}: not a mean-scale hyperprior with N={cfg.n}, M={cfg.m} ({exc})") from exc
     model.update(force=True)
     return model.eval()
 
@@ -144,40 +136,27 @@ def load_base(cfg: GenerativeConfig) -> Any:
 def decoder_state(model: Any) -> dict[str, Any]:
     """The decoder's tensors as shipped: conv weights in half precision, the rest as trained."""
     torch = _torch()
-    out = {}
-    for k, v in model.state_dict().items():
-        if not k.startswith(DECODER_PREFIX):
-            continue
-        t = v.detach().contiguous().clone()
-        out[k] = t.to(torch.float16) if k.endswith(HALF_PRECISION_SUFFIX) and t.ndim == 4 else t
-    return out
+    return {
+        k: v.to(torch.float16) if k.endswith(HALF_PRECISION_SUFFIX) and v.ndim == 4 else v
+        for k, v in model.state_dict().items()
+        if k.startswith(DECODER_PREFIX)
+    }
 
 
 def export_decoder(cfg: GenerativeConfig, model: Any) -> Path:
-    from safetensors.torch import save_file
-
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob(f"{cfg.file_prefix}*.safetensors"):
-        old.unlink()
-    plain = out / f"{cfg.file_prefix}.safetensors"
-    tmp = plain.with_suffix(".tmp")
-    save_file(decoder_state(model), str(tmp), metadata={"content": "demonstration generative decoder (g_s), not a published model"})
-    tmp.chmod(0o644)
-    tmp.replace(plain)
-    final = out / f"{cfg.file_prefix}-{_sha256_file(plain)[:8]}.safetensors"
-    plain.replace(final)
-    return final
+    return write_hashed_safetensors(
+        decoder_state(model), Path(cfg.out), cfg.file_prefix,
+        "demonstration generative decoder (g_s), not a published model",
+    )
 
 
 def high_frequency_ratio(rec: np.ndarray, ref: np.ndarray) -> float:
     """Energy of the 3x3-mean-removed residual of ``rec`` over that of ``ref`` (1: as detailed
     as the original; an MSE decoder's blur gives well under 1)."""
-    import cv2
+    from examiner.analysis.spectral import luma, residual
 
     def energy(img: np.ndarray) -> float:
-        y = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        return float(np.mean((y - cv2.blur(y, (3, 3), borderType=cv2.BORDER_REFLECT)) ** 2))
+        return float(np.mean(residual(luma(img)) ** 2))
 
     return energy(rec) / max(energy(ref), 1e-12)
 
@@ -186,17 +165,15 @@ def evaluate(model: Any, images: list[Any]) -> dict[str, float]:
     """Held-out PSNR and high-frequency ratio of the decoded images (rounding quantisation)."""
     torch = _torch()
     import torch.nn.functional as F
+    from compressai.ops import compute_padding
 
     psnrs, hf = [], []
     model.eval()
     with torch.no_grad():
         for img in images:
             x = img.unsqueeze(0)
-            h, w = x.shape[2:]
-            ph, pw = (64 - h % 64) % 64, (64 - w % 64) % 64
-            xp = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-            x_hat = model.g_s(quantised_latent(model, xp))
-            x_hat = x_hat[:, :, ph // 2 : ph // 2 + h, pw // 2 : pw // 2 + w].clamp(0, 1)
+            pad, unpad = compute_padding(*x.shape[2:], min_div=64)
+            x_hat = F.pad(model.g_s(quantised_latent(model, F.pad(x, pad))), unpad).clamp(0, 1)
             rec = torch.round(x_hat * 255)[0].permute(1, 2, 0).numpy()
             ref = (x[0].permute(1, 2, 0).numpy() * 255).round()
             mse = float(np.mean((rec - ref) ** 2))
@@ -333,7 +310,7 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
         "base_weights": Path(cfg.base_weights).name,
         "base_sha256": cfg.base_sha256,
         "decoder_file": path.name,
-        "decoder_sha256": _sha256_file(path),
+        "decoder_sha256": sha256_file(path),
         "decoder_size": path.stat().st_size,
         "config": cfg_json,
         "train_images": [p.name for p in train_files],
