@@ -20,6 +20,7 @@ from PySide6.QtGui import QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from examiner.gui.image_view import ImageView  # noqa: E402
+from examiner.gui.main_thread_gc import MainThreadCollector  # noqa: E402
 from examiner.gui.tiles import ImagePyramid  # noqa: E402
 
 
@@ -36,6 +37,7 @@ def main() -> None:
     ap.add_argument("--megapixels", type=float, default=100.0)
     args = ap.parse_args()
     app = QApplication([])
+    MainThreadCollector(app)  # as the application runs: cycles are collected on this thread
     side = int(np.sqrt(args.megapixels * 1e6 / 1.5))
     h, w = side, int(side * 1.5)
     t = time.perf_counter()

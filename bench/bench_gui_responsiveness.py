@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from examiner.core.case import Case  # noqa: E402
 from examiner.core.tasks import TaskContext  # noqa: E402
 from examiner.gui import workers  # noqa: E402
+from examiner.gui.main_thread_gc import MainThreadCollector  # noqa: E402
 from examiner.gui.main_window import MainWindow  # noqa: E402
 from examiner.gui.workers import CODEC, prewarm_workers  # noqa: E402
 
@@ -89,6 +90,7 @@ def main() -> None:
         c.add_evidence(tmp / "evidence.png")
 
     app = QApplication([])
+    MainThreadCollector(app)  # as the application runs: cycles are collected on this thread
     win = MainWindow(interactive=False)
     win.resize(1600, 1000)
     win.show()

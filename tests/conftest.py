@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,22 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"needs {p} (the shared data folder), which is absent")
     return p
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """GUI tests collect cycles on the GUI thread only, as the application does (see main_thread_gc).
+
+    Set up before qtbot and torn down after it, so the widgets qtbot closes are collected here,
+    on the GUI thread, before automatic collection (which may run in any thread) is back on.
+    """
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    qapp = request.getfixturevalue("qapp")
+    from examiner.gui.main_thread_gc import MainThreadCollector
+
+    collector = MainThreadCollector(qapp)
+    yield
+    collector.uninstall()
+    collector.deleteLater()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from examiner.errors import ExaminerError
 from examiner.gui.compare_controller import MODES
+from examiner.gui.main_thread_gc import MainThreadCollector
 from examiner.gui.main_window import APP_TITLE, MainWindow
 
 
@@ -99,6 +100,28 @@ def run_gui(
     headless = screenshot is not None
     choose_platform(headless)
     app = application()
+    collector = MainThreadCollector(app)
+    try:
+        return _show_window(app, headless, case, demo, screenshot, compare, select_region, size, jump, tool, detect, overlay)
+    finally:
+        collector.uninstall()
+        collector.deleteLater()
+
+
+def _show_window(
+    app: QApplication,
+    headless: bool,
+    case: str | None,
+    demo: bool,
+    screenshot: str | None,
+    compare: str | None,
+    select_region: int | None,
+    size: tuple[int, int],
+    jump: bool,
+    tool: str | None,
+    detect: bool,
+    overlay: bool,
+) -> int:
     window = MainWindow(interactive=not headless)
     if headless:
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
