@@ -64,3 +64,14 @@ def test_uninstall_collects_and_restores_automatic_collection(qtbot: QtBot) -> N
     inner.uninstall()
     assert freed_in == [threading.get_ident()]
     assert not gc.isenabled()  # the suite's own collector was installed first and still holds
+
+
+def test_start_up_state_is_frozen_but_garbage_is_not(qtbot: QtBot) -> None:
+    collector = MainThreadCollector()
+    freed_in: list[int] = []
+    _Holder(freed_in)
+    collector.freeze_survivors()  # what the collector does once the window is built
+    assert freed_in == [threading.get_ident()]  # collected first, never frozen
+    assert gc.get_freeze_count() > 0
+    collector.uninstall()
+    assert gc.get_freeze_count() == 0
