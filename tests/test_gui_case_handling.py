@@ -193,3 +193,16 @@ def test_no_display_gives_a_clear_message(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(REPO)
     r = subprocess.run([sys.executable, "-m", "examiner", "gui"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and "no display" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_audit_label_says_what_the_check_at_opening_covered(qtbot: object, tmp_path: Path) -> None:
+    w = _window(qtbot)
+    assert w.open_case(make_case(tmp_path / "case"))
+    label = w.audit_panel.chain.text()
+    assert "intact" in label and "when the case was opened" in label
+    checked = int(label.split("(")[1].split()[0])
+    w.add_region("rect", [(2, 2), (12, 12)])
+    w.refresh_audit()
+    shown = w.audit_panel.last_seq
+    assert shown > checked
+    assert f"{shown - checked} entries added since" in w.audit_panel.chain.text()

@@ -125,7 +125,11 @@ class AuditPanel(QWidget):
         if chain is None:
             self.chain.setText("")
         elif chain.ok:
-            self.chain.setText(chain.summary())
+            # The chain is checked when the case opens; say so, so that later entries are not
+            # mistaken for part of that check.
+            added = self.last_seq - chain.entries
+            since = f"; {added} entries added since, each chained to the one before" if added > 0 else ""
+            self.chain.setText(f"{chain.summary()} when the case was opened{since}")
             self.chain.setStyleSheet("color: #50b46e;")
         else:
             self.chain.setText(chain.summary())
