@@ -205,4 +205,5 @@ def test_audit_label_says_what_the_check_at_opening_covered(qtbot: object, tmp_p
     w.refresh_audit()
     shown = w.audit_panel.last_seq
     assert shown > checked
-    assert f"{shown - checked} entries added since" in w.audit_panel.chain.text()
+    added = shown - checked
+    assert f"{added} {'entry' if added == 1 else 'entries'} added since" in w.audit_panel.chain.text()

@@ -128,7 +128,8 @@ class AuditPanel(QWidget):
             # The chain is checked when the case opens; say so, so that later entries are not
             # mistaken for part of that check.
             added = self.last_seq - chain.entries
-            since = f"; {added} entries added since, each chained to the one before" if added > 0 else ""
+            noun = "entry" if added == 1 else "entries"
+            since = f"; {added} {noun} added since, each chained to the one before" if added > 0 else ""
             self.chain.setText(f"{chain.summary()} when the case was opened{since}")
             self.chain.setStyleSheet("color: #50b46e;")
         else:
