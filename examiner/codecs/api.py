@@ -72,6 +72,11 @@ class Reconstruction:
     tiles: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Plain strings only: torch's version object is a str subclass whose unpickling imports
+        # torch, which would stall a GUI process receiving the result from a worker.
+        self.versions = {str(k): str(v) for k, v in self.versions.items()}
+
     @property
     def bitstream_sha256(self) -> str | None:
         return None if self.bitstream is None else hashlib.sha256(self.bitstream).hexdigest()

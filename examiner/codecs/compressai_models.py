@@ -191,16 +191,15 @@ class CompressAICodec:
         overlay = self._decoder_overlay(quality, options)
         with self._lock:
             cached = self._cached
-            digest = weight_store.sha256_file(resolved.path)
-            if resolved.expected_sha256 and digest != resolved.expected_sha256:
-                raise WeightsError(f"{resolved.path}: SHA-256 {digest} does not match the recorded {resolved.expected_sha256}")
-            if resolved.expected_prefix and not digest.startswith(resolved.expected_prefix):
-                raise WeightsError(f"{resolved.path}: SHA-256 starts with {digest[:8]}, not {resolved.expected_prefix}")
-            files = {resolved.path.name: digest}
+            # Hashed before the cache is consulted: a file changed on disk must not be served
+            # from a model built out of its earlier contents.
+            checks = [(resolved.path, resolved.expected_sha256, resolved.expected_prefix)]
             if overlay is not None:
-                files[overlay[0].name] = weight_store.sha256_file(overlay[0])
-                if files[overlay[0].name] != overlay[1]:
-                    raise WeightsError(f"{overlay[0]}: SHA-256 {files[overlay[0].name]} does not match the recorded {overlay[1]}")
+                checks.append((overlay[0], overlay[1], None))
+            files: dict[str, str] = {}
+            for path, expected, prefix in checks:
+                files[path.name] = weight_store.sha256_file(path)
+                weight_store.check_digest(path, files[path.name], expected, prefix)
             key = "+".join(files.values())
             if cached is not None and cached[0] == key and cached[1] == device:
                 return cached[2], files, resolved, cached[3]
@@ -270,7 +269,7 @@ class CompressAICodec:
             device=device,
             versions={
                 "compressai": compressai.__version__,
-                "torch": str(torch.__version__),
+                "torch": torch.__version__,
                 "numpy": np.__version__,
                 **({"cuda": str(torch.version.cuda)} if device == "cuda" else {}),
             },

@@ -322,9 +322,6 @@ def run(
     rec.params.update(determinism)
     rec.notes.extend(f"input converted for the codec: {c}" for c in conversions)
     rec.versions.setdefault("examiner", __version__)
-    # Plain strings only: torch's version object is a str subclass whose unpickling imports
-    # torch, which would stall a GUI process receiving the result from a worker.
-    rec.versions = {str(k): str(v) for k, v in rec.versions.items()}
     rec.device = device
     ctx.progress(1, 1, f"{info.id}: done")
     return rec

@@ -33,7 +33,7 @@ def _versions() -> dict[str, str]:
 
     from examiner import __version__
 
-    out = {"examiner": __version__, "torch": str(torch.__version__), "numpy": np.__version__}
+    out = {"examiner": __version__, "torch": torch.__version__, "numpy": np.__version__}
     for dist in ("constriction", "scipy"):
         try:
             out[dist] = version(dist)

@@ -137,6 +137,14 @@ def load_state_dict_bytes(data: bytes, where: str, safetensors: bool = False) ->
     return _tensor_dict(obj, where)
 
 
+def check_digest(path: Path, digest: str, expected_sha256: str | None, expected_prefix: str | None = None) -> None:
+    """Raise unless ``digest`` (of ``path``) is the recorded SHA-256 and has the named prefix."""
+    if expected_sha256 and digest != expected_sha256:
+        raise WeightsError(f"{path}: SHA-256 {digest} does not match the recorded {expected_sha256}; the file changed")
+    if expected_prefix and not digest.startswith(expected_prefix):
+        raise WeightsError(f"{path}: SHA-256 starts with {digest[:8]}, not {expected_prefix} as its name says")
+
+
 def load_verified(
     path: str | Path, expected_sha256: str | None = None, expected_prefix: str | None = None
 ) -> tuple[dict[str, Any], str]:
@@ -152,12 +160,7 @@ def load_verified(
     except OSError as exc:
         raise WeightsError(f"{p}: cannot read weight file ({exc.strerror or exc})") from exc
     digest = sha256_bytes(data)
-    if expected_sha256 and digest != expected_sha256:
-        raise WeightsError(
-            f"{p}: SHA-256 {digest} does not match the recorded {expected_sha256}; the file changed"
-        )
-    if expected_prefix and not digest.startswith(expected_prefix):
-        raise WeightsError(f"{p}: SHA-256 starts with {digest[:8]}, not {expected_prefix} as its name says")
+    check_digest(p, digest, expected_sha256, expected_prefix)
     name = parse_weight_name(p.name)
     is_st = p.name.endswith(".safetensors") or (name is not None and name.is_safetensors)
     return load_state_dict_bytes(data, str(p), safetensors=is_st), digest
