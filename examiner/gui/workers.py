@@ -17,7 +17,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import importlib
 import itertools
+import multiprocessing
+import os
+import queue
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -115,8 +120,6 @@ def _emit_outcome(signals: _Signals, job_id: str, kind: str, value: Any) -> None
 
 
 def _lower_priority() -> None:
-    import os
-
     with contextlib.suppress(OSError, AttributeError):
         # The examiner's window comes first when the CPU is busy: at the lowest priority a job
         # still gets every idle cycle, but never delays the GUI thread's next paint.
@@ -130,11 +133,6 @@ def _worker_main(conn: Any, preload: tuple[str, ...]) -> None:
     ``("progress", id, fraction, message)`` and one outcome per job, ``(kind, id, value)`` as
     :func:`_run_job` gives it.
     """
-    import importlib
-    import os
-    import queue
-    import threading
-
     _lower_priority()
     # Leave one core to the window: libraries imported from here on (torch, OpenCV) otherwise
     # start a thread per core.
@@ -208,9 +206,6 @@ class _Worker:
     """One spawned worker process and the parent's end of its pipe."""
 
     def __init__(self, preload: tuple[str, ...]) -> None:
-        import multiprocessing
-        import os
-
         mp = multiprocessing.get_context("spawn")  # no inherited Qt state in the child
         self.conn, child = mp.Pipe()
         self.proc = mp.Process(target=_worker_main, args=(child, preload), daemon=True, name="examiner-worker")
@@ -236,8 +231,6 @@ class _Worker:
     def rss(self) -> int:
         try:
             with open(f"/proc/{self.proc.pid}/statm", encoding="ascii") as fh:
-                import os
-
                 return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
             return 0
@@ -262,8 +255,6 @@ class _WorkerPool:
     """
 
     def __init__(self, keep: int = 2, preload: tuple[str, ...] = PRELOAD) -> None:
-        import threading
-
         self.keep = keep
         self.preload = preload
         self._idle: list[_Worker] = []
@@ -290,8 +281,6 @@ class _WorkerPool:
 
     def prewarm(self, count: int) -> None:
         """Start workers until ``count`` are idle, from a helper thread (never blocks the caller)."""
-        import threading
-
         def start() -> None:
             with self._lock:
                 missing = max(0, min(count, self.keep) - len(self._idle))
@@ -474,7 +463,7 @@ class JobManager(QObject):
         return [j for j in self.jobs.values() if j.state in ("queued", "running")]
 
     def wait(self, timeout_ms: int = -1) -> bool:
-        """Block until both pools are idle (tests, shutdown). Queued signals still need the event loop."""
+        """Block until every pool is idle (tests, shutdown). Queued signals still need the event loop."""
         ok_general = self.general.waitForDone(timeout_ms)
         ok_codec = self.codec.waitForDone(timeout_ms)
         ok_writer = self.writer.waitForDone(timeout_ms)
