@@ -102,7 +102,10 @@ def run_gui(
     app = application()
     collector = MainThreadCollector(app)
     try:
-        return _show_window(app, headless, case, demo, screenshot, compare, select_region, size, jump, tool, detect, overlay)
+        return _show_window(
+            app, headless, case=case, demo=demo, screenshot=screenshot, compare=compare, select_region=select_region,
+            size=size, jump=jump, tool=tool, detect=detect, overlay=overlay,
+        )
     finally:
         collector.uninstall()
         collector.deleteLater()
@@ -111,6 +114,7 @@ def run_gui(
 def _show_window(
     app: QApplication,
     headless: bool,
+    *,
     case: str | None,
     demo: bool,
     screenshot: str | None,

@@ -33,6 +33,7 @@ from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 from examiner.training.codec_training import (
     DEFAULT_HOLDOUT,
+    GENERATIVE_RECORD,
     CropSampler,
     LogFn,
     _load_checkpoint,
@@ -194,7 +195,7 @@ class GenerativeResult:
 def train_generative(cfg: GenerativeConfig, ctx: TaskContext, resume: bool = False,
                      log: LogFn | None = None) -> dict[str, Any]:
     """Fine-tune the base model's decoder adversarially; returns the record written to
-    ``generative_training.json`` in ``cfg.out``."""
+    ``GENERATIVE_RECORD`` in ``cfg.out``."""
     torch = _torch()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
@@ -320,7 +321,7 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
         "result": asdict(GenerativeResult(cfg.steps, round(wall, 1), before, after, last)),
         "versions": {"torch": str(torch.__version__), "compressai": compressai.__version__},
     }
-    (out / "generative_training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (out / GENERATIVE_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if ck_path.exists():
         ck_path.unlink()
     return record
