@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,3 +51,19 @@ def tiny_hyperprior(seed: int = 0) -> object:
     model = ScaleHyperprior(16, 24)
     model.update(force=True)
     return model
+
+
+def cancelled_at_progress_call(n: int) -> Any:
+    """A task context that cancels itself on its ``n``-th progress call (an interrupted run)."""
+    from examiner.core.tasks import TaskContext
+
+    ctx = TaskContext()
+    calls = [0]
+
+    def count(_p: object) -> None:
+        calls[0] += 1
+        if calls[0] == n:
+            ctx.cancel.cancel()
+
+    ctx.on_progress = count
+    return ctx

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from codec_helpers import cancelled_at_progress_call
 from PIL import Image
 
 from examiner.core.tasks import TaskContext
@@ -60,17 +61,8 @@ def test_same_seed_same_weights_and_resume_continues_exactly(tmp_path: Path) -> 
 
     # Interrupted in the middle of the first fine-tune stage, then resumed.
     b = _cfg(tmp_path, images, "b")
-    ctx = TaskContext()
-    calls = {"n": 0}
-
-    def stop_after_some(_p: object) -> None:
-        calls["n"] += 1
-        if calls["n"] == 4:  # base has 2 steps: this is q1's second step
-            ctx.cancel.cancel()
-
-    ctx.on_progress = stop_after_some
     with pytest.raises(Cancelled):
-        train(b, ctx)
+        train(b, cancelled_at_progress_call(4))  # base has 2 steps: this is q1's second step
     assert (Path(b.checkpoints) / "q1.pt").exists()
     train(b, TaskContext(), resume=True)
     for q in (1, 2):
@@ -139,17 +131,8 @@ def test_run_shortened_on_resume_equals_a_fresh_run_of_the_final_command(tmp_pat
     images = _images(tmp_path / "imgs")
     long = _cfg(tmp_path, images, "long")
     long.lambdas, long.base_steps, long.steps = (0.002,), 4, 2
-    ctx = TaskContext()
-    calls = {"n": 0}
-
-    def stop(_p: object) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:  # base step 2 of 4, after the step-2 checkpoint
-            ctx.cancel.cancel()
-
-    ctx.on_progress = stop
     with pytest.raises(Cancelled):
-        train(long, ctx)
+        train(long, cancelled_at_progress_call(3))  # base step 2 of 4, after the step-2 checkpoint
     # Shortened: the base stage stops at 3 steps on the 4-step schedule, one fine-tune step.
     long.base_steps, long.base_schedule_steps, long.steps = 3, 4, 1
     resumed = train(long, TaskContext(), resume=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from codec_helpers import cancelled_at_progress_call
 from PIL import Image
 
 from examiner.core.tasks import Cancelled, TaskContext
@@ -54,17 +55,8 @@ def test_same_seed_same_decoder_and_resume_continues_exactly(base_pack: tuple[Pa
     images, pack, record = base_pack
     a = train_generative(_gen_cfg(images, pack, record, tmp_path / "a"), TaskContext())
     cfg_b = _gen_cfg(images, pack, record, tmp_path / "b")
-    ctx = TaskContext()
-    calls = {"n": 0}
-
-    def stop(_p: object) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:  # at step 2 of 3, after the step-2 checkpoint
-            ctx.cancel.cancel()
-
-    ctx.on_progress = stop
     with pytest.raises(Cancelled):
-        train_generative(cfg_b, ctx)
+        train_generative(cfg_b, cancelled_at_progress_call(3))  # at step 2 of 3, after the step-2 checkpoint
     b = train_generative(cfg_b, TaskContext(), resume=True)
     assert a["decoder_sha256"] == b["decoder_sha256"]
     assert a["result"]["heldout_before"]["psnr"] > 0 and "high_frequency_ratio" in a["result"]["heldout_after"]
