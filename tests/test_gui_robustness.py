@@ -131,6 +131,31 @@ def test_failing_and_cancelled_jobs(qtbot: object) -> None:
     assert info.state == "cancelled" and results == []
 
 
+def test_a_job_whose_result_cannot_be_taken_in_shows_as_failed(qtbot: object) -> None:
+    """The job ran to the end, but recording its result failed: the Jobs panel must say failed,
+    keep the row, and the finished signal must carry that state, never "done" first."""
+    from examiner.gui.jobs_panel import JobsPanel
+
+    jobs = JobManager()
+    panel = JobsPanel(jobs)
+    qtbot.addWidget(panel)  # type: ignore[attr-defined]
+    announced: list[str] = []
+    jobs.job_finished.connect(lambda info: announced.append(info.state))
+    errors: list[str] = []
+
+    def refuse(result: object) -> None:
+        raise ExaminerError("the case file is read-only")
+
+    info = jobs.submit("record", lambda ctx: 42, on_done=refuse, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(announced), timeout=5000)  # type: ignore[attr-defined]
+    assert announced == ["failed"]
+    assert info.state == "failed" and info.error == "the case file is read-only"
+    assert errors == ["the case file is read-only"]
+    row = panel.rows[info.id]
+    assert row.state.text().startswith("failed")
+    assert "read-only" in row.state.text()
+
+
 def test_codec_jobs_run_one_at_a_time(qtbot: object) -> None:
     jobs = JobManager(general_threads=4)
     lock = threading.Lock()

@@ -493,15 +493,26 @@ class JobManager(QObject):
     @Slot(str, object)
     def _on_finished(self, job_id: str, result: object) -> None:
         info = self.jobs[job_id]
-        info.state, info.fraction, info.message = "done", 1.0, "done"
-        on_done, on_error = self._finish(info)
+        on_done, on_error = self._callbacks.pop(job_id, (None, None))
+        info.fraction = 1.0
+        # The job only counts as done once its result has been taken in: a result the GUI cannot
+        # record (a case write refused, say) makes it a failed job, announced once, as failed.
+        failure: str | None = None
         if on_done is not None:
             try:
                 on_done(result)
             except ExaminerError as exc:
-                info.state, info.error = "failed", exc.message
-                if on_error is not None:
-                    on_error(exc.message)
+                failure = exc.message
+            except Exception as exc:  # noqa: BLE001 - a GUI slot must not raise into Qt's loop
+                failure = f"internal error while taking in the result: {type(exc).__name__}: {exc}"
+        if failure is None:
+            info.state, info.message = "done", "done"
+            self.job_finished.emit(info)
+            return
+        info.state, info.error, info.message = "failed", failure, failure.splitlines()[0]
+        self.job_finished.emit(info)
+        if on_error is not None:
+            on_error(failure)
 
     @Slot(str, str)
     def _on_failed(self, job_id: str, message: str) -> None:
