@@ -167,7 +167,7 @@ def test_weights_of_another_architecture_are_refused(tmp_path: Path) -> None:
         engine.run(CODEC, photo_like(64, 64), 3, RunOptions(device="cpu", weights=str(path)))
 
 
-def test_pack_with_bundled_weights_reuses_the_adapter(tmp_path: Path) -> None:
+def test_pack_with_bundled_weights_names_the_compressai_runner(tmp_path: Path) -> None:
     """A third-party pack shipping its own hyperprior model needs only a manifest and weights."""
     from examiner.core.settings import user_codec_dir
 
@@ -175,12 +175,8 @@ def test_pack_with_bundled_weights_reuses_the_adapter(tmp_path: Path) -> None:
     pack.mkdir(parents=True)
     w = save_state_dict(tiny_hyperprior(seed=7), tmp_path, "lab-hyperprior-1")
     shutil.copy(w, pack / w.name)
-    (pack / "adapter.py").write_text(
-        "from examiner.codecs.compressai_models import CompressAICodec\n"
-        "def create(info):\n    return CompressAICodec(info)\n"
-    )
     (pack / "codec.toml").write_text(
-        f"""[pack]\nname = "Lab model"\nadapter = "adapter.py"\n
+        f"""[pack]\nname = "Lab model"\nmanifest_version = 1\nrunner = "compressai"\n
 [[codec]]\nid = "lab-hyperprior"\nname = "Lab hyperprior"\nfamily = "neural"\nqualities = [1]
 demonstration = true\n[codec.compressai]\narchitecture = "bmshj2018-hyperprior"\n
 [[codec.weights]]\nquality = 1\nfile = "{w.name}"\nsha256 = "{weights.sha256_file(w)}"\n"""

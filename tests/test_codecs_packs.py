@@ -190,3 +190,81 @@ def test_adapter_that_fails_to_import_gives_a_clear_error() -> None:
     registry.clear_cache()
     with pytest.raises(CodecError, match="adapter failed to import.*no libfoo"):
         registry.get_codec("boom")
+
+
+def test_shipped_packs_name_a_manifest_version_and_an_in_tree_runner() -> None:
+    for manifest in sorted((REPO_ROOT / "codecs").glob("*/codec.toml")):
+        pack = packs.read_pack(manifest.parent, "built-in")
+        assert pack.manifest_version == packs.MANIFEST_VERSION, manifest
+        assert pack.runner in packs.RUNNERS and pack.adapter is None, manifest
+        assert not (manifest.parent / "adapter.py").exists(), manifest
+
+
+@pytest.mark.parametrize(
+    ("pack_lines", "message"),
+    [
+        ("manifest_version = 2", "manifest_version 2 is newer than this build reads"),
+        ('manifest_version = "1"', "'manifest_version' must be a positive integer"),
+        ('runner = "tensorflow"', "runner 'tensorflow' is not one of"),
+        ('runner = "pillow"\nadapter = "adapter.py"', "either 'runner' or 'adapter', not both"),
+    ],
+)
+def test_manifest_version_and_runner_are_checked(tmp_path: Path, pack_lines: str, message: str) -> None:
+    body = IDENTITY_TOML.format(cid="v").replace('adapter = "adapter.py"', pack_lines)
+    d = _write_pack(tmp_path, "p", body, IDENTITY_ADAPTER)
+    with pytest.raises(CodecError, match=message):
+        packs.read_pack(d)
+
+
+def test_a_manifest_without_a_version_is_read_as_version_1(tmp_path: Path) -> None:
+    d = _write_pack(tmp_path, "p", IDENTITY_TOML.format(cid="old"), IDENTITY_ADAPTER)
+    assert packs.read_pack(d).manifest_version == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from examiner.codecs.compressai_models import CompressAICodec",
+        "import examiner.codecs.engine",
+        "from examiner import core",
+        "from examiner.core.evidence import load_image",
+    ],
+)
+def test_an_adapter_reaching_past_the_codec_api_is_refused(line: str) -> None:
+    _write_pack(user_codec_dir() / "packs", "reach", IDENTITY_TOML.format(cid="reach"), line + "\n" + IDENTITY_ADAPTER)
+    registry.clear_cache()
+    with pytest.raises(CodecError, match="may import only examiner.codecs.api.*runner = one of"):
+        registry.get_codec("reach")
+
+
+def test_an_adapter_may_import_the_codec_api_in_either_spelling() -> None:
+    adapter = "from examiner.codecs import api\nimport examiner.codecs.api\n" + IDENTITY_ADAPTER
+    _write_pack(user_codec_dir() / "packs", "apiok", IDENTITY_TOML.format(cid="apiok"), adapter)
+    registry.clear_cache()
+    assert registry.get_codec("apiok").info.id == "apiok"
+
+
+def test_unchanged_manifests_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    root = user_codec_dir() / "packs"
+    _write_pack(root, "cached", IDENTITY_TOML.format(cid="cached"), IDENTITY_ADAPTER)
+    reads: list[Path] = []
+    real = packs.read_pack
+
+    def counting(pack_dir: Path, origin: str = "extra") -> packs.Pack:
+        reads.append(pack_dir)
+        return real(pack_dir, origin)
+
+    monkeypatch.setattr(packs, "read_pack", counting)
+    registry.list_codecs()
+    first = len(reads)
+    registry.list_codecs()
+    registry.get_info("cached")
+    assert len(reads) == first, "unchanged manifests were parsed again"
+    manifest = root / "cached" / "codec.toml"
+    manifest.write_text(IDENTITY_TOML.format(cid="cached").replace("[1, 3, 5]", "[1, 2]"), encoding="utf-8")
+    st = manifest.stat()
+    os.utime(manifest, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert registry.get_info("cached")[0].qualities == (1, 2)
+    assert reads[-1] == root / "cached"

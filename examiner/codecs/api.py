@@ -16,6 +16,20 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from examiner.core.tasks import TaskContext
+from examiner.errors import CodecError
+
+# Everything a third-party pack adapter may use: adapters import this module and nothing else of
+# the examiner package (checked when the adapter is loaded), so the engine can change behind it.
+__all__ = [
+    "Codec",
+    "CodecError",
+    "CodecFamily",
+    "CodecInfo",
+    "Reconstruction",
+    "RunOptions",
+    "TaskContext",
+    "bits_per_pixel",
+]
 
 
 class CodecFamily(StrEnum):

@@ -257,7 +257,3 @@ class ExternalCodec:
             notes=notes,
         )
 
-
-def create(info: CodecInfo) -> ExternalCodec:
-    """Default adapter for external packs that name no adapter of their own."""
-    return ExternalCodec(info)

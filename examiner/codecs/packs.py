@@ -5,13 +5,15 @@ Packs are found in the project's top-level ``codecs/`` folder (next to the insta
 wheel ships them, in the user codec directory (``<data dir>/codecs/packs``) and in every
 folder listed in ``Settings.extra_codec_dirs``. Listing reads manifests with :mod:`tomllib`
 only: nothing a pack ships is imported (and torch is never loaded) until a codec is run.
-The adapter is then imported from its file path; it defines ``create(info) -> Codec``.
+A pack names either an in-tree runner (:mod:`examiner.codecs.runners`) or an adapter file, which
+is then imported from its file path and defines ``create(info) -> Codec``.
 
 The manifest format is documented in ``codecs/README.md``.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import sys
@@ -19,14 +21,18 @@ import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from examiner.codecs.api import CodecFamily, CodecInfo
+from examiner.codecs.runners import RUNNERS
 from examiner.core.settings import Settings, user_codec_dir
 from examiner.errors import CodecError
 
 MANIFEST_NAME = "codec.toml"
+# The manifest format this build reads. A manifest without the key predates it and is format 1;
+# a newer one is refused by name rather than half-understood.
+MANIFEST_VERSION = 1
 CODEC_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KNOWN_DEVICES = ("cpu", "cuda")
 # Manifest keys of a [[codec]] table that map onto CodecInfo fields; everything else lands in
@@ -55,6 +61,8 @@ class Pack:
     licence: str
     origin: str  # built-in | package | user | extra
     codecs: tuple[CodecInfo, ...]
+    runner: str | None = None
+    manifest_version: int = MANIFEST_VERSION
 
     @property
     def manifest(self) -> Path:
@@ -224,7 +232,20 @@ def read_pack(pack_dir: Path, origin: str = "extra") -> Pack:
     if not isinstance(pack_table, dict):
         raise CodecError(f"{where}: missing [pack] table")
     name = _require(pack_table, "name", str, where)
+    version = pack_table.get("manifest_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CodecError(f"{where}: 'manifest_version' must be a positive integer")
+    if version > MANIFEST_VERSION:
+        raise CodecError(
+            f"{where}: manifest_version {version} is newer than this build reads ({MANIFEST_VERSION}); "
+            "update Miscompression Examiner to use this pack"
+        )
     adapter = pack_table.get("adapter")
+    runner = pack_table.get("runner")
+    if adapter is not None and runner is not None:
+        raise CodecError(f"{where}: name either 'runner' or 'adapter', not both")
+    if runner is not None and (not isinstance(runner, str) or runner not in RUNNERS):
+        raise CodecError(f"{where}: runner {runner!r} is not one of {', '.join(sorted(RUNNERS))}")
     if adapter is not None:
         if not isinstance(adapter, str) or not adapter.endswith(".py"):
             raise CodecError(f"{where}: 'adapter' must name a .py file in the pack folder")
@@ -235,8 +256,8 @@ def read_pack(pack_dir: Path, origin: str = "extra") -> Pack:
     if not isinstance(codec_tables, list) or not codec_tables:
         raise CodecError(f"{where}: a pack needs at least one [[codec]] table")
     codecs = tuple(_codec_info(t, pack_dir, pack_table, where) for t in codec_tables)
-    if adapter is None and any(c.family is not CodecFamily.EXTERNAL for c in codecs):
-        raise CodecError(f"{where}: only packs of external codecs may omit 'adapter'")
+    if adapter is None and runner is None and any(c.family is not CodecFamily.EXTERNAL for c in codecs):
+        raise CodecError(f"{where}: only packs of external codecs may name neither 'runner' nor 'adapter'")
     ids = [c.id for c in codecs]
     if len(set(ids)) != len(ids):
         raise CodecError(f"{where}: codec ids repeat within the pack")
@@ -247,7 +268,45 @@ def read_pack(pack_dir: Path, origin: str = "extra") -> Pack:
         licence=str(pack_table.get("licence", "")),
         origin=origin,
         codecs=codecs,
+        runner=runner,
+        manifest_version=version,
     )
+
+
+# Parsed manifests by path and origin, with the file's stat stamp when read: listing runs on
+# every get_codec call and in every GUI refresh, and re-parsing unchanged TOML is wasted work.
+_manifest_cache: dict[tuple[Path, str], tuple[tuple[int, ...], Pack | CodecError]] = {}
+_manifest_cache_lock = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    # ctime and inode as well as mtime: an atomic replace that preserves mtime still counts.
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def _read_pack_cached(pack_dir: Path, origin: str) -> Pack:
+    manifest = pack_dir / MANIFEST_NAME
+    stamp = _stamp(manifest)
+    key = (manifest, origin)
+    with _manifest_cache_lock:
+        hit = _manifest_cache.get(key)
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        outcome = hit[1]
+    else:
+        try:
+            outcome = read_pack(pack_dir, origin)
+        except CodecError as exc:
+            outcome = exc
+        if stamp is not None:
+            with _manifest_cache_lock:
+                _manifest_cache[key] = (stamp, outcome)
+    if isinstance(outcome, CodecError):
+        raise outcome
+    return outcome
 
 
 def discover_packs(settings: Settings | None = None) -> tuple[list[Pack], list[PackProblem]]:
@@ -261,24 +320,53 @@ def discover_packs(settings: Settings | None = None) -> tuple[list[Pack], list[P
             if not (sub / MANIFEST_NAME).exists():
                 continue
             try:
-                packs.append(read_pack(sub, origin))
+                packs.append(_read_pack_cached(sub, origin))
             except CodecError as exc:
                 problems.append(PackProblem(sub / MANIFEST_NAME, str(exc).split(": ", 1)[-1]))
     return packs, problems
 
 
 _adapter_lock = threading.Lock()
+ADAPTER_API = "examiner.codecs.api"
 
 
-def load_adapter(pack: Pack) -> ModuleType:
-    """Import the pack's adapter module from its file (once per file per process)."""
+def _check_adapter_imports(path: Path) -> None:
+    """Refuse an adapter that reaches past the codec API into the examiner's internals: such a
+    pack breaks silently when those internals change. In-tree engines are named as runners."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CodecError(f"{path}: the adapter cannot be read as Python ({exc})") from exc
+    for node in ast.walk(tree):
+        # (what the line names, whether it is the API itself)
+        names: list[tuple[str, bool]] = []
+        if isinstance(node, ast.Import):
+            names = [(a.name, a.name == ADAPTER_API) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [
+                (f"{node.module}.{a.name}", ADAPTER_API in (node.module, f"{node.module}.{a.name}"))
+                for a in node.names
+            ]
+        for name, is_api in names:
+            if (name == "examiner" or name.startswith("examiner.")) and not is_api:
+                raise CodecError(
+                    f"{path}: the adapter imports {name} (line {node.lineno}); a pack adapter may import "
+                    f"only {ADAPTER_API} from this program. For a built-in engine name it in the manifest "
+                    f"instead: runner = one of {', '.join(sorted(RUNNERS))}"
+                )
+
+
+def load_adapter(pack: Pack) -> ModuleType | SimpleNamespace:
+    """What makes the pack's codecs: its in-tree runner, or its adapter module imported from its
+    file (once per file per process). Either has ``create(info)``."""
+    if pack.runner is not None:
+        return SimpleNamespace(create=RUNNERS[pack.runner])
     if pack.adapter is None:
-        from examiner.codecs import external
-
-        return external
+        return SimpleNamespace(create=RUNNERS["external"])
     path = (pack.directory / pack.adapter).resolve()
     if not path.is_file():
         raise CodecError(f"{pack.manifest}: adapter file {path} does not exist")
+    _check_adapter_imports(path)
     module_name = "examiner_pack_" + re.sub(r"\W", "_", str(path))
     with _adapter_lock:
         module = sys.modules.get(module_name)

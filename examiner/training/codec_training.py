@@ -516,24 +516,12 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     return record
 
 
-ADAPTER_SOURCE = '''"""Adapter of a pack of project-trained CompressAI models: the shared CompressAI runner
-builds each model from the pack's SHA-256-checked safetensors file."""
-
-from examiner.codecs.api import CodecInfo
-from examiner.codecs.compressai_models import CompressAICodec
-
-
-def create(info: CodecInfo) -> CompressAICodec:
-    return CompressAICodec(info)
-'''
-
-
 def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
 def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_name: str) -> Path:
-    """Write ``codec.toml`` (and ``adapter.py`` when missing) for the trained weights.
+    """Write ``codec.toml`` for the trained weights; the pack names the in-tree CompressAI runner.
 
     The codec is marked ``demonstration = true`` and says so in its name and description, so
     listings and reports can never present it as a published model.
@@ -552,7 +540,8 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
         "# this project: not a published model.",
         "[pack]",
         f"name = {_toml_str(pack_name)}",
-        'adapter = "adapter.py"',
+        "manifest_version = 1",
+        'runner = "compressai"',
         'licence = "Weights trained by this project for demonstration, from the Kodak test images '
         '(see MODEL_CARD.md for data provenance); CompressAI code: BSD-3-Clause-Clear"',
     ]
@@ -573,9 +562,6 @@ def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_n
     lines += generative_manifest_lines(out, record, codec_id)
     manifest = out / "codec.toml"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    adapter = out / "adapter.py"
-    if not adapter.exists():
-        adapter.write_text(ADAPTER_SOURCE, encoding="utf-8")
     return manifest
 
 
