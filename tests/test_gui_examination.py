@@ -328,11 +328,14 @@ def test_seed_variability_overlay_is_shown_and_kept(qtbot: object, tmp_path: Pat
     _wait_jobs(qtbot, w)
     assert "stochastic" in w.messages[-1]
     # What a finished run records, shown as an overlay and found again after reopening.
-    from examiner.gui.session import png_bytes
+    from examiner.core.png import encode_png
+    from examiner.findings.records import VariabilityRecord
+    from examiner.workflows.variability import VariabilityOutcome, record_variability
 
     map8 = np.zeros((128, 192), np.uint8)
     map8[80:112, 20:130] = 255  # the decoder invents the plate
-    w.session.add_variability(w.evidence_id, {"codec": "cdc-x", "seeds": [0, 1]}, png_bytes(map8))  # type: ignore[union-attr]
+    outcome = VariabilityOutcome(VariabilityRecord(codec="cdc-x", quality=1, seeds=[0, 1]), map8, encode_png(map8))
+    record_variability(w.session.case, w.evidence_id, outcome)  # type: ignore[union-attr,arg-type]
     w.show_variability(map8)
     w.analysis_panel.variability_overlay.setChecked(True)
     assert w.variability_overlay.isVisible()

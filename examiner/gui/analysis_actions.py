@@ -15,12 +15,18 @@ import numpy as np
 from PySide6.QtGui import QPixmap, QTransform
 
 from examiner.analysis import compare
+from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
 from examiner.errors import ExaminerError
+from examiner.findings.schema import typed
 from examiner.gui import analysis_tasks
 from examiner.gui.image_view import TOOL_PAN
 from examiner.gui.tiles import numpy_to_qimage
 from examiner.gui.workers import CODEC, GENERAL, WRITER
+from examiner.workflows import detect as detect_wf
+from examiner.workflows import recompress as recompress_wf
+from examiner.workflows import symbols as symbols_wf
+from examiner.workflows import variability as variability_wf
 
 
 class AnalysisActions:
@@ -36,7 +42,7 @@ class AnalysisActions:
     analysis_panel: Any
     tile_overlay: Any
     variability_overlay: Any
-    detection: analysis_tasks.DetectionOutcome | None
+    detection: detect_wf.DetectionOutcome | None
     proposals: list[Any]
 
 
@@ -66,7 +72,7 @@ class AnalysisActions:
             return
         evidence_id = self.evidence_id
 
-        def done(out: analysis_tasks.DetectionOutcome) -> None:
+        def done(out: detect_wf.DetectionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
             if evidence_id == self.evidence_id:
@@ -74,14 +80,16 @@ class AnalysisActions:
             session = self.session
             self._record(
                 "Recording the detection",
-                lambda: session.add_detection(evidence_id, out.record, out.spectrum, out.tile_map),
+                lambda: detect_wf.record_detection(session.case, evidence_id, out),
                 lambda _finding: self.refresh_audit(),
             )
 
         path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
-        self.jobs.submit_process("Trace detection", analysis_tasks.run_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error)
+        self.jobs.submit_process(
+            "Trace detection", detect_wf.compute_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error
+        )
 
-    def _show_detection(self, out: analysis_tasks.DetectionOutcome) -> None:
+    def _show_detection(self, out: detect_wf.DetectionOutcome) -> None:
         self.detection = out
         self.analysis_panel.show_detection(out.verdict, out.score, out.explanation, out.spectrum, out.tile_map is not None)
         if out.tile_map is not None and self.compare.evidence is not None:
@@ -100,20 +108,13 @@ class AnalysisActions:
         if not found:
             return
         f = found[-1]
-        d = f.data
         try:
+            record = typed(f).record
             spectrum, tiles = self.session.detection_images(f)
         except ExaminerError as exc:
             self.show_error(exc.message)
-            spectrum, tiles = None, None
-        out = analysis_tasks.DetectionOutcome(
-            verdict=str(d.get("verdict", "?")),
-            score=float(d.get("score", 0.0) or 0.0),
-            explanation=str(d.get("explanation", "")),
-            record=d,
-            spectrum=spectrum,
-            tile_map=tiles,
-        )
+            return
+        out = detect_wf.DetectionOutcome(record, spectrum, tiles)  # type: ignore[arg-type]
         self._show_detection(out)
 
     def run_recompression(self, codec_id: str, quality: int | None, target_bpp: float | None, device: str) -> None:
@@ -123,7 +124,7 @@ class AnalysisActions:
         evidence_id = self.evidence_id
         what = f"q{quality}" if quality is not None else f"{target_bpp:g} bpp"
 
-        def done(out: analysis_tasks.RecompressionOutcome) -> None:
+        def done(out: recompress_wf.RecompressionOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
             session = self.session
@@ -134,18 +135,18 @@ class AnalysisActions:
                 self.refresh_audit()
                 if evidence_id == self.evidence_id:
                     self._refresh_comparisons(select=f"finding:{finding.id}")
-                self.info(f"Re-compression {codec_id} {what} done: {out.record.get('bpp')} bpp; it is now the comparison image")
+                self.info(f"Re-compression {codec_id} {what} done: {out.record.bpp} bpp; it is now the comparison image")
 
             self._record(
                 f"Recording the re-compression {codec_id} {what}",
-                lambda: session.record_recompression(evidence_id, out.record, out.pixels, out.bitstream, out.png),
+                lambda: recompress_wf.record_recompression(session.case, evidence_id, out),
                 recorded,
             )
 
         self.jobs.submit_process(
             f"Re-compress {codec_id} {what}",
-            analysis_tasks.run_recompression,
-            (px, codec_id, quality, target_bpp, device),
+            recompress_wf.compute_recompression,
+            (px, codec_id, quality, target_bpp, RunOptions(device=device)),
             queue=CODEC,
             on_done=done,
             on_error=self.show_error,
@@ -157,7 +158,7 @@ class AnalysisActions:
             return
         evidence_id = self.evidence_id
 
-        def done(out: analysis_tasks.VariabilityOutcome) -> None:
+        def done(out: variability_wf.VariabilityOutcome) -> None:
             if self.session is None or evidence_id is None:
                 return
             session = self.session
@@ -170,14 +171,14 @@ class AnalysisActions:
 
             self._record(
                 f"Recording the seed variability {codec_id} q{quality}",
-                lambda: session.add_variability(evidence_id, out.record, out.png),
+                lambda: variability_wf.record_variability(session.case, evidence_id, out),
                 recorded,
             )
 
         self.jobs.submit_process(
             f"Seed variability {codec_id} q{quality} ({seeds} seeds)",
-            analysis_tasks.run_variability,
-            (px, codec_id, quality, seeds, device),
+            variability_wf.compute_variability,
+            (px, codec_id, quality, seeds, RunOptions(device=device)),
             queue=CODEC,
             on_done=done,
             on_error=self.show_error,
@@ -221,9 +222,7 @@ class AnalysisActions:
         def done(results: list[Any]) -> None:
             if self.session is None or evidence_id is None:
                 return
-            from examiner.analysis.symbols import workflow
-
-            if self._guard(workflow.store_proposals, self.session.case, evidence_id, results, label) is None:
+            if self._guard(symbols_wf.record_symbol_checks, self.session.case, evidence_id, results, label) is None:
                 return
             for r in results:
                 if not r.available:
@@ -233,7 +232,10 @@ class AnalysisActions:
                 self._load_proposals()
                 self.info(f"Symbol checks done: {len(self.proposals)} suggestion(s) to review")
 
-        self.jobs.submit_process("Symbol checks", analysis_tasks.run_suggestions, (px, cmp_px), queue=GENERAL, on_done=done, on_error=self.show_error)
+        self.jobs.submit_process(
+            "Symbol checks", symbols_wf.compute_symbol_checks, (px, cmp_px), queue=GENERAL, on_done=done,
+            on_error=self.show_error,
+        )
 
     def _load_proposals(self) -> None:
         """The suggestions of the latest check runs that are neither accepted nor rejected."""

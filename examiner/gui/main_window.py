@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from examiner.analysis import compare
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
-from examiner.gui import analysis_tasks
 from examiner.gui.analysis_actions import AnalysisActions
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
@@ -49,6 +48,7 @@ from examiner.gui.undo import (
     RefBook,
 )
 from examiner.gui.workers import GENERAL, JobManager
+from examiner.workflows import detect as detect_wf
 
 APP_TITLE = "Miscompression Examiner"
 # Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
@@ -80,7 +80,7 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.refs = RefBook()
         self.proposals: list[Any] = []
-        self.detection: analysis_tasks.DetectionOutcome | None = None
+        self.detection: detect_wf.DetectionOutcome | None = None
         self.setWindowTitle(APP_TITLE)
         self.resize(1500, 950)
         self._build_views()

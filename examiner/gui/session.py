@@ -9,8 +9,6 @@ program loses at most the edit that was being written.
 
 from __future__ import annotations
 
-import io
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,20 +21,10 @@ from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
 from examiner.errors import CaseError, ExaminerError
+from examiner.findings import artefacts as names
+from examiner.findings.schema import typed
 
 ACTOR_GUI = "gui"
-RECONSTRUCTION = "reconstruction.png"  # artefact name of a re-compression's decoded image
-SPECTRUM = "spectrum.png"
-TILE_MAP = "tile_map.json"
-VARIABILITY_MAP = "variability_map.png"
-
-
-def _image_artefact(finding: Any) -> str | None:
-    """The first PNG artefact of a finding (e.g. a variability map), if any."""
-    for name, sha in finding.artefacts.items():
-        if name.endswith(".png"):
-            return sha
-    return None
 
 
 @dataclass
@@ -45,25 +33,6 @@ class ComparisonSource:
     label: str
     kind: str  # reference | recompression | variability
     finding_id: int | None = None
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    """Lossless PNG of an array (8- or 16-bit), for artefacts stored in the case."""
-    from PIL import Image
-
-    arr = np.ascontiguousarray(pixels)
-    if arr.dtype == np.uint16 and arr.ndim == 3:
-        # Pillow cannot write 16-bit RGB PNG; keep the data exact via OpenCV (BGR order).
-        import cv2
-
-        ok, buf = cv2.imencode(".png", arr[:, :, ::-1])
-        if not ok:
-            raise ExaminerError("could not encode a 16-bit PNG artefact")
-        return bytes(buf)
-    img = Image.fromarray(arr)
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
 
 
 def _actor() -> str | None:
@@ -143,7 +112,7 @@ class CaseSession:
         if item.reference_path:
             out.append(ComparisonSource("reference", f"Reference original: {Path(item.reference_path).name}", "reference"))
         for f in self.case.findings(evidence_id=evidence_id):
-            if f.kind == "recompression" and f.artefacts.get(RECONSTRUCTION):
+            if f.kind == "recompression" and f.artefacts.get(names.RECONSTRUCTION):
                 d = f.data
                 bpp = d.get("bpp")
                 bpp_s = f", {bpp:.3f} bpp" if isinstance(bpp, (int, float)) else ""
@@ -170,7 +139,8 @@ class CaseSession:
             found = [f for f in self.case.findings(evidence_id=evidence_id) if f.id == fid]
             if not found:
                 raise CaseError(f"{self.path}: finding {fid} is not in this case")
-            sha = found[0].artefacts.get(RECONSTRUCTION) or _image_artefact(found[0])
+            image = typed(found[0]).image_artefact()
+            sha = image[1] if image else None
             if not sha:
                 raise CaseError(f"{self.path}: finding {fid} has no image to compare with")
             return decode_bytes(self.case.get_artefact(sha), name=f"artefact {sha[:12]}")
@@ -184,43 +154,21 @@ class CaseSession:
         return cached
 
     # -- findings ------------------------------------------------------------------------------
-    def record_recompression(
-        self, evidence_id: int, record: dict[str, Any], pixels: np.ndarray, bitstream: bytes | None, png: bytes = b""
-    ) -> Any:
-        """Record a re-compression (reconstruction PNG and bitstream); only the case write, so it
-        may run on a writer thread. The caller keeps the pixels with :meth:`keep_comparison`."""
-        artefacts: dict[str, bytes] = {RECONSTRUCTION: png or png_bytes(pixels)}
-        if bitstream is not None:
-            artefacts["bitstream.bin"] = bitstream
-        return self.case.add_finding(evidence_id, "recompression", record, artefacts)
-
-    def add_detection(
-        self, evidence_id: int, record: dict[str, Any], spectrum: np.ndarray | None, tile_map: np.ndarray | None
-    ) -> Any:
-        artefacts: dict[str, bytes] = {}
-        if spectrum is not None:
-            artefacts[SPECTRUM] = png_bytes(spectrum)
-        if tile_map is not None:
-            artefacts[TILE_MAP] = json.dumps(np.round(tile_map.astype(float), 4).tolist()).encode("utf-8")
-        return self.case.add_finding(evidence_id, "detection", record, artefacts or None)
-
+    # Findings are recorded by the workflows (examiner.workflows), on the window's writer thread;
+    # the session only reads back what a screen shows.
     def detection_images(self, finding: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The spectrum image and per-tile map stored with a detection finding."""
+        from examiner.workflows.detect import stored_tile_map
+
         spectrum = tiles = None
-        if finding.artefacts.get(SPECTRUM):
-            spectrum = decode_bytes(self.case.get_artefact(finding.artefacts[SPECTRUM]), name="spectrum artefact")
-        if finding.artefacts.get(TILE_MAP):
-            try:
-                tiles = np.asarray(json.loads(self.case.get_artefact(finding.artefacts[TILE_MAP])), dtype=np.float32)
-            except ValueError:
-                tiles = None
+        if finding.artefacts.get(names.SPECTRUM):
+            spectrum = decode_bytes(self.case.get_artefact(finding.artefacts[names.SPECTRUM]), name="spectrum artefact")
+        if finding.artefacts.get(names.TILE_MAP):
+            tiles = stored_tile_map(self.case.get_artefact(finding.artefacts[names.TILE_MAP]))
         return spectrum, tiles
 
-    def add_variability(self, evidence_id: int, record: dict[str, Any], png: bytes) -> Any:
-        return self.case.add_finding(evidence_id, "variability", record, {VARIABILITY_MAP: png})
-
     def variability_map(self, finding: Any) -> np.ndarray | None:
-        sha = finding.artefacts.get(VARIABILITY_MAP)
+        sha = finding.artefacts.get(names.VARIABILITY_MAP)
         if not sha:
             return None
         return decode_bytes(self.case.get_artefact(sha), name="variability map artefact")

@@ -190,8 +190,9 @@ def _worker_main(conn: Any, preload: tuple[str, ...]) -> None:
 # Modules every job needs: imported by a fresh worker before its first job.
 PRELOAD = (
     "numpy",
-    "examiner.gui.analysis_tasks",
-    "examiner.gui.session",
+    "examiner.workflows.detect",
+    "examiner.workflows.recompress",
+    "examiner.workflows.variability",
     "examiner.analysis.detector",
     "examiner.codecs.engine",
     "torch",

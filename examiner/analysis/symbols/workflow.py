@@ -23,6 +23,7 @@ from examiner.core.audit import utc_now
 from examiner.core.case import Case, Finding
 from examiner.core.regions import Category, Provenance, Region, ShapeKind
 from examiner.errors import CaseError
+from examiner.findings.records import SymbolCheckRecord
 
 FINDING_KIND = "symbols"
 REJECTED_META_KEY = "symbols.rejected"
@@ -42,12 +43,10 @@ def store_proposals(
     its proposals, whether it could run, and a snapshot of its method for the report."""
     findings = []
     for r in results:
-        data: dict[str, Any] = {
-            **r.to_dict(),
-            "comparison": comparison,
-            "method_module": METHOD_MODULES.get(r.check, ""),
-        }
-        findings.append(case.add_finding(evidence_id, FINDING_KIND, data))
+        record = SymbolCheckRecord.from_payload(
+            {**r.to_dict(), "comparison": comparison, "method_module": METHOD_MODULES.get(r.check, "")}
+        )
+        findings.append(case.add_finding(evidence_id, FINDING_KIND, record.to_payload()))
     return findings
 
 
