@@ -53,7 +53,7 @@ def test_import_then_recompress_with_a_neural_codec(
          "--out", str(out), "--device", "cpu", "--json"],
     )  # fmt: skip
     assert res["device"] == "cpu" and res["tiled"] is False and res["bpp"] > 0
-    assert res["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert res["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert res["record"]["weights_sha256"] == {w.name: hashlib.sha256(w.read_bytes()).hexdigest()}
 
 
@@ -67,12 +67,12 @@ def test_recompress_json_keys_outputs_and_evidence_untouched(
         ["recompress", str(evidence), "--codec", "jpeg", "--quality", "30", "--out", str(out),
          "--bitstream", str(bits), "--param", "subsampling=4:4:4", "--json"],
     )  # fmt: skip
-    for key in ("codec", "quality", "bpp", "psnr", "ms_ssim", "device", "encode_s", "decode_s", "output_sha256", "tiled"):
+    for key in ("codec", "quality", "bpp", "psnr", "ms_ssim", "device", "encode_s", "decode_s", "file_sha256", "pixels_sha256", "tiled"):
         assert key in res
     assert res["codec"] == "jpeg" and res["quality"] == 30 and res["device"] == "cpu"
     assert res["bpp"] == pytest.approx(8 * bits.stat().st_size / (180 * 240))
     assert res["ms_ssim"] is not None and 0 < res["ms_ssim"] < 1 and res["psnr"] > 20
-    assert res["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert res["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(bits).convert("RGB")))
     assert res["input_sha256"] == hashlib.sha256(before).hexdigest()
     assert evidence.read_bytes() == before

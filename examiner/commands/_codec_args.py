@@ -1,8 +1,11 @@
-"""Arguments shared by the commands that run a codec (recompress, match-rate)."""
+"""Arguments and inputs shared by the commands that run a codec (recompress, match-rate, variability)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from examiner.errors import ExaminerError
@@ -52,3 +55,25 @@ def progress_context(args: argparse.Namespace) -> Any:
     from examiner.core.tasks import StderrProgress, TaskContext
 
     return TaskContext(on_progress=StderrProgress(force=args.progress))
+
+
+@contextlib.contextmanager
+def evidence_source(
+    case_path: str | None, image_path: Path, settings: Any
+) -> Iterator[tuple[Any, int, Any, str]]:
+    """(case or None, evidence id, pixels, SHA-256) for a step run on IMAGE: with a case, the
+    image must be evidence in it and its pixels come hash-checked from the case; without one, it
+    is opened read-only through intake."""
+    from examiner.core.evidence import hash_file, open_evidence
+
+    if not case_path:
+        evidence = open_evidence(image_path, max_pixels=settings.max_pixels)
+        yield None, 0, evidence.pixels, evidence.sha256
+        return
+    from examiner.core.case import Case
+    from examiner.workflows.common import evidence_by_sha256
+
+    sha, _ = hash_file(image_path)
+    with Case.open(Path(case_path)) as case:
+        item = evidence_by_sha256(case, sha, image_path)
+        yield case, item.id, case.load_evidence(item.id).pixels, item.sha256

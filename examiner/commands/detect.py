@@ -4,6 +4,7 @@ identification for one or more images or folders."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="identification by re-compression: none (default), auto (every available codec) "
                    "or a comma-separated list of codec ids")
     p.add_argument("--model", default=None, help="a detector model JSON (default: the shipped one)")
+    p.add_argument("--case", metavar="CASE.mcase",
+                   help="record each detection as a finding of this case (every image must be evidence in it)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -41,6 +44,17 @@ def expand(inputs: list[str]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def _detect_into_case(case: Any, path: Path, model: Any, codecs: Any) -> dict[str, Any]:
+    """Detect on the case's copy of this evidence (hash-checked) and record the finding."""
+    from examiner.core.evidence import hash_file
+    from examiner.workflows.common import evidence_by_sha256
+    from examiner.workflows.detect import detect
+
+    item = evidence_by_sha256(case, hash_file(path)[0], path)
+    finding = detect(case, item.id, model=model, codecs=codecs)
+    return {**finding.record.to_payload(), "path": str(path), "evidence_id": item.id, "finding_id": finding.id}
 
 
 def _codecs_arg(value: str) -> str | list[str]:
@@ -67,17 +81,25 @@ def run(args: argparse.Namespace) -> int:
     ctx = TaskContext(on_progress=bar)
     results: list[dict[str, Any]] = []
     failures = 0
-    for i, path in enumerate(files):
-        ctx.progress(i, len(files), path.name)
-        try:
-            det = detect_file(path, model=model, codecs=codecs)
-            results.append(det.to_dict())
-        except ExaminerError as exc:
-            failures += 1
-            results.append({"path": str(path), "error": str(exc)})
-        except (ValueError, OSError) as exc:
-            failures += 1
-            results.append({"path": str(path), "error": f"{path}: {exc}"})
+    with contextlib.ExitStack() as stack:
+        case = None
+        if args.case:
+            from examiner.core.case import Case
+
+            case = stack.enter_context(Case.open(Path(args.case)))
+        for i, path in enumerate(files):
+            ctx.progress(i, len(files), path.name)
+            try:
+                if case is not None:
+                    results.append(_detect_into_case(case, path, model, codecs))
+                else:
+                    results.append(detect_file(path, model=model, codecs=codecs).to_dict())
+            except ExaminerError as exc:
+                failures += 1
+                results.append({"path": str(path), "error": str(exc)})
+            except (ValueError, OSError) as exc:
+                failures += 1
+                results.append({"path": str(path), "error": f"{path}: {exc}"})
     ctx.progress(len(files), len(files), "done")
     if args.json:
         print_json(results)
@@ -88,8 +110,10 @@ def run(args: argparse.Namespace) -> int:
                 continue
             print(f"{r['path']}: {r['verdict']} (score {r['score']:.2f})")
             print(f"  {r['explanation']}")
-            if "candidates" in r:
-                for c in r["candidates"]["candidates"][:5]:
+            if r.get("finding_id"):
+                print(f"  recorded as finding F{r['finding_id']} in {args.case}")
+            for c in (r.get("candidates") or [])[:5]:
+                if isinstance(c, dict):
                     print(f"  candidate {c['codec']} q{c['quality']}: gain {c['fixed_point_gain_db']:.1f} dB, "
                           f"PSNR {c['psnr_db']:.1f} dB")
     if failures:

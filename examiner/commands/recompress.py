@@ -1,12 +1,10 @@
-"""``examiner recompress IMAGE --codec ID --quality Q --out OUT.png``: re-run a codec locally."""
+"""``examiner recompress IMAGE --codec ID --quality Q [--out OUT.png] [--case CASE]``: re-run a
+codec locally, write the output and/or record it in a case as a finding."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="quality level; may be left out when the codec has only one, or when --weights names the "
         "model file (the lowest listed level is then recorded as the label)",
     )
-    p.add_argument("--out", required=True, metavar="OUT.png", help="decoded image, written as PNG")
+    p.add_argument("--out", metavar="OUT.png", help="decoded image, written as PNG (needed without --case)")
     p.add_argument("--bitstream", metavar="OUT.bin", help="also write the bitstream bytes here")
+    p.add_argument("--case", metavar="CASE.mcase",
+                   help="record the run as a finding of this case (IMAGE must be evidence in it); the decoded "
+                   "image and bitstream are stored in the case as artefacts")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -58,31 +59,13 @@ def _guard_outputs(image: Path, outputs: list[Path]) -> None:
             raise ExaminerError(f"{out}: its folder does not exist")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def png_bytes(pixels: Any) -> bytes:
-    import cv2
-    import numpy as np
-
-    arr = pixels if pixels.ndim == 2 else np.ascontiguousarray(pixels[:, :, ::-1])
-    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok:
-        raise ExaminerError("could not encode the output PNG")
-    return buf.tobytes()
-
-
-def _finite(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else x
+def guard_outputs(image: Path, outputs: list[Path], case_path: str | None) -> None:
+    """Refuse outputs that would overwrite the input image or the case file."""
+    _guard_outputs(image, outputs)
+    if case_path:
+        for out in outputs:
+            if out.resolve() == Path(case_path).resolve():
+                raise ExaminerError(f"{out}: refusing to write over the case file")
 
 
 def _quality(args: argparse.Namespace, info: Any) -> int:
@@ -97,60 +80,73 @@ def _quality(args: argparse.Namespace, info: Any) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
-    from examiner.codecs import engine
     from examiner.codecs.registry import get_codec
-    from examiner.commands._codec_args import progress_context, run_options
-    from examiner.core.evidence import open_evidence
+    from examiner.commands._codec_args import evidence_source, progress_context, run_options
+    from examiner.core.atomic import write_atomically
+    from examiner.core.hashes import artefact_sha256
     from examiner.core.settings import Settings
+    from examiner.findings import artefacts as names
+    from examiner.workflows import recompress as wf
 
     image_path = Path(args.image)
-    out = Path(args.out)
+    if args.out is None and not args.case:
+        raise ExaminerError("give --out OUT.png, --case CASE, or both")
+    out = Path(args.out) if args.out else None
     bit_out = Path(args.bitstream) if args.bitstream else None
-    _guard_outputs(image_path, [out] + ([bit_out] if bit_out else []))
+    guard_outputs(image_path, [o for o in (out, bit_out) if o is not None], args.case)
     settings = Settings.load()
     codec = get_codec(args.codec, settings)
-    evidence = open_evidence(image_path, max_pixels=settings.max_pixels)
     quality = _quality(args, codec.info)
     ctx = progress_context(args)
-    rec = engine.run(codec, evidence.pixels, quality, run_options(args, settings), ctx, settings)
-    reference, _ = engine.convert_for_codec(evidence.pixels, engine.accepted_forms(codec.info))
-    psnr = engine.psnr(reference, rec.pixels)
-    ms_ssim = engine.ms_ssim(reference, rec.pixels)
-    png = png_bytes(rec.pixels)
-    write_atomically(out, png)
-    if bit_out is not None and rec.bitstream is not None:
-        write_atomically(bit_out, rec.bitstream)
+    options = run_options(args, settings)
+    finding = None
+    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+        outcome = wf.compute_recompression(ctx, pixels, codec.info.id, quality, None, options, settings)
+        if case is not None:
+            finding = wf.record_recompression(case, evidence_id, outcome)
+    record = outcome.record
+    if out is not None:
+        write_atomically(out, outcome.png)
+    if bit_out is not None and outcome.bitstream is not None:
+        write_atomically(bit_out, outcome.bitstream)
     result: dict[str, Any] = {
-        "codec": rec.codec_id,
-        "quality": rec.quality,
-        "bpp": rec.bpp,
-        "psnr": _finite(psnr),
-        "ms_ssim": ms_ssim,
-        "device": rec.device,
-        "encode_s": round(rec.encode_s, 4),
-        "decode_s": round(rec.decode_s, 4),
-        "output_sha256": hashlib.sha256(png).hexdigest(),
-        "tiled": rec.tiled,
+        "codec": record.codec,
+        "quality": record.quality,
+        "bpp": record.bpp,
+        "psnr": record.psnr,
+        "ms_ssim": record.ms_ssim,
+        "device": record.device,
+        "encode_s": round(record.encode_s or 0.0, 4),
+        "decode_s": round(record.decode_s or 0.0, 4),
+        "tiled": record.tiled,
         "input": str(image_path),
-        "input_sha256": evidence.sha256,
-        "output": str(out),
-        "pixels_sha256": rec.pixels_sha256(),
-        "bitstream": str(bit_out) if bit_out is not None and rec.bitstream is not None else None,
-        "identical": math.isinf(psnr),
-        "record": rec.to_record(),
+        "input_sha256": input_sha256,
+        "output": str(out) if out is not None else None,
+        "file_sha256": artefact_sha256(outcome.png) if out is not None else None,
+        "pixels_sha256": record.pixels_sha256,
+        "bitstream": str(bit_out) if bit_out is not None and outcome.bitstream is not None else None,
+        "identical": record.identical,
+        "case": str(args.case) if args.case else None,
+        "finding_id": finding.id if finding is not None else None,
+        "artefact_sha256": finding.artefact_sha256(names.RECONSTRUCTION) if finding is not None else None,
+        "record": record.to_payload(),
     }
     if args.json:
         print_json(result)
         return 0
-    print(f"{rec.codec_id} q{rec.quality} on {rec.device}: {rec.bpp:.4f} bpp" if rec.bpp is not None else rec.codec_id)
-    psnr_s = "identical" if math.isinf(psnr) else f"{psnr:.2f} dB"
-    ms_s = f"{ms_ssim:.4f}" if ms_ssim is not None else "n/a (image too small)"
-    print(f"PSNR {psnr_s}, MS-SSIM {ms_s}; encode {rec.encode_s:.3f} s, decode {rec.decode_s:.3f} s")
-    print(f"wrote {out} (sha256 {result['output_sha256']})")
+    bpp = f": {record.bpp:.4f} bpp" if record.bpp is not None else ""
+    print(f"{record.codec} q{record.quality} on {record.device}{bpp}")
+    psnr_s = "identical" if record.identical else (f"{record.psnr:.2f} dB" if record.psnr is not None else "n/a")
+    ms_s = f"{record.ms_ssim:.4f}" if record.ms_ssim is not None else "n/a (image too small)"
+    print(f"PSNR {psnr_s}, MS-SSIM {ms_s}; encode {record.encode_s or 0:.3f} s, decode {record.decode_s or 0:.3f} s")
+    if out is not None:
+        print(f"wrote {out} (file sha256 {result['file_sha256']})")
     if result["bitstream"]:
-        print(f"wrote {bit_out} ({len(rec.bitstream or b'')} bytes, sha256 {rec.bitstream_sha256})")
-    if rec.tiled and rec.tiles:
-        print(f"tiled: {rec.tiles['count']} tiles, {rec.tiles['overlap']} px overlap")
-    for note in rec.notes:
+        print(f"wrote {bit_out} ({len(outcome.bitstream or b'')} bytes, sha256 {record.bitstream_sha256})")
+    if finding is not None:
+        print(f"recorded as finding F{finding.id} in {args.case} (artefact sha256 {result['artefact_sha256']})")
+    if record.tiled and record.tiles:
+        print(f"tiled: {record.tiles['count']} tiles, {record.tiles['overlap']} px overlap")
+    for note in outcome.notes:
         print(f"note: {note}")
     return 0

@@ -1,4 +1,5 @@
-"""``examiner variability IMAGE --codec cdc-x --seeds 8 --out MAP.png``: seed-variability map."""
+"""``examiner variability IMAGE --codec cdc-x --seeds 8 [--out MAP.png] [--case CASE]``:
+seed-variability map, written and/or recorded in a case as a finding."""
 
 from __future__ import annotations
 
@@ -32,59 +33,66 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
     p.add_argument("--threshold", type=float, default=None, metavar="LEVELS",
                    help="std (8-bit levels) above which a pixel counts as invented (default 2)")
-    p.add_argument("--out", required=True, metavar="MAP.png", help="variability map, written as PNG")
+    p.add_argument("--out", metavar="MAP.png", help="variability map, written as PNG (needed without --case)")
+    p.add_argument("--case", metavar="CASE.mcase",
+                   help="record the map as a finding of this case (IMAGE must be evidence in it)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
     add_json_flag(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.analysis.variability import INVENTED_THRESHOLD, seed_variability
     from examiner.cli import print_json
     from examiner.codecs.api import RunOptions
-    from examiner.codecs.registry import get_codec
-    from examiner.commands.recompress import _guard_outputs, png_bytes, write_atomically
-    from examiner.core.evidence import open_evidence
+    from examiner.commands._codec_args import evidence_source
+    from examiner.commands.recompress import guard_outputs
+    from examiner.core.atomic import write_atomically
+    from examiner.core.hashes import artefact_sha256
     from examiner.core.settings import Settings
     from examiner.core.tasks import StderrProgress, TaskContext
+    from examiner.findings import artefacts as names
+    from examiner.workflows import variability as wf
 
-    image_path, out = Path(args.image), Path(args.out)
-    _guard_outputs(image_path, [out])
+    if args.out is None and not args.case:
+        raise ExaminerError("give --out MAP.png, --case CASE, or both")
+    image_path = Path(args.image)
+    out = Path(args.out) if args.out else None
+    guard_outputs(image_path, [out] if out is not None else [], args.case)
     settings = Settings.load()
-    codec = get_codec(args.codec, settings)
-    quality = args.quality if args.quality is not None else codec.info.qualities[0]
-    if quality not in codec.info.qualities:
-        raise ExaminerError(f"codec {codec.info.id!r} has no quality {quality}")
-    if args.weights is None:
-        ok, why = codec.available()
-        if not ok:
-            raise ExaminerError(f"codec {codec.info.id!r} cannot run here: {why}")
-    evidence = open_evidence(image_path, max_pixels=settings.max_pixels)
-    params: dict[str, Any] = {k: v for k, v in codec.info.extra.get("params", {}).items()}
     options = RunOptions(
         device=args.device or settings.device, seed=args.first_seed, steps=args.steps, weights=args.weights,
-        params=params,
     )
     ctx = TaskContext(on_progress=StderrProgress(force=args.progress))
-    threshold = INVENTED_THRESHOLD if args.threshold is None else args.threshold
-    result = seed_variability(codec, evidence.pixels, quality, options, args.seeds, ctx, threshold)
-    png = png_bytes(result.map_uint8())
-    write_atomically(out, png)
-    summary = result.summary()
-    record = {
+    finding = None
+    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+        outcome = wf.compute_variability(
+            ctx, pixels, args.codec, args.quality, args.seeds, options, args.threshold, settings
+        )
+        if case is not None:
+            finding = wf.record_variability(case, evidence_id, outcome)
+    if out is not None:
+        write_atomically(out, outcome.png)
+    rec = outcome.record
+    record: dict[str, Any] = {
         "input": str(image_path),
-        "input_sha256": evidence.sha256,
-        "output": str(out),
-        "map_full_scale_levels": max(summary["std_max"], threshold),
-        **summary,
+        "input_sha256": input_sha256,
+        "output": str(out) if out is not None else None,
+        "file_sha256": artefact_sha256(outcome.png) if out is not None else None,
+        "case": str(args.case) if args.case else None,
+        "finding_id": finding.id if finding is not None else None,
+        "artefact_sha256": finding.artefact_sha256(names.VARIABILITY_MAP) if finding is not None else None,
+        **{k: v for k, v in rec.to_payload().items() if k != "schema"},
     }
     if args.json:
         print_json(record)
         return 0
     print(
-        f"{codec.info.id}: {len(result.seeds)} seeds, {result.steps} steps; std max {summary['std_max']:.2f}, "
-        f"mean {summary['std_mean']:.2f} levels; invented {100 * summary['invented_fraction']:.1f} % of pixels "
-        f"(std > {threshold} levels)"
+        f"{rec.codec}: {len(rec.seeds)} seeds, {rec.steps} steps; std max {rec.std_max or 0:.2f}, "
+        f"mean {rec.std_mean or 0:.2f} levels; invented {100 * (rec.invented_fraction or 0):.1f} % of pixels "
+        f"(std > {rec.threshold_levels} levels)"
     )
-    print(f"wrote {out}")
+    if out is not None:
+        print(f"wrote {out}")
+    if finding is not None:
+        print(f"recorded as finding F{finding.id} in {args.case}")
     return 0

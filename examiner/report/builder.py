@@ -10,7 +10,8 @@ What is read, and from where (other parts of the program fill these in):
   ``quality``), ``error_rates`` (figures; the keys ``set``/``measured_on``/``composition``
   describe the set they were measured on); an artefact whose name contains ``spectrum``;
 * findings of kind ``recompression``: ``codec``, ``quality``, ``bpp``, ``psnr``, ``device``,
-  ``versions``, ``weights_sha256`` and ``output_artefact`` (the SHA-256 of the output image);
+  ``versions``, ``weights_sha256``, read as typed records (:mod:`examiner.findings`), with every
+  stored artefact (reconstruction, bitstream, variability map) listed by name and SHA-256;
 * regions (:class:`~examiner.core.regions.Region`); ``comparison`` is ``"reference"`` or
   ``"finding:<id>"``;
 * case meta keys ``report.summary`` (text), ``report.conclusion`` (``{"level", "text"}``, level
@@ -41,6 +42,8 @@ from examiner.core.evidence import decode_bytes, hash_bytes, read_evidence_bytes
 from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category, Region
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
+from examiner.findings.records import RecompressionRecord, VariabilityRecord
+from examiner.findings.schema import typed
 from examiner.report import figures as figs
 from examiner.report import methods as methods_mod
 from examiner.report.bibliography import Citations
@@ -561,9 +564,10 @@ class _ModelBuilder:
             f = next((f for f in self.findings if f.id == fid), None)
             if f is None:
                 raise ExaminerError(f"the comparison finding {fid} is not in the case")
-            sha = f.data.get("output_artefact") or f.artefacts.get("reconstruction.png")
-            if not sha:
+            image = typed(f).image_artefact()
+            if image is None:
                 raise ExaminerError(f"finding {fid} has no stored output image")
+            sha = image[1]
             label = self.finding_label(f) + (" (demonstration codec)" if self.is_demonstration(f) else "")
             return self.artefact_image(str(sha), label), label
         raise ExaminerError(f"unknown comparison {key!r}")
@@ -831,32 +835,42 @@ class _ModelBuilder:
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:
-        d = f.data
-        cid = str(d.get("codec", ""))
+        """A re-compression or seed-variability run: its figures and every artefact it stored."""
+        tf = typed(f)
+        rec = tf.record
+        if not isinstance(rec, RecompressionRecord | VariabilityRecord):
+            raise ExaminerError(f"finding F{f.id} ({f.kind}) is not a codec run")
+        cid = rec.codec
         info = self.codec_info(cid)
-        sha = d.get("output_artefact") or f.artefacts.get("reconstruction.png") or ""
         thumb = None
-        if sha:
+        image = tf.image_artefact()
+        if image is not None:
             try:
-                img = self.artefact_image(str(sha), self.finding_label(f))
-                thumb = self.add_figure_manifest(figs.thumbnail(f"F{f.id} output thumbnail", img))
+                img = self.artefact_image(image[1], self.finding_label(f))
+                thumb = self.add_figure_manifest(figs.thumbnail(f"F{f.id} {image[0]} thumbnail", img))
             except ExaminerError:
                 thumb = None
-            self.add_manifest(f"F{f.id} output of {cid} q{d.get('quality', '?')}", "stored artefact", str(sha))
+        stored = sorted(tf.artefacts.items())
+        for name, sha in stored:
+            self.add_manifest(f"F{f.id} {name} ({cid} q{rec.quality})", "stored artefact", sha)
         if info:
             self.cit.cite(*info.citations)
-        psnr = d.get("psnr")
-        bpp = d.get("bpp")
+        if isinstance(rec, RecompressionRecord):
+            bpp, psnr = rec.bpp, (None if rec.identical else rec.psnr)
+            psnr_text = "identical" if rec.identical else (f"{psnr:.2f}" if psnr is not None else "–")
+        else:
+            bpp, psnr_text = None, "–"
         return RecompressionBlock(
             evidence_label=self.labels.get(f.evidence_id, f"item {f.evidence_id}"),
             codec_name=(info.name if info else cid) + (" (seed variability)" if f.kind == "variability" else ""),
             codec_id=cid,
             demonstration=self.is_demonstration(f),
-            quality=_fmt(d.get("quality")),
+            quality=_fmt(rec.quality),
             bpp=f"{bpp:.3f}" if isinstance(bpp, (int, float)) else _fmt(bpp),
-            psnr=f"{psnr:.2f}" if isinstance(psnr, (int, float)) and np.isfinite(psnr) else _fmt(psnr),
-            device=_fmt(d.get("device")),
-            output_sha256=str(sha) or "not stored",
+            psnr=psnr_text,
+            device=_fmt(rec.device or None),
+            artefacts=[(name, sha) for name, sha in stored],
+            finding=f"F{f.id}",
             thumbnail=thumb,
             cites=tuple(info.citations) if info else (),
         )

@@ -155,7 +155,8 @@ class RecompressionBlock:
     bpp: str
     psnr: str
     device: str
-    output_sha256: str
+    artefacts: list[tuple[str, str]] = field(default_factory=list)  # (name, artefact SHA-256)
+    finding: str = ""  # the finding's label, e.g. F3
     thumbnail: Figure | None = None
     cites: tuple[str, ...] = ()
 

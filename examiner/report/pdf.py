@@ -646,12 +646,16 @@ class _Builder:
             name = esc(r.codec_name) + self.cite(r.cites)
             if r.demonstration:
                 name += "<br/><font color='#a11d2b'><b>DEMONSTRATION CODEC</b></font>"
+            stored = "<br/>".join(f"{esc(n)}: {esc(h)}" for n, h in r.artefacts) or "none stored"
+            if r.finding:
+                name = f"{esc(r.finding)} " + name
             rows.append([thumb, Paragraph(name, self.s["cell"]), r.evidence_label, r.quality, r.bpp, r.psnr, r.device,
-                         Paragraph(esc(r.output_sha256), self.s["mono"])])
+                         Paragraph(stored, self.s["mono"])])
         widths = [26 * mm, 30 * mm, 10 * mm, 14 * mm, 12 * mm, 15 * mm, 14 * mm]
         widths.append(FRAME_W - sum(widths))
-        self.story.append(self.grid(["Output", "Codec", "Item", "Quality", "bpp", "PSNR (dB)", "Device", "Output SHA-256"],
-                                    rows, widths))
+        self.story.append(self.grid(
+            ["Output", "Codec", "Item", "Quality", "bpp", "PSNR (dB)", "Device", "Stored artefacts (SHA-256)"], rows, widths,
+        ))
         self.story.append(Paragraph(
             "bpp: bits per pixel of the real bitstream. PSNR: peak signal-to-noise ratio of the codec "
             "output against the image it was given.", self.s["caption"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,6 +52,9 @@ def compute_variability(
         ok, why = codec.available()
         if not ok:
             raise ExaminerError(f"codec {codec_id!r} cannot run here: {why}")
+    # The manifest's parameter defaults under the caller's overrides, as a codec run gets them:
+    # the engine is bypassed here (one encode, many decodes), so they are merged here.
+    options = replace(options, params={**dict(codec.info.extra.get("params", {})), **dict(options.params)})
     limit = INVENTED_THRESHOLD if threshold is None else float(threshold)
     result = seed_variability(codec, pixels, q, options, seeds, ctx, limit)
     summary = result.summary()
