@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from codec_helpers import photo_like
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examiner.codecs import engine
+from examiner.codecs import devices, engine
 from examiner.codecs.api import CodecFamily, CodecInfo, Reconstruction, RunOptions, bits_per_pixel
 from examiner.core.tasks import TaskContext
 from examiner.errors import Cancelled, CodecError
@@ -127,19 +129,42 @@ def test_cancelled_before_start_runs_nothing() -> None:
 
 def test_device_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     gpu_codec = OffsetCodec(devices=("cpu", "cuda"))
-    monkeypatch.setattr(engine, "cuda_available", lambda: False)
-    assert engine.resolve_device("auto", gpu_codec.info) == "cpu"
+    monkeypatch.setattr(devices, "cuda_available", lambda: False)
+    assert devices.resolve_device("auto", gpu_codec.info) == "cpu"
     with pytest.raises(CodecError, match="torch sees no CUDA device"):
-        engine.resolve_device("cuda", gpu_codec.info)
-    monkeypatch.setattr(engine, "cuda_available", lambda: True)
-    assert engine.resolve_device("auto", gpu_codec.info) == "cuda"
-    assert engine.resolve_device("cpu", gpu_codec.info) == "cpu"
+        devices.resolve_device("cuda", gpu_codec.info)
+    monkeypatch.setattr(devices, "cuda_available", lambda: True)
+    assert devices.resolve_device("auto", gpu_codec.info) == "cuda"
+    assert devices.resolve_device("cpu", gpu_codec.info) == "cpu"
     cpu_codec = OffsetCodec()
-    assert engine.resolve_device("auto", cpu_codec.info) == "cpu"
+    assert devices.resolve_device("auto", cpu_codec.info) == "cpu"
     with pytest.raises(CodecError, match="CPU only"):
-        engine.resolve_device("cuda", cpu_codec.info)
+        devices.resolve_device("cuda", cpu_codec.info)
     with pytest.raises(CodecError, match="auto, cpu or cuda"):
-        engine.resolve_device("tpu", cpu_codec.info)
+        devices.resolve_device("tpu", cpu_codec.info)
+
+
+def test_generative_entry_points_that_bypass_the_engine_use_the_same_device_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CDC's encode-once path (seed variability) used to resolve "auto" to CUDA even for a
+    codec whose manifest names the CPU only."""
+    from examiner.codecs.generative import CdcCodec
+
+    monkeypatch.setattr(devices, "cuda_available", lambda: True)
+    cpu_only = CdcCodec(CodecInfo("cdc-x", "CDC", CodecFamily.NEURAL, (1,), devices=("cpu",), stochastic=True,
+                                  extra={"variant": "x"}))
+    seen: list[str] = []
+
+    def engine_on(path: object, expected: object, device: str, precision: object) -> object:
+        seen.append(device)
+        raise CodecError("stop here")
+
+    monkeypatch.setattr(cpu_only, "engine", engine_on)
+    monkeypatch.setattr("examiner.codecs.generative.weight_source", lambda info, q, o: (Path("w.pt"), None, "test"))
+    with pytest.raises(CodecError, match="stop here"):
+        cpu_only.compress(photo_like(32, 32), 1, RunOptions(device="auto"))
+    assert seen == ["cpu"]
+    with pytest.raises(CodecError, match="CPU only"):
+        cpu_only.compress(photo_like(32, 32), 1, RunOptions(device="cuda"))
 
 
 def test_conversions() -> None:

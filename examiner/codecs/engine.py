@@ -21,6 +21,7 @@ import numpy as np
 
 from examiner import __version__
 from examiner.codecs.api import Codec, CodecFamily, CodecInfo, Reconstruction, RunOptions, bits_per_pixel
+from examiner.codecs.devices import resolve_device
 from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext
 from examiner.errors import CodecError
@@ -94,30 +95,6 @@ def accepted_forms(info: CodecInfo) -> tuple[str, ...]:
 
 
 # --- devices ------------------------------------------------------------------------------
-
-
-def cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def resolve_device(requested: str, info: CodecInfo) -> str:
-    """``cpu`` or ``cuda``: CUDA only when asked for or on ``auto``, and only when torch sees it."""
-    if requested not in ("auto", "cpu", "cuda"):
-        raise CodecError(f"device must be auto, cpu or cuda, not {requested!r}")
-    if requested == "cpu":
-        return "cpu"
-    supports_cuda = "cuda" in info.devices
-    if requested == "cuda":
-        if not supports_cuda:
-            raise CodecError(f"codec {info.id!r} runs on the CPU only")
-        if not cuda_available():
-            raise CodecError("CUDA was requested, but torch sees no CUDA device on this machine")
-        return "cuda"
-    return "cuda" if supports_cuda and cuda_available() else "cpu"
 
 
 def configure_determinism(device: str) -> dict[str, Any]:

@@ -102,16 +102,17 @@ class HificCodec:
         return _cached(key, lambda: HificEngine.from_file(path, expected, device, dtype))
 
     def run(self, image: np.ndarray, quality: int, options: RunOptions, ctx: TaskContext) -> Reconstruction:
+        from examiner.codecs.devices import resolve_device
         from examiner.codecs.hific.engine import plan_for
         from examiner.codecs.hific.reference_coder import misdecoded_elements
-        from examiner.codecs.neural_io import resolve_device, save_image_uint8, to_unit_tensor
+        from examiner.codecs.neural_io import save_image_uint8, to_unit_tensor
 
         params = dict(options.params)
         symbols_mode = str(params.get("symbols", "intended"))
         output_mode = str(params.get("output", "reference"))
         if symbols_mode not in ("intended", "reference") or output_mode not in ("reference", "plain"):
             raise CodecError("HiFiC parameters: symbols must be intended|reference, output reference|plain")
-        device = resolve_device(options.device)
+        device = resolve_device(options.device, self.info)
         ctx.progress(0, 5, "loading HiFiC checkpoint")
         path, expected, origin = weight_source(self.info, quality, options)
         engine, sha = self.engine(path, expected, device, params.get("precision"))
@@ -223,9 +224,10 @@ class CdcCodec:
 
     def compress(self, image: np.ndarray, quality: int, options: RunOptions) -> dict[str, Any]:
         """Encode once; the result can be decoded with any number of seeds."""
-        from examiner.codecs.neural_io import resolve_device, to_unit_tensor
+        from examiner.codecs.devices import resolve_device
+        from examiner.codecs.neural_io import to_unit_tensor
 
-        device = resolve_device(options.device)
+        device = resolve_device(options.device, self.info)
         path, expected, origin = weight_source(self.info, quality, options)
         engine, sha = self.engine(path, expected, device, options.params.get("precision"))
         x01, notes = to_unit_tensor(image)

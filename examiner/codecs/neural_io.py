@@ -49,17 +49,6 @@ def save_image_uint8(x: Tensor, normalize: bool) -> np.ndarray:
     return out.numpy()
 
 
-def resolve_device(requested: str | None) -> str:
-    want = (requested or "auto").lower()
-    if want == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if want.startswith("cuda") and not torch.cuda.is_available():
-        raise CodecError("CUDA was requested but no CUDA device is available")
-    if want != "cpu" and not want.startswith("cuda"):
-        raise CodecError(f"unknown device {requested!r} (use auto, cpu or cuda)")
-    return want
-
-
 def resolve_precision(requested: object, device: str) -> torch.dtype:
     """fp32 unless fp16 is asked for on CUDA (fp16 has not been shown to hold the conformance
     tolerances, so it is never chosen automatically)."""
