@@ -44,11 +44,9 @@ from examiner.gui.region_actions import RegionActions
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
 from examiner.gui.session import CaseSession, ComparisonSource
-from examiner.gui.undo import (
-    RefBook,
-)
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
+from examiner.workflows.region_edits import RefBook
 
 APP_TITLE = "Miscompression Examiner"
 # Images above this size are hashed and decoded in a worker, so opening them never freezes the window.

@@ -13,11 +13,13 @@ from PySide6.QtCore import QRectF
 
 from examiner.core.regions import Provenance, Region, ShapeKind
 from examiner.errors import ExaminerError
-from examiner.gui.undo import (
+from examiner.gui.undo import QtCommand
+from examiner.workflows.region_edits import (
     AddRegionCommand,
     DeleteRegionCommand,
     EditRegionCommand,
     LockRegionCommand,
+    RegionCommand,
 )
 
 
@@ -59,9 +61,9 @@ class RegionActions:
     def _changed(self, region_id: int | None) -> None:
         self.refresh_regions(select=region_id)
 
-    def _push(self, cmd: Any) -> bool:
+    def _push(self, cmd: RegionCommand) -> bool:
         try:
-            self.undo_stack.push(cmd)
+            self.undo_stack.push(QtCommand(cmd))
         except ExaminerError as exc:
             self.show_error(exc.message)
             self.refresh_regions()

@@ -1,143 +1,25 @@
-"""Region edits as undoable command objects.
+"""The Qt side of undo: a QUndoCommand that runs one Qt-free region edit.
 
-Every command writes through the case session at once (each write is one transaction in the
-case file), so undo and redo are themselves recorded edits in the audit log: nothing an
-examiner did disappears from the record, even when it is undone.
-
-Undoing an addition deletes the region, and redoing it adds it again under a new id. Commands
-therefore hold a shared :class:`RegionRef` instead of a bare id, and the ref follows the region.
+The edits themselves (:mod:`examiner.workflows.region_edits`) know nothing of Qt, so they can be
+tested, and driven, without a window.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
-
 from PySide6.QtGui import QUndoCommand
 
-from examiner.core.regions import Region
+from examiner.workflows.region_edits import RegionCommand
 
 
-class RegionStore(Protocol):
-    def add_region(self, region: Region) -> Region: ...
-    def update_region(self, region: Region) -> None: ...
-    def delete_region(self, region_id: int) -> None: ...
-    def region(self, region_id: int) -> Region: ...
+class QtCommand(QUndoCommand):
+    """Pushes onto a QUndoStack; Qt calls ``redo`` once on push, which is the command's ``do``."""
 
-
-@dataclass
-class RegionRef:
-    id: int | None
-
-
-class RefBook:
-    """Hands out one :class:`RegionRef` per live region id, re-keyed when ids change."""
-
-    def __init__(self) -> None:
-        self._refs: dict[int, RegionRef] = {}
-
-    def ref(self, region_id: int) -> RegionRef:
-        r = self._refs.get(region_id)
-        if r is None:
-            r = self._refs[region_id] = RegionRef(region_id)
-        return r
-
-    def rekey(self, ref: RegionRef, new_id: int | None) -> None:
-        if ref.id is not None and self._refs.get(ref.id) is ref:
-            del self._refs[ref.id]
-        ref.id = new_id
-        if new_id is not None:
-            self._refs[new_id] = ref
-
-    def clear(self) -> None:
-        self._refs.clear()
-
-
-Changed = Callable[[int | None], None]  # called after each do/undo with the region id to select
-
-
-class AddRegionCommand(QUndoCommand):
-    def __init__(self, store: RegionStore, book: RefBook, region: Region, changed: Changed, text: str = "") -> None:
-        super().__init__(text or f"Add {region.kind.value}")
-        self.store, self.book, self.changed = store, book, changed
-        self.snapshot = copy.deepcopy(region)
-        self.snapshot.id = None
-        self.ref = RegionRef(None)
+    def __init__(self, command: RegionCommand) -> None:
+        super().__init__(command.text)
+        self.command = command
 
     def redo(self) -> None:
-        added = self.store.add_region(copy.deepcopy(self.snapshot))
-        self.book.rekey(self.ref, added.id)
-        self.changed(added.id)
+        self.command.do()
 
     def undo(self) -> None:
-        if self.ref.id is not None:
-            self.store.delete_region(self.ref.id)
-        self.book.rekey(self.ref, None)
-        self.changed(None)
-
-
-class DeleteRegionCommand(QUndoCommand):
-    def __init__(self, store: RegionStore, book: RefBook, region_id: int, changed: Changed) -> None:
-        super().__init__(f"Delete region {region_id}")
-        self.store, self.book, self.changed = store, book, changed
-        self.ref = book.ref(region_id)
-        self.snapshot = copy.deepcopy(store.region(region_id))
-
-    def redo(self) -> None:
-        if self.ref.id is not None:
-            self.snapshot = copy.deepcopy(self.store.region(self.ref.id))
-            self.store.delete_region(self.ref.id)
-        self.book.rekey(self.ref, None)
-        self.changed(None)
-
-    def undo(self) -> None:
-        snap = copy.deepcopy(self.snapshot)
-        snap.id = None
-        added = self.store.add_region(snap)
-        self.book.rekey(self.ref, added.id)
-        self.changed(added.id)
-
-
-class EditRegionCommand(QUndoCommand):
-    """Any change of one region's fields (geometry, categories, text, lock), before -> after."""
-
-    def __init__(self, store: RegionStore, book: RefBook, before: Region, after: Region, changed: Changed, text: str) -> None:
-        super().__init__(text)
-        assert before.id is not None
-        self.store, self.book, self.changed = store, book, changed
-        self.ref = book.ref(before.id)
-        self.before = copy.deepcopy(before)
-        self.after = copy.deepcopy(after)
-
-    def _apply(self, state: Region) -> None:
-        r = copy.deepcopy(state)
-        r.id = self.ref.id
-        self.store.update_region(r)
-        self.changed(r.id)
-
-    def redo(self) -> None:
-        self._apply(self.after)
-
-    def undo(self) -> None:
-        self._apply(self.before)
-
-
-class LockRegionCommand(QUndoCommand):
-    """Lock a region after review. Undo unlocks it again, and the case records that with a reason."""
-
-    def __init__(self, store: Any, book: RefBook, region_id: int, changed: Changed) -> None:
-        super().__init__(f"Lock region {region_id}")
-        self.store, self.book, self.changed = store, book, changed
-        self.ref = book.ref(region_id)
-
-    def redo(self) -> None:
-        if self.ref.id is not None:
-            self.store.set_region_locked(self.ref.id, True, "reviewed")
-        self.changed(self.ref.id)
-
-    def undo(self) -> None:
-        if self.ref.id is not None:
-            self.store.set_region_locked(self.ref.id, False, "lock undone by the examiner")
-        self.changed(self.ref.id)
+        self.command.undo()
