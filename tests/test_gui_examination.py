@@ -216,10 +216,12 @@ def test_detection_result_is_shown_and_recorded(qtbot: object, tmp_path: Path) -
     assert w.detection.verdict in ("neural", "not-neural", "inconclusive")
     assert "Verdict" in w.analysis_panel.verdict.text()
     assert w.session.findings(w.evidence_id, "detection")  # type: ignore[union-attr]
+    verdict = w.detection.verdict
     w.close()
+    assert w.detection is None  # closing the case clears what it showed
     w2 = _window(qtbot)
     assert w2.open_case(case_path)
-    assert w2.detection is not None and w2.detection.verdict == w.detection.verdict
+    assert w2.detection is not None and w2.detection.verdict == verdict
     w2.close()
 
 

@@ -31,7 +31,7 @@ from examiner.workflows import variability as variability_wf
 
 class AnalysisActions:
     """Analysis actions; every method runs on the GUI thread of the window it is mixed into,
-    which provides ``show_error``, ``info``, ``refresh_audit``, the region actions and ``_guard``."""
+    which provides ``show_error``, ``info``, ``state``, the region actions and ``_guard``."""
 
     session: Any
     evidence_id: int | None
@@ -81,7 +81,7 @@ class AnalysisActions:
             self._record(
                 "Recording the detection",
                 lambda: detect_wf.record_detection(session.case, evidence_id, out),
-                lambda _finding: self.refresh_audit(),
+                lambda finding: self.state.finding_recorded(evidence_id, finding),
             )
 
         path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
@@ -132,7 +132,7 @@ class AnalysisActions:
             def recorded(finding: Any) -> None:
                 # Keep the pixels: decoding the stored PNG back would cost the GUI thread for nothing.
                 session.keep_comparison(evidence_id, f"finding:{finding.id}", out.pixels)
-                self.refresh_audit()
+                self.state.finding_recorded(evidence_id, finding)
                 if evidence_id == self.evidence_id:
                     self._refresh_comparisons(select=f"finding:{finding.id}")
                 self.info(f"Re-compression {codec_id} {what} done: {out.record.bpp} bpp; it is now the comparison image")
@@ -163,8 +163,8 @@ class AnalysisActions:
                 return
             session = self.session
 
-            def recorded(_finding: Any) -> None:
-                self.refresh_audit()
+            def recorded(finding: Any) -> None:
+                self.state.finding_recorded(evidence_id, finding)
                 if evidence_id == self.evidence_id:
                     self.show_variability(out.map8)
                     self.analysis_panel.variability_overlay.setChecked(True)
@@ -227,7 +227,7 @@ class AnalysisActions:
             for r in results:
                 if not r.available:
                     self.show_error(r.message)
-            self.refresh_audit()
+            self.state.case_changed()
             if evidence_id == self.evidence_id:
                 self._load_proposals()
                 self.info(f"Symbol checks done: {len(self.proposals)} suggestion(s) to review")
@@ -246,8 +246,7 @@ class AnalysisActions:
 
                 self.proposals = workflow.pending_proposals(self.session.case, self.evidence_id)
             except (ImportError, ExaminerError):
-                self.proposals = []
-        self._show_proposals()
+                self.proposals = []  # the state's proposals event redraws them
 
     def _show_proposals(self) -> None:
         labels = []
@@ -271,13 +270,13 @@ class AnalysisActions:
         if action == "reject":
             self._guard(workflow.reject_proposal, case, self.evidence_id, p, "rejected by the examiner")
             self._load_proposals()
-            self.refresh_audit()
+            self.state.case_changed()
             return
         region = self._guard(workflow.accept_proposal, case, self.evidence_id, p, None, None, None, "", self.comparison_key)
         if region is None:
             return
         self._load_proposals()
-        self.refresh_regions(select=region.id)
+        self.state.regions_changed(region.id)
         if action == "edit":
             self.set_tool(TOOL_PAN)
             self.jump_to_region(region.id)

@@ -121,8 +121,9 @@ class ExportDialog(QDialog):
         if not pages:
             self.preview_layout.addWidget(QLabel(f"No preview: {note}"))
         parent = self.parent()
-        if hasattr(parent, "refresh_audit"):
-            parent.refresh_audit()
+        state = getattr(parent, "state", None)
+        if state is not None:
+            state.case_changed()  # the export is an audit entry
 
     def _failed(self, message: str) -> None:
         self.export_button.setEnabled(True)

@@ -47,6 +47,7 @@ from examiner.gui.session import CaseSession, ComparisonSource
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.region_edits import RefBook
+from examiner.workflows.state import ExaminationState
 
 APP_TITLE = "Miscompression Examiner"
 # Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
@@ -61,7 +62,19 @@ def gui_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
+def _from_state(name: str) -> Any:
+    return property(lambda self: getattr(self.state, name), lambda self, value: setattr(self.state, name, value))
+
+
 class MainWindow(RegionActions, AnalysisActions, QMainWindow):
+    # What is open and shown lives in the Qt-free examination state; these read and write it,
+    # and its events (wired in _wire_state) keep the panels in step.
+    session: CaseSession | None = _from_state("session")  # type: ignore[assignment]
+    evidence_id: int | None = _from_state("evidence_id")  # type: ignore[assignment]
+    comparison_key: str = _from_state("comparison_key")  # type: ignore[assignment]
+    proposals: list[Any] = _from_state("proposals")  # type: ignore[assignment]
+    detection: detect_wf.DetectionOutcome | None = _from_state("detection")  # type: ignore[assignment]
+
     def __init__(self, interactive: bool = True, settings: Settings | None = None) -> None:
         super().__init__()
         self.interactive = interactive
@@ -70,15 +83,11 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         except ExaminerError as exc:
             self.settings = Settings()
             self._pending_message = exc.message
-        self.session: CaseSession | None = None
-        self.evidence_id: int | None = None
-        self.comparison_key = ""
+        self.state = ExaminationState()
         self.messages: list[str] = []  # every problem shown to the user, newest last
         self.jobs = JobManager(self)
         self.undo_stack = QUndoStack(self)
         self.refs = RefBook()
-        self.proposals: list[Any] = []
-        self.detection: detect_wf.DetectionOutcome | None = None
         self.setWindowTitle(APP_TITLE)
         self.resize(1500, 950)
         self._build_views()
@@ -87,11 +96,20 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self._build_status()
         self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self._restore_layout()
+        self._wire_state()
         self._load_codecs()
         if getattr(self, "_pending_message", ""):
             self.show_error(self._pending_message)
 
     # ================================================================== construction
+    def _wire_state(self) -> None:
+        """Who follows which change of the examination state."""
+        ev = self.state.events
+        ev.session.connect(lambda _session: (self._update_title(), self.refresh_case()))
+        ev.recorded.connect(lambda: self.refresh_audit())
+        ev.regions.connect(lambda select: self.refresh_regions(select=select))
+        ev.proposals.connect(lambda _proposals: self._show_proposals())
+
     def _build_views(self) -> None:
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -426,12 +444,10 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
 
     def _set_session(self, session: CaseSession) -> None:
         self.close_case()
-        self.session = session
+        self.session = session  # the state's session event refreshes the title and the panels
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
         self._rebuild_recent()
-        self._update_title()
-        self.refresh_case()
         items = session.evidence()
         if items:
             self.show_evidence(items[0].id)
@@ -446,12 +462,9 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.compare.set_evidence(None)
         self.layer.clear()
         self.proposals = []
-        self.analysis_panel.set_proposals([])
         with contextlib.suppress(ExaminerError):
             self.session.close()
         self.session = None
-        self.evidence_id = None
-        self.refresh_case()
 
     def save_case(self) -> None:
         if self.session is None:

@@ -25,7 +25,7 @@ from examiner.workflows.region_edits import (
 
 class RegionActions:
     """Region actions; every method runs on the GUI thread of the window it is mixed into,
-    which provides ``show_error``, ``info``, ``refresh_audit``, ``show_evidence`` and ``_guard``."""
+    which provides ``show_error``, ``info``, ``state``, ``show_evidence`` and ``_guard``."""
 
     session: Any
     evidence_id: int | None
@@ -56,10 +56,10 @@ class RegionActions:
         self.regions_panel.set_regions(regions, h, w, select=select)
         if select is not None:
             self.layer.select(select)
-        self.refresh_audit()
 
     def _changed(self, region_id: int | None) -> None:
-        self.refresh_regions(select=region_id)
+        # Called by every region command after it wrote to the case.
+        self.state.regions_changed(region_id)
 
     def _push(self, cmd: RegionCommand) -> bool:
         try:

@@ -377,7 +377,7 @@ class TrainingController:
             "pack_digest": pack.digest, "score": round(self.result.score, 2), "hits": self.result.hits,
             "misses": self.result.misses, "false_alarms": self.result.false_alarms, "iou_threshold": iou,
         })  # fmt: skip
-        self.w.refresh_audit()
+        self.w.state.case_changed()
         self._show(ScoreDialog(self.result, self, self.w))
         return self.result
 
