@@ -11,7 +11,8 @@ from PIL import Image
 
 from examiner.core.tasks import TaskContext
 from examiner.errors import Cancelled, ExaminerError
-from examiner.training.codec_training import TrainConfig, train, weight_file_name, write_pack_manifest
+from examiner.training.codec_pack import write_pack_manifest
+from examiner.training.codec_training import TrainConfig, train, weight_file_name
 
 
 def _images(folder: Path, n: int = 3) -> Path:

@@ -14,7 +14,8 @@ from PIL import Image
 
 from examiner.core.tasks import Cancelled, TaskContext
 from examiner.errors import CodecError, WeightsError
-from examiner.training.codec_training import TrainConfig, train, write_pack_manifest
+from examiner.training.codec_pack import write_pack_manifest
+from examiner.training.codec_training import TrainConfig, train
 from examiner.training.generative import GenerativeConfig, train_generative
 
 

@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.tasks import TaskContext
-    from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train, write_pack_manifest
+    from examiner.training.codec_pack import write_pack_manifest
+    from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train
 
     if args.base_steps < 0:
         raise ExaminerError("--base-steps must not be negative")

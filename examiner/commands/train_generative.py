@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.settings import data_dir
     from examiner.core.tasks import StderrProgress, TaskContext
-    from examiner.training.codec_training import write_pack_manifest
+    from examiner.training.codec_pack import write_pack_manifest
     from examiner.training.generative import GenerativeConfig, train_generative
 
     pack = args.pack

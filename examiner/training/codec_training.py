@@ -143,7 +143,7 @@ def load_rgb(path: Path) -> np.ndarray:
         raise ExaminerError(f"{path}: cannot be read as an image ({exc})") from exc
 
 
-def _to_tensor(img: np.ndarray) -> Any:
+def to_tensor(img: np.ndarray) -> Any:
     torch = _torch()
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div(255.0)
 
@@ -273,14 +273,14 @@ def _export_weights(cfg: TrainConfig, out: Path, quality: int, model: Any) -> Pa
     )
 
 
-def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     torch = _torch()
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)  # a crash mid-write never leaves a half checkpoint
 
 
-def _load_checkpoint(path: Path) -> dict[str, Any]:
+def load_checkpoint(path: Path) -> dict[str, Any]:
     torch = _torch()
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
@@ -365,8 +365,8 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True)
     train_files, test_files = list_images(Path(cfg.images), cfg.holdout)
-    train_imgs = [_to_tensor(load_rgb(p)) for p in train_files]
-    test_imgs = [_to_tensor(load_rgb(p)) for p in test_files]
+    train_imgs = [to_tensor(load_rgb(p)) for p in train_files]
+    test_imgs = [to_tensor(load_rgb(p)) for p in test_files]
     log(f"training images: {len(train_imgs)}, held out: {len(test_imgs)}")
 
     stages = cfg.stages()
@@ -378,7 +378,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         final_path = ckdir / f"{stage}.final.pt"
         ck_path = ckdir / f"{stage}.pt"
         if resume and final_path.exists():
-            payload = _load_checkpoint(final_path)
+            payload = load_checkpoint(final_path)
             if stage != "base" and float(payload["result"]["lmbda"]) != lmbda:
                 log(f"stage {stage}: finished with lambda {payload['result']['lmbda']}, now {lmbda}: trained again")
                 final_path.unlink()
@@ -410,7 +410,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
         sampler = CropSampler(train_imgs, cfg.crop, cfg.batch, stage_seed)
         start_step, wall_before = 0, 0.0
         if resume and ck_path.exists():
-            payload = _load_checkpoint(ck_path)
+            payload = load_checkpoint(ck_path)
             if float(payload.get("lmbda", lmbda)) != lmbda:
                 raise ExaminerError(f"{ck_path}: stage {stage} was begun with lambda {payload['lmbda']}; delete it to restart the stage")
             model.load_state_dict(payload["model"])
@@ -457,7 +457,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
                 )
                 window.clear()
             if done % cfg.checkpoint_every == 0 and done < steps:
-                _save_checkpoint(
+                save_checkpoint(
                     ck_path,
                     {
                         "model": model.state_dict(),
@@ -481,7 +481,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
             base_state = state
         else:
             _export_weights(cfg, out, int(stage[1:]), model)
-        _save_checkpoint(final_path, {"model": state, "result": asdict(result)})
+        save_checkpoint(final_path, {"model": state, "result": asdict(result)})
         if ck_path.exists():
             ck_path.unlink()
         results.append(result)
@@ -514,119 +514,3 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
     }
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
-
-
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def write_pack_manifest(out: Path, record: dict[str, Any], codec_id: str, pack_name: str) -> Path:
-    """Write ``codec.toml`` for the trained weights; the pack names the in-tree CompressAI runner.
-
-    The codec is marked ``demonstration = true`` and says so in its name and description, so
-    listings and reports can never present it as a published model.
-    """
-    cfg = record["config"]
-    qualities = [w["quality"] for w in record["weights"]]
-    lambdas = ", ".join(f"q{w['quality']}: {w['lambda']}" for w in record["weights"])
-    description = (
-        f"DEMONSTRATION CODEC trained by this project on CPU, not a published model. CompressAI "
-        f"MeanScaleHyperprior (mbt2018-mean architecture) at reduced size N={cfg['n']}, M={cfg['m']}, "
-        f"trained on 18 Kodak images for a few thousand steps (lambdas {lambdas}). "
-        "See MODEL_CARD.md in the pack folder for its rate-distortion figures and limits."
-    )
-    lines = [
-        "# Written by `examiner train-codec`; see MODEL_CARD.md. Demonstration weights trained by",
-        "# this project: not a published model.",
-        "[pack]",
-        f"name = {_toml_str(pack_name)}",
-        "manifest_version = 1",
-        'runner = "compressai"',
-        'licence = "Weights trained by this project for demonstration, from the Kodak test images '
-        '(see MODEL_CARD.md for data provenance); CompressAI code: BSD-3-Clause-Clear"',
-    ]
-    lines += _codec_block(
-        codec_id, "DEMO mean-scale hyperprior (project-trained, not a published model)", qualities,
-        ["minnen2018joint", "begaint2020compressai", "franzen1999kodak"], description, record, "mse",
-    )
-    for w in record["weights"]:
-        lines += [
-            "",
-            "[[codec.weights]]",
-            f"quality = {w['quality']}",
-            f"file = {_toml_str(w['file'])}",
-            f"sha256 = {_toml_str(w['sha256'])}",
-            f"size = {w['size']}",
-            f"lambda = {w['lambda']}",
-        ]
-    lines += generative_manifest_lines(out, record, codec_id)
-    manifest = out / "codec.toml"
-    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return manifest
-
-
-def _codec_block(codec_id: str, name: str, qualities: list[int], citations: list[str], description: str,
-                 record: dict[str, Any], metric: str) -> list[str]:
-    """A ``[[codec]]`` table of a demonstration codec with its ``[codec.compressai]`` table."""
-    cfg = record["config"]
-    return [
-        "",
-        "[[codec]]",
-        f"id = {_toml_str(codec_id)}",
-        f"name = {_toml_str(name)}",
-        'family = "neural"',
-        f"qualities = {json.dumps(qualities)}",
-        f"citations = {json.dumps(citations)}",
-        'devices = ["cpu", "cuda"]',
-        "demonstration = true",
-        "stochastic = false",
-        f"description = {_toml_str(description)}",
-        'accepts = ["rgb8"]',
-        "tiling = true",
-        "",
-        "[codec.compressai]",
-        f"architecture = {_toml_str(record['architecture'])}",
-        f"metric = {_toml_str(metric)}",
-        f"N = {cfg['n']}",
-        f"M = {cfg['m']}",
-    ]
-
-
-GENERATIVE_RECORD = "generative_training.json"
-
-
-def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) -> list[str]:
-    """The ``[[codec]]`` block of the generative variant, when ``out`` holds one whose base file
-    is still among the pack's weights (a retrained base leaves the old decoder out)."""
-    path = out / GENERATIVE_RECORD
-    if not path.is_file():
-        return []
-    gen = json.loads(path.read_text(encoding="utf-8"))
-    base = next((w for w in record["weights"] if w["sha256"] == gen["base_sha256"]), None)
-    if base is None or not (out / gen["decoder_file"]).is_file():
-        return []
-    res = gen["result"]
-    description = (
-        "DEMONSTRATION GENERATIVE CODEC trained by this project on CPU, not a published model. The "
-        f"quality-{base['quality']} demonstration model with its decoder g_s fine-tuned for "
-        f"{gen['config']['steps']} steps with a HiFiC-style conditional adversarial loss (patch "
-        "discriminator that sees the latent, plus the distortion term). Same encoder and bitstream as "
-        f"{codec_id} q{base['quality']}; the decoder synthesises detail (held-out PSNR "
-        f"{res['heldout_before']['psnr']:.2f} -> {res['heldout_after']['psnr']:.2f} dB, high-frequency energy "
-        f"{res['heldout_before']['high_frequency_ratio']:.3f} -> {res['heldout_after']['high_frequency_ratio']:.3f} "
-        "of the original's). See MODEL_CARD.md."
-    )
-    return _codec_block(
-        codec_id + "-gan", "DEMO generative decoder (project-trained, not a published model)", [1],
-        ["mentzer2020hific", "minnen2018joint", "begaint2020compressai", "franzen1999kodak"], description, record,
-        "mse+adversarial",
-    ) + [
-        "",
-        "[[codec.weights]]",
-        "quality = 1",
-        f"file = {_toml_str(base['file'])}",
-        f"sha256 = {_toml_str(base['sha256'])}",
-        f"decoder_file = {_toml_str(gen['decoder_file'])}",
-        f"decoder_sha256 = {_toml_str(gen['decoder_sha256'])}",
-        f"size = {gen['decoder_size']}",
-    ]

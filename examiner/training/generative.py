@@ -31,16 +31,16 @@ import numpy as np
 from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
+from examiner.training.codec_pack import GENERATIVE_RECORD
 from examiner.training.codec_training import (
     DEFAULT_HOLDOUT,
-    GENERATIVE_RECORD,
     CropSampler,
     LogFn,
-    _load_checkpoint,
-    _save_checkpoint,
-    _to_tensor,
     list_images,
+    load_checkpoint,
     load_rgb,
+    save_checkpoint,
+    to_tensor,
     write_hashed_safetensors,
 )
 
@@ -226,8 +226,8 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
     cfg_file.write_text(json.dumps(cfg_json, indent=2), encoding="utf-8")
 
     train_files, test_files = list_images(Path(cfg.images), cfg.holdout)
-    train_imgs = [_to_tensor(load_rgb(p)) for p in train_files]
-    test_imgs = [_to_tensor(load_rgb(p)) for p in test_files]
+    train_imgs = [to_tensor(load_rgb(p)) for p in train_files]
+    test_imgs = [to_tensor(load_rgb(p)) for p in test_files]
     log(f"training images: {len(train_imgs)}, held out: {len(test_imgs)}")
 
     torch.manual_seed(cfg.seed)
@@ -245,7 +245,7 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
     ck_path = ckdir / "generative.pt"
     start, wall_before = 0, 0.0
     if resume and ck_path.exists():
-        payload = _load_checkpoint(ck_path)
+        payload = load_checkpoint(ck_path)
         model.g_s.load_state_dict(payload["g_s"])
         disc.load_state_dict(payload["disc"])
         g_opt.load_state_dict(payload["g_opt"])
@@ -291,7 +291,7 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
                 f"{wall_before + time.monotonic() - t0:.0f} s")
             window.clear()
         if done % cfg.checkpoint_every == 0 and done < cfg.steps:
-            _save_checkpoint(ck_path, {
+            save_checkpoint(ck_path, {
                 "g_s": model.g_s.state_dict(), "disc": disc.state_dict(), "g_opt": g_opt.state_dict(),
                 "d_opt": d_opt.state_dict(), "sampler_rng": sampler.generator.get_state(),
                 "torch_rng": torch.get_rng_state(), "step": done, "wall_s": wall_before + time.monotonic() - t0,
