@@ -13,32 +13,27 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
-    QFileDialog,
     QGraphicsPixmapItem,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from examiner.analysis import compare
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
 from examiner.gui.analysis_actions import AnalysisActions
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
-from examiner.gui.compare_controller import MODE_LABELS, MODES, CompareController
-from examiner.gui.image_view import TOOL_ELLIPSE, TOOL_PAN, TOOL_POLYGON, TOOL_RECT, ImageView
+from examiner.gui.compare_bar import CompareBar
+from examiner.gui.compare_controller import MODES, CompareController
+from examiner.gui.image_view import ImageView
 from examiner.gui.jobs_panel import JobsPanel
 from examiner.gui.region_actions import RegionActions
 from examiner.gui.region_items import RegionLayer
@@ -115,42 +110,15 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.compare_bar = QToolBar("Compare")
-        self.compare_bar.setObjectName("compare-bar")
-        self.mode_box = QComboBox()
-        for m in MODES:
-            self.mode_box.addItem(MODE_LABELS[m], m)
+        self.compare_bar = CompareBar()
+        bar = self.compare_bar
+        self.mode_box, self.gain_box, self.cmap_box = bar.mode_box, bar.gain_box, bar.cmap_box
+        self.rate_box, self.display_box = bar.rate_box, bar.display_box
         self.mode_box.currentIndexChanged.connect(lambda _: self.set_compare_mode(self.mode_box.currentData()))
-        self.compare_bar.addWidget(QLabel(" Compare: "))
-        self.compare_bar.addWidget(self.mode_box)
-        self.compare_bar.addSeparator()
-        self.compare_bar.addWidget(QLabel(" Gain "))
-        self.gain_box = QDoubleSpinBox()
-        self.gain_box.setRange(1.0, 64.0)
-        self.gain_box.setValue(4.0)
-        self.gain_box.setSingleStep(1.0)
-        self.gain_box.setPrefix("x")
-        self.gain_box.setDecimals(1)
         self.gain_box.valueChanged.connect(lambda v: self.compare.set_gain(float(v)))
-        self.compare_bar.addWidget(self.gain_box)
-        self.compare_bar.addWidget(QLabel(" Map "))
-        self.cmap_box = QComboBox()
-        self.cmap_box.addItems(list(compare.COLOR_MAPS))
         self.cmap_box.currentTextChanged.connect(lambda t: self.compare.set_colormap(t))
-        self.compare_bar.addWidget(self.cmap_box)
-        self.compare_bar.addWidget(QLabel(" Flicker "))
-        self.rate_box = QDoubleSpinBox()
-        self.rate_box.setRange(0.2, 20.0)
-        self.rate_box.setValue(2.0)
-        self.rate_box.setSuffix(" Hz")
         self.rate_box.valueChanged.connect(lambda v: self.compare.set_flicker_rate(float(v)))
-        self.compare_bar.addWidget(self.rate_box)
-        self.display_box = QComboBox()
-        self.display_box.addItem("as stored", "none")
-        self.display_box.addItem("stretch (display only)", "stretch")
-        self.display_box.addItem("equalise (display only)", "equalize")
         self.display_box.currentIndexChanged.connect(lambda _: self.compare.set_display_mode(self.display_box.currentData()))
-        self.display_box.setToolTip("Contrast changes apply to the screen only, never to the evidence or to analyses")
         layout.addWidget(self.compare_bar)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.view = ImageView()
@@ -232,123 +200,16 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.resizeDocks([self.audit_dock], [150], Qt.Orientation.Vertical)
         self._default_state = self.saveState(LAYOUT_VERSION)
 
-    def _act(self, menu: Any, text: str, slot: Any, shortcut: Any = None, checkable: bool = False, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        a.setCheckable(checkable)
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        return a
-
     def _build_actions(self) -> None:
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        self._act(m, "&New case...", self.new_case_dialog, QKeySequence.StandardKey.New)
-        self._act(m, "&Open case...", self.open_case_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = m.addMenu("Open &recent")
-        self._act(m, "&Save", self.save_case, QKeySequence.StandardKey.Save)
-        self._act(m, "Save &as...", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
-        m.addSeparator()
-        self._act(m, "Add &evidence...", self.add_evidence_dialog, "Ctrl+E")
-        self._act(m, "Set &reference original...", self.set_reference_dialog, "Ctrl+Shift+E")
-        m.addSeparator()
-        self._act(m, "E&xport report...", self.export_report_dialog, "Ctrl+P")
-        self._act(m, "Re-check &integrity", self.recheck_integrity, "Ctrl+I")
-        m.addSeparator()
-        self._act(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        from examiner.gui.menus import build_menus
 
-        m = mb.addMenu("&Edit")
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        m.addAction(undo)
-        m.addAction(redo)
-        m.addSeparator()
-        self._act(m, "&Delete selected region", lambda: self.delete_region(self._selected_id()), QKeySequence.StandardKey.Delete)
-        self._act(m, "&Lock selected region as reviewed", lambda: self.lock_region(self._selected_id()), "Ctrl+L")
-        m.addSeparator()
-        self._act(m, "&Preferences...", self.preferences_dialog, QKeySequence.StandardKey.Preferences)
+        build_menus(self)
 
-        m = mb.addMenu("&View")
-        self._act(m, "Zoom to &fit", lambda: self.view.fit(), "0")
-        self._act(m, "&Actual pixels (100%)", lambda: self.view.set_zoom(1.0), "1")
-        self._act(m, "Zoom &in", lambda: self.view.zoom_by(2.0), QKeySequence.StandardKey.ZoomIn)
-        self._act(m, "Zoom &out", lambda: self.view.zoom_by(0.5), QKeySequence.StandardKey.ZoomOut)
-        self.loupe_action = self._act(m, "&Loupe (8x)", lambda _on: None, "L", checkable=True)
-        self.regions_action = self._act(m, "Show &regions", lambda on: self.layer.set_visible(on), "R", checkable=True)
-        self.regions_action.setChecked(True)
-        dm = m.addMenu("&Display (display only)")
-        group = QActionGroup(self)
-        for i, (label, key) in enumerate((("As stored", "none"), ("Contrast stretch", "stretch"), ("Histogram equalisation", "equalize"))):
-            a = self._act(dm, label, lambda _=False, k=key: self._set_display(k), f"Ctrl+{i + 5}", checkable=True)
-            group.addAction(a)
-            a.setChecked(key == "none")
-        m.addSeparator()
-        for dock in (self.evidence_dock, self.analysis_dock, self.regions_dock, self.audit_dock, self.jobs_dock):
-            m.addAction(dock.toggleViewAction())
-        self._act(m, "Reset &layout", self.reset_layout)
+    def _act(self, menu: Any, text: str, slot: Any, shortcut: Any = None, checkable: bool = False, tip: str = "") -> Any:
+        """Add an action to one of the window's menus (for menus other modules install)."""
+        from examiner.gui.menus import add_action
 
-        m = mb.addMenu("&Compare")
-        group = QActionGroup(self)
-        self.mode_actions: dict[str, QAction] = {}
-        for i, mode in enumerate(MODES):
-            a = self._act(m, MODE_LABELS[mode], lambda _=False, md=mode: self.set_compare_mode(md), f"F{i + 1}", checkable=True)
-            group.addAction(a)
-            self.mode_actions[mode] = a
-        self.mode_actions[MODES[0]].setChecked(True)
-        m.addSeparator()
-        self._act(m, "Start/stop &flicker", self.compare.toggle_flicker, "F")
-        self._act(m, "Swap flicker image &now", self.compare.flicker_step, "Space")
-
-        m = mb.addMenu("&Tools")
-        group = QActionGroup(self)
-        self.tool_actions: dict[str, QAction] = {}
-        for tool, label, key in (
-            (TOOL_PAN, "&Pan / select", "V"),
-            (TOOL_RECT, "&Rectangle", "B"),
-            (TOOL_POLYGON, "P&olygon (double-click or Enter closes)", "P"),
-            (TOOL_ELLIPSE, "&Ellipse", "O"),
-        ):
-            a = self._act(m, label, lambda _=False, t=tool: self.set_tool(t), key, checkable=True)
-            group.addAction(a)
-            self.tool_actions[tool] = a
-        self.tool_actions[TOOL_PAN].setChecked(True)
-
-        m = mb.addMenu("&Analysis")
-        self._act(m, "Run trace &detection", self.run_detection, "Ctrl+D")
-        self._act(m, "Run &re-compression (panel settings)", self.analysis_panel._request_recompression, "Ctrl+R")
-        self._act(m, "&Suggest regions (symbol checks)", self.run_suggestions, "Ctrl+G")
-        self._act(m, "&Cancel all jobs", self.jobs.cancel_all, "Ctrl+Shift+X")
-
-        from examiner.gui.training import install_training_menu
-
-        install_training_menu(self, mb.addMenu("T&raining"))
-
-        m = mb.addMenu("&Help")
-        self._act(m, "&About", self.about)
-
-        tb = QToolBar("Tools")
-        tb.setObjectName("tools-bar")
-        for tool in (TOOL_PAN, TOOL_RECT, TOOL_POLYGON, TOOL_ELLIPSE):
-            tb.addAction(self.tool_actions[tool])
-        tb.addSeparator()
-        tb.addAction(undo)
-        tb.addAction(redo)
-        tb.addSeparator()
-        tb.addWidget(QLabel(" Display: "))
-        tb.addWidget(self.display_box)
-        tb.addSeparator()
-        loupe = tb.addAction("Loupe")
-        loupe.setCheckable(True)
-        loupe.toggled.connect(self.loupe_action.setChecked)
-        self.loupe_action.toggled.connect(loupe.setChecked)
-        self.loupe_action.toggled.connect(self.view.set_loupe)
-        self.addToolBar(tb)
-        self._rebuild_recent()
+        return add_action(self, menu, text, slot, shortcut, checkable, tip)
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -560,61 +421,11 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
             self.recent_menu.addAction(a)
         self.recent_menu.setEnabled(bool(self.settings.recent_cases))
 
-    # -- dialogs (thin: the work is in the methods above) --------------------------------------
-    def new_case_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New case", "", "Case files (*.mcase)")
-        if not path:
-            return
-        if not path.endswith(".mcase"):
-            path += ".mcase"
-        case_id, ok = QInputDialog.getText(self, "New case", "Case id:")
-        if not ok or not case_id.strip():
-            return
-        examiner, ok = QInputDialog.getText(self, "New case", "Examiner:", text=self.settings.examiner_name)
-        if ok and examiner.strip():
-            self.new_case(path, case_id.strip(), examiner.strip())
-
-    def preferences_dialog(self) -> None:
-        from examiner.gui.settings_dialog import SettingsDialog
-
-        dlg = SettingsDialog(self, self.settings)
-        dlg.accepted.connect(lambda: self.apply_settings(dlg.apply()))
-        dlg.open()
-
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self._guard(settings.save)
         self.regions_panel.set_texture_enabled(settings.texture_category_enabled)
         self.analysis_panel.device.setCurrentText(settings.device)
-
-    def open_case_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open case", "", "Case files (*.mcase);;All files (*)")
-        if path:
-            self.open_case(path)
-
-    def save_as_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save case as", "", "Case files (*.mcase)")
-        if path:
-            self.save_case_as(path if path.endswith(".mcase") else path + ".mcase")
-
-    def add_evidence_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add evidence (opened read-only)", "", "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.avif *.bmp);;All files (*)")
-        if path:
-            self.add_evidence(path)
-
-    def set_reference_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Reference original", "", "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.avif *.bmp);;All files (*)")
-        if path:
-            self.set_reference(path)
-
-    def export_report_dialog(self) -> None:
-        if self.session is None:
-            self.show_error("open a case first")
-            return
-        from examiner.gui.export_dialog import ExportDialog
-
-        dlg = ExportDialog(self, self.session, self.jobs)
-        dlg.open()
 
     # ================================================================== evidence and comparisons
     def _is_large(self, evidence_id: int) -> bool:
