@@ -20,7 +20,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from examiner.core.evidence import open_evidence  # noqa: E402
-from examiner.core.metadata import inspect_image  # noqa: E402
+from examiner.core.inspection import inspect_image  # noqa: E402
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:

@@ -18,13 +18,12 @@ from imagegen import encode, hostile_jpeg, jpeg_bytes, pattern, png_bomb, png_ch
 from PIL import Image
 
 from examiner.core.evidence import (
-    ALLOWED_FORMATS,
     decode_bytes,
-    detect_format,
     hash_file,
     load_comparison_image,
     open_evidence,
 )
+from examiner.core.formats import ALLOWED_FORMATS, detect_format
 from examiner.core.settings import Settings
 from examiner.errors import EvidenceError, ExaminerError
 

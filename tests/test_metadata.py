@@ -12,6 +12,7 @@ import pytest
 from imagegen import encode, hostile_jpeg, jpeg_bytes, pattern, png_chunk, tiff_exif_block, with_app1
 from PIL import Image
 
+from examiner.core.inspection import inspect_image
 from examiner.core.jpeg_structure import (
     STD_CHROMINANCE,
     STD_LUMINANCE,
@@ -21,7 +22,7 @@ from examiner.core.jpeg_structure import (
     parse_jpeg,
     scan_segments,
 )
-from examiner.core.metadata import MAX_TAG_CHARS, inspect_image, read_metadata, safe_text
+from examiner.core.metadata import MAX_TAG_CHARS, read_metadata, safe_text
 
 
 def _all_strings(obj: object) -> list[str]:

@@ -145,3 +145,20 @@ def test_newer_and_malformed_records_are_refused_by_name() -> None:
     with pytest.raises(CaseError, match="missing field"):
         load_record("detection", {"schema": 2, "score": 1.0})
     assert load_record("note", {"text": "free"}).extra == {"text": "free"}
+
+
+def test_detect_on_a_folder_says_how_many_files_it_passed_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from examiner.core.formats import EVIDENCE_SUFFIXES
+
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    Image.new("RGB", (64, 64), (120, 80, 40)).save(folder / "a.png")
+    Image.new("RGB", (64, 64)).save(folder / "b.gif")
+    (folder / "notes.txt").write_text("x")
+    assert ".gif" not in EVIDENCE_SUFFIXES  # intake refuses GIF, so a walk must not offer it
+    assert main(["detect", str(folder), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert [Path(r["path"]).name for r in json.loads(captured.out)] == ["a.png"]
+    assert "2 file(s) in the folders are not of an evidence format" in captured.err

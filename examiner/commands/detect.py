@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from examiner.core.formats import EVIDENCE_SUFFIXES
 from examiner.errors import ExaminerError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".tif", ".tiff", ".bmp", ".jxl", ".ppm", ".pgm", ".gif"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,15 +34,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def expand(inputs: list[str]) -> list[Path]:
+def expand(inputs: list[str]) -> tuple[list[Path], int]:
+    """The files to analyse (folders searched recursively for evidence formats), and how many
+    other files the folders held; a file named directly is always analysed (or refused)."""
     out: list[Path] = []
+    passed_over = 0
     for s in inputs:
         p = Path(s)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES))
+            found = sorted(q for q in p.rglob("*") if q.is_file())
+            out.extend(q for q in found if q.suffix.lower() in EVIDENCE_SUFFIXES)
+            passed_over += sum(1 for q in found if q.suffix.lower() not in EVIDENCE_SUFFIXES)
         else:
             out.append(p)
-    return out
+    return out, passed_over
 
 
 def _detect_into_case(case: Any, path: Path, model: Any, codecs: Any) -> dict[str, Any]:
@@ -74,7 +78,11 @@ def run(args: argparse.Namespace) -> int:
 
     codecs = _codecs_arg(args.codecs)
     model = load_model(args.model)
-    files = expand(args.images)
+    files, passed_over = expand(args.images)
+    if passed_over:
+        print(f"examiner detect: {passed_over} file(s) in the folders are not of an evidence format "
+              f"({', '.join(sorted(EVIDENCE_SUFFIXES))}) and were not analysed; `examiner screen` "
+              "accounts for every file", file=sys.stderr)
     if not files:
         raise ExaminerError("no images found in " + ", ".join(args.images))
     bar = StderrProgress(force=len(files) > 1)

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
-    from examiner.core.metadata import inspect_image
+    from examiner.core.inspection import inspect_image
 
     report = inspect_image(args.image, max_pixels=args.max_pixels)
     if args.json:

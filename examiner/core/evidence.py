@@ -38,25 +38,14 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFile
 
+from examiner.core.formats import (
+    EXTENSIONS,
+    PIL_FORMATS,
+    describe_unknown,
+    detect_format,
+    printable,
+)
 from examiner.errors import EvidenceError
-
-ALLOWED_FORMATS: tuple[str, ...] = ("jpeg", "png", "tiff", "webp", "avif", "bmp")
-
-_PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP", "avif": "AVIF", "bmp": "BMP"}
-
-EXTENSIONS: dict[str, str] = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".jpe": "jpeg",
-    ".jfif": "jpeg",
-    ".png": "png",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".webp": "webp",
-    ".avif": "avif",
-    ".bmp": "bmp",
-    ".dib": "bmp",
-}
 
 DECODE_POLICY = (
     "Format identified from the file's bytes (allowlist: JPEG, PNG, TIFF, WebP, AVIF, BMP). "
@@ -153,67 +142,6 @@ def hash_file(path: str | Path) -> tuple[str, str]:
     except OSError as exc:
         raise EvidenceError(path, f"cannot be read ({exc.strerror or exc})") from None
     return sha.hexdigest(), md5.hexdigest()
-
-
-def detect_format(head: bytes) -> str | None:
-    """The allowlisted format named by the magic bytes, or None."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:2] == b"BM" and len(head) >= 26:
-        return "bmp"
-    if head[4:8] == b"ftyp":
-        box_len = int.from_bytes(head[0:4], "big")
-        brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(box_len, len(head), 64), 4)]
-        if b"avif" in brands or b"avis" in brands:
-            return "avif"
-    return None
-
-
-def describe_unknown(head: bytes) -> str:
-    """A human description of bytes that are not an allowed image."""
-    if not head:
-        return "the file is empty"
-    known = [
-        (b"GIF87a", "GIF"),
-        (b"GIF89a", "GIF"),
-        (b"%PDF", "PDF"),
-        (b"\xff\x0a", "JPEG XL"),
-        (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
-        (b"PK\x03\x04", "a ZIP archive"),
-        (b"II+\x00", "BigTIFF"),
-        (b"MM\x00+", "BigTIFF"),
-        (b"\xff\x4f\xff\x51", "JPEG 2000"),
-        (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
-    ]
-    for magic, name in known:
-        if head.startswith(magic):
-            return f"the file is {name}, which is not an allowed evidence format"
-    if head[4:8] == b"ftyp":
-        return f"the file is an ISO media file (brand {_printable(head[8:12])!r}), not AVIF"
-    if head[:2] == b"\xff\xd8":
-        return "the file starts like a JPEG but has no valid marker after SOI"
-    sample = head[:512]
-    if all(32 <= b < 127 or b in (9, 10, 13) for b in sample) or _looks_utf8_text(sample):
-        return "the file is text, not an image"
-    return f"unrecognised format (first bytes {head[:8].hex(' ')})"
-
-
-def _looks_utf8_text(sample: bytes) -> bool:
-    try:
-        text = sample.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
-
-
-def _printable(b: bytes) -> str:
-    return "".join(chr(c) if 32 <= c < 127 else "?" for c in b)
 
 
 def _default_max_pixels() -> int:
@@ -403,12 +331,12 @@ def _pillow_limit_lifted(needed: bool) -> Iterator[None]:
 
 def _open_header(p: Path, data: bytes, fmt: str, limit: int) -> Image.Image:
     try:
-        return Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
+        return Image.open(io.BytesIO(data), formats=[PIL_FORMATS[fmt]])
     except Image.DecompressionBombError:
         pass
     # Pillow refused on size; its threshold is lower than ours or the image really is a bomb.
     with _pillow_limit_lifted(True):
-        img = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
+        img = Image.open(io.BytesIO(data), formats=[PIL_FORMATS[fmt]])
     _check_limit(p, img.size, limit)
     return img
 
@@ -618,12 +546,12 @@ def _check_png(p: Path, data: bytes, limit: int) -> int:
             raise EvidenceError(p, f"PNG chunk at offset {pos} has an invalid length")
         end = pos + 8 + length + 4
         if end > n:
-            raise EvidenceError(p, f"PNG is truncated (chunk {_printable(ctype)!r} at offset {pos} runs past the end)")
+            raise EvidenceError(p, f"PNG is truncated (chunk {printable(ctype)!r} at offset {pos} runs past the end)")
         if not all(65 <= c <= 90 or 97 <= c <= 122 for c in ctype):
             raise EvidenceError(p, f"PNG chunk at offset {pos} has an invalid type {ctype!r}")
         crc = int.from_bytes(data[end - 4 : end], "big")
         if zlib.crc32(data[pos + 4 : pos + 8 + length]) != crc:
-            raise EvidenceError(p, f"PNG chunk {_printable(ctype)!r} at offset {pos} fails its CRC check (corrupt file)")
+            raise EvidenceError(p, f"PNG chunk {printable(ctype)!r} at offset {pos} fails its CRC check (corrupt file)")
         if first and ctype != b"IHDR":
             raise EvidenceError(p, "PNG does not start with an IHDR chunk")
         if first:

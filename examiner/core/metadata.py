@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from pathlib import Path
 from typing import Any
 
 MAX_TAG_CHARS = 512
@@ -166,11 +165,11 @@ def _jpeg_notices(data: bytes, jpeg: dict[str, Any]) -> list[str]:
 def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]:
     from PIL import Image
 
-    from examiner.core.evidence import _PIL_FORMAT
+    from examiner.core.formats import PIL_FORMATS
 
     found: dict[str, Any] = {}
     try:
-        with Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]]) as img:
+        with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[fmt]]) as img:
             info = dict(img.info)
             if fmt == "tiff":
                 xmp_raw = getattr(img, "tag_v2", {}).get(700)
@@ -191,30 +190,3 @@ def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]
             text_chunks[safe_text(key, 80)] = safe_text(value)
     found["text_chunks"] = text_chunks
     return found
-
-
-def inspect_image(path: str | Path, max_pixels: int | None = None) -> dict[str, Any]:
-    """Intake facts plus metadata of one image, as JSON-ready data (what ``examiner inspect``
-    prints). The file is read once; the metadata comes from the same bytes that were hashed."""
-    from examiner.core.evidence import open_evidence_with_bytes
-
-    ev, data = open_evidence_with_bytes(path, max_pixels)
-    meta = read_metadata(data, ev.facts.format)
-    out: dict[str, Any] = ev.facts.to_dict()
-    out.update(
-        {
-            "exif": meta["exif"],
-            "gps": meta["gps"],
-            "maker_note_tags": meta["maker_note_tags"],
-            "software": meta["software"],
-            "camera": meta["camera"],
-            "datetime_original": meta["datetime_original"],
-            "thumbnail": meta["thumbnail"],
-            "xmp": meta["xmp"],
-            "text_chunks": meta["text_chunks"],
-            "jpeg": meta["jpeg"],
-            "metadata_errors": meta["errors"],
-            "metadata_notices": meta["notices"],
-        }
-    )
-    return out

@@ -6,7 +6,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.avif *.bmp);;All files (*)"
+from examiner.core.formats import EVIDENCE_SUFFIXES
+
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(EVIDENCE_SUFFIXES))});;All files (*)"
 
 
 def new_case(w: Any) -> None:

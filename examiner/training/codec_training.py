@@ -27,7 +27,9 @@ from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 
-IMAGE_SUFFIXES = (".png", ".ppm", ".bmp", ".tif", ".tiff")
+# Training reads lossless sources only (no evidence is involved): a lossy source would teach the
+# codec its artefacts.
+LOSSLESS_TRAINING_SUFFIXES = (".png", ".ppm", ".bmp", ".tif", ".tiff")
 DEFAULT_HOLDOUT = ("kodim19", "kodim20", "kodim21", "kodim22", "kodim23", "kodim24")
 ARCHITECTURE = "mbt2018-mean"  # CompressAI's MeanScaleHyperprior (Minnen et al. 2018, no context model)
 
@@ -124,12 +126,12 @@ def list_images(folder: Path, holdout: Sequence[str]) -> tuple[list[Path], list[
     """Training and held-out image files of ``folder``, sorted by name."""
     if not folder.is_dir():
         raise ExaminerError(f"{folder}: not a folder of training images")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in LOSSLESS_TRAINING_SUFFIXES)
     held = set(holdout)
     train = [p for p in files if p.stem not in held]
     test = [p for p in files if p.stem in held]
     if not train:
-        raise ExaminerError(f"{folder}: no training images ({', '.join(IMAGE_SUFFIXES)}) outside the held-out set")
+        raise ExaminerError(f"{folder}: no training images ({', '.join(LOSSLESS_TRAINING_SUFFIXES)}) outside the held-out set")
     return train, test
 
 
