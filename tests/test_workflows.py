@@ -154,7 +154,7 @@ def test_detect_on_a_folder_says_how_many_files_it_passed_over(tmp_path: Path, c
 
     folder = tmp_path / "seized"
     folder.mkdir()
-    Image.new("RGB", (64, 64), (120, 80, 40)).save(folder / "a.png")
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (160, 160, 3), dtype=np.uint8)).save(folder / "a.png")
     Image.new("RGB", (64, 64)).save(folder / "b.gif")
     (folder / "notes.txt").write_text("x")
     assert ".gif" not in EVIDENCE_SUFFIXES  # intake refuses GIF, so a walk must not offer it
