@@ -9,7 +9,6 @@ it is committed to the repository: it is rebuilt from code whenever it is missin
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.core.png import encode_png
 from examiner.core.settings import data_dir
 from examiner.core.tasks import TaskContext
 from examiner.demo_scene import SymbolBox, render_scene
@@ -40,14 +40,6 @@ __all__ = ["DEMO_CODEC_ID", "SymbolBox", "build_demo_case", "demo_dir", "ensure_
 
 def demo_dir() -> Path:
     return data_dir() / "demo"
-
-
-def _png_bytes(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", optimize=False)
-    return buf.getvalue()
 
 
 def _is_current(folder: Path) -> bool:
@@ -129,8 +121,8 @@ def _build_into(work: Path, ctx: TaskContext) -> None:
         rec = engine.run(DEMO_CODEC_ID, reference, DEMO_QUALITY, ctx=ctx.sub(1, 3, 4))
     except ExaminerError as exc:
         raise ExaminerError(f"the demo case needs the bundled demonstration codec: {exc}") from exc
-    (work / REFERENCE_NAME).write_bytes(_png_bytes(reference))
-    (work / EVIDENCE_NAME).write_bytes(_png_bytes(rec.pixels))
+    (work / REFERENCE_NAME).write_bytes(encode_png(reference))
+    (work / EVIDENCE_NAME).write_bytes(encode_png(rec.pixels))
     if rec.bitstream is not None:
         (work / "evidence-demo-codec-q1.bitstream").write_bytes(rec.bitstream)
     record = rec.to_record()

@@ -23,7 +23,7 @@ import numpy as np
 
 from examiner.codecs.api import CodecInfo, Reconstruction, RunOptions, bits_per_pixel
 from examiner.core.tasks import TaskContext
-from examiner.errors import Cancelled, CodecError
+from examiner.errors import Cancelled, CodecError, ExaminerError
 
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 STDERR_TAIL = 2000
@@ -31,12 +31,13 @@ _POLL_S = 0.1
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    """Lossless PNG of an 8/16-bit grey or RGB array."""
-    import cv2
+    """The lossless PNG input of an external codec (8/16-bit grey or RGB)."""
+    from examiner.core.png import encode_png
 
-    arr = image if image.ndim == 2 else np.ascontiguousarray(image[:, :, ::-1])  # OpenCV is BGR
-    if not cv2.imwrite(str(path), arr, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-        raise CodecError(f"{path}: could not write the PNG input for the external codec")
+    try:
+        path.write_bytes(encode_png(image))
+    except (OSError, ExaminerError) as exc:
+        raise CodecError(f"{path}: could not write the PNG input for the external codec ({exc})") from exc
 
 
 def read_png(path: Path) -> np.ndarray:

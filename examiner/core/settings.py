@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
 
+from examiner.core.atomic import write_atomically
 from examiner.errors import ExaminerError
 
 SETTINGS_SCHEMA_VERSION = 1
@@ -81,12 +81,7 @@ class Settings:
         p = self.path()
         p.parent.mkdir(parents=True, exist_ok=True)
         # Write-then-rename so a crash never leaves half a settings file.
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".settings-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(self), fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
+        write_atomically(p, json.dumps(asdict(self), indent=2))
 
     def add_recent_case(self, case_path: str | Path, limit: int = 10) -> None:
         s = str(Path(case_path).resolve())
