@@ -62,6 +62,11 @@ def test_cli_steps_record_findings_in_the_case(tmp_path: Path, capsys: pytest.Ca
         assert pixels_sha256(decode_bytes(blob, name="artefact")) == jpeg.record.pixels_sha256 == rec["pixels_sha256"]
         assert found[0].artefacts.keys() == {names.SPECTRUM, names.TILE_MAP}
         assert case.audit.verify().ok
+        model = build_report_model(case)
+    # Every artefact of every finding is in the report's manifest with its hash.
+    listed = {m.sha256 for m in model.manifest if m.role == "stored artefact"}
+    stored = {sha for f in found for sha in f.artefacts.values()}
+    assert stored <= listed
 
 
 def test_a_step_on_an_image_that_is_not_evidence_in_the_case_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

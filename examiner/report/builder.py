@@ -303,6 +303,12 @@ class _ModelBuilder:
         self.ctx.progress(2, 6, "re-compression thumbnails")
         recompressions = [self.recompression_block(f) for f in recomp_f]
         others = [self.other_block(f) for f in self.findings if f.kind not in OWN_SECTIONS]
+        for f in self.findings:
+            # Every stored artefact of every finding is named with its hash, whichever section
+            # shows the finding (a detection's tile map, say, is not drawn but is stored).
+            for name, sha in sorted(f.artefacts.items()):
+                if not any(m.sha256 == sha and m.item.startswith(f"F{f.id} ") for m in self.manifest):
+                    self.add_manifest(f"F{f.id} {name}", "stored artefact", sha)
         self.ctx.progress(3, 6, "region crops")
         region_blocks = []
         overviews: list[OverviewBlock] = []
