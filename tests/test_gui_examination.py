@@ -349,3 +349,18 @@ def test_seed_variability_overlay_is_shown_and_kept(qtbot: object, tmp_path: Pat
     img = w2.variability_overlay.pixmap().toImage()
     assert img.pixelColor(50, 90).red() > 200 and img.pixelColor(5, 5).red() == 0
     w2.close()
+
+
+def test_a_result_that_comes_back_after_its_case_was_closed_is_not_recorded_elsewhere(qtbot: object, tmp_path: Path) -> None:
+    first = make_case(tmp_path / "a")
+    second = make_case(tmp_path / "b")
+    w = _window(qtbot)
+    assert w.open_case(first)
+    w.run_recompression("jpeg", 40, None, "cpu")
+    assert w.open_case(second)  # before the job's result reaches the window
+    _wait_jobs(qtbot, w)
+    qtbot.waitUntil(lambda: any("after its case was closed" in m for m in w.messages), timeout=30_000)  # type: ignore[attr-defined]
+    assert w.session is not None and w.session.findings() == []
+    w.close()
+    with Case.open(first, read_only=True, record=False) as case:
+        assert case.findings() == []

@@ -66,27 +66,51 @@ class AnalysisActions:
 
         self.jobs.submit(title, lambda _ctx: write(), queue=WRITER, on_done=recorded, on_error=self.show_error)
 
+    def _run_step(
+        self,
+        title: str,
+        compute: Callable[..., Any],
+        args: tuple[Any, ...],
+        queue: str,
+        record: Callable[[Any, int, Any], Any],
+        computed: Callable[[Any, bool], None] | None = None,
+        recorded: Callable[[Any, Any, bool], None] | None = None,
+    ) -> None:
+        """One examination step: ``compute(ctx, *args)`` (a workflow's compute half) in a worker
+        process, then ``record(case, evidence_id, outcome)`` on the writer thread. ``computed``
+        and ``recorded`` update the window; their last argument says whether the step's evidence
+        is still the one shown."""
+        evidence_id = self.evidence_id
+        session = self.session
+
+        def done(out: Any) -> None:
+            if session is None or evidence_id is None:
+                return
+            if self.session is not session:
+                # The evidence belongs to a case that has since been closed: recording the result
+                # into whichever case is open now would attach it to the wrong evidence.
+                self.show_error(f"{title} finished after its case was closed; the result was not recorded")
+                return
+            if computed is not None:
+                computed(out, evidence_id == self.evidence_id)
+
+            def stored(finding: Any) -> None:
+                self.state.finding_recorded(evidence_id, finding)
+                if recorded is not None:
+                    recorded(out, finding, evidence_id == self.evidence_id)
+
+            self._record(f"Recording: {title}", lambda: record(session.case, evidence_id, out), stored)
+
+        self.jobs.submit_process(title, compute, args, queue=queue, on_done=done, on_error=self.show_error)
+
     def run_detection(self) -> None:
         px = self._need_evidence()
         if px is None:
             return
-        evidence_id = self.evidence_id
-
-        def done(out: detect_wf.DetectionOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            if evidence_id == self.evidence_id:
-                self._show_detection(out)
-            session = self.session
-            self._record(
-                "Recording the detection",
-                lambda: detect_wf.record_detection(session.case, evidence_id, out),
-                lambda finding: self.state.finding_recorded(evidence_id, finding),
-            )
-
-        path = self.session.case.evidence_item(evidence_id).path if self.session and evidence_id else None
-        self.jobs.submit_process(
-            "Trace detection", detect_wf.compute_detection, (px, path), queue=GENERAL, on_done=done, on_error=self.show_error
+        path = self.session.case.evidence_item(self.evidence_id).path if self.session and self.evidence_id else None
+        self._run_step(
+            "Trace detection", detect_wf.compute_detection, (px, path), GENERAL, detect_wf.record_detection,
+            computed=lambda out, shown: self._show_detection(out) if shown else None,
         )
 
     def _show_detection(self, out: detect_wf.DetectionOutcome) -> None:
@@ -121,67 +145,36 @@ class AnalysisActions:
         px = self._need_evidence()
         if px is None:
             return
-        evidence_id = self.evidence_id
+        session = self.session
         what = f"q{quality}" if quality is not None else f"{target_bpp:g} bpp"
 
-        def done(out: recompress_wf.RecompressionOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            session = self.session
+        def recorded(out: recompress_wf.RecompressionOutcome, finding: Any, shown: bool) -> None:
+            # Keep the pixels: decoding the stored PNG back would cost the GUI thread for nothing.
+            session.keep_comparison(finding.evidence_id, f"finding:{finding.id}", out.pixels)
+            if shown:
+                self._refresh_comparisons(select=f"finding:{finding.id}")
+            self.info(f"Re-compression {codec_id} {what} done: {out.record.bpp} bpp; it is now the comparison image")
 
-            def recorded(finding: Any) -> None:
-                # Keep the pixels: decoding the stored PNG back would cost the GUI thread for nothing.
-                session.keep_comparison(evidence_id, f"finding:{finding.id}", out.pixels)
-                self.state.finding_recorded(evidence_id, finding)
-                if evidence_id == self.evidence_id:
-                    self._refresh_comparisons(select=f"finding:{finding.id}")
-                self.info(f"Re-compression {codec_id} {what} done: {out.record.bpp} bpp; it is now the comparison image")
-
-            self._record(
-                f"Recording the re-compression {codec_id} {what}",
-                lambda: recompress_wf.record_recompression(session.case, evidence_id, out),
-                recorded,
-            )
-
-        self.jobs.submit_process(
-            f"Re-compress {codec_id} {what}",
-            recompress_wf.compute_recompression,
-            (px, codec_id, quality, target_bpp, RunOptions(device=device)),
-            queue=CODEC,
-            on_done=done,
-            on_error=self.show_error,
+        self._run_step(
+            f"Re-compress {codec_id} {what}", recompress_wf.compute_recompression,
+            (px, codec_id, quality, target_bpp, RunOptions(device=device)), CODEC, recompress_wf.record_recompression,
+            recorded=recorded,
         )
 
     def run_variability(self, codec_id: str, quality: int, seeds: int, device: str) -> None:
         px = self._need_evidence()
         if px is None:
             return
-        evidence_id = self.evidence_id
 
-        def done(out: variability_wf.VariabilityOutcome) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            session = self.session
+        def recorded(out: variability_wf.VariabilityOutcome, _finding: Any, shown: bool) -> None:
+            if shown:
+                self.show_variability(out.map8)
+                self.analysis_panel.variability_overlay.setChecked(True)
 
-            def recorded(finding: Any) -> None:
-                self.state.finding_recorded(evidence_id, finding)
-                if evidence_id == self.evidence_id:
-                    self.show_variability(out.map8)
-                    self.analysis_panel.variability_overlay.setChecked(True)
-
-            self._record(
-                f"Recording the seed variability {codec_id} q{quality}",
-                lambda: variability_wf.record_variability(session.case, evidence_id, out),
-                recorded,
-            )
-
-        self.jobs.submit_process(
-            f"Seed variability {codec_id} q{quality} ({seeds} seeds)",
-            variability_wf.compute_variability,
-            (px, codec_id, quality, seeds, RunOptions(device=device)),
-            queue=CODEC,
-            on_done=done,
-            on_error=self.show_error,
+        self._run_step(
+            f"Seed variability {codec_id} q{quality} ({seeds} seeds)", variability_wf.compute_variability,
+            (px, codec_id, quality, seeds, RunOptions(device=device)), CODEC, variability_wf.record_variability,
+            recorded=recorded,
         )
 
     def show_variability(self, map8: np.ndarray | None) -> None:
