@@ -209,25 +209,20 @@ class AnalysisActions:
             return
         cmp_px = self.compare.comparison
 
-        evidence_id = self.evidence_id
         label = self.compare.comparison_label
 
-        def done(results: list[Any]) -> None:
-            if self.session is None or evidence_id is None:
-                return
-            if self._guard(symbols_wf.record_symbol_checks, self.session.case, evidence_id, results, label) is None:
-                return
+        def recorded(results: list[Any], _findings: Any, shown: bool) -> None:
             for r in results:
                 if not r.available:
                     self.show_error(r.message)
-            self.state.case_changed()
-            if evidence_id == self.evidence_id:
+            if shown:
                 self._load_proposals()
                 self.info(f"Symbol checks done: {len(self.proposals)} suggestion(s) to review")
 
-        self.jobs.submit_process(
-            "Symbol checks", symbols_wf.compute_symbol_checks, (px, cmp_px), queue=GENERAL, on_done=done,
-            on_error=self.show_error,
+        self._run_step(
+            "Symbol checks", symbols_wf.compute_symbol_checks, (px, cmp_px), GENERAL,
+            lambda case, evidence_id, results: symbols_wf.record_symbol_checks(case, evidence_id, results, label),
+            recorded=recorded,
         )
 
     def _load_proposals(self) -> None:
