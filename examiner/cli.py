@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from examiner import __version__
+from examiner.core.text_safety import EscapingWriter
 from examiner.errors import ExaminerError
 
 
@@ -58,6 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    # Everything a command prints may quote text from case files, packs or datasets.
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingWriter(sys.stdout), EscapingWriter(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code = args.func(args)
         return int(code or 0)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from examiner.codecs.api import CodecInfo
+from examiner.core.safe_files import open_regular
 from examiner.core.settings import user_codec_dir
 from examiner.errors import WeightsError
 
@@ -59,7 +60,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()

@@ -113,7 +113,20 @@ class AuditLog:
         return out
 
     def verify(self) -> ChainReport:
-        """Recompute every hash from the stored text; report the first entry that fails."""
+        """Recompute every hash from the stored text; report the first entry that fails.
+
+        The entries and the stored head are read in one transaction: read in two, a writer in
+        between makes an intact log look cut off."""
+        if self._conn.in_transaction:
+            return self._verify()
+        self._conn.execute("BEGIN")
+        try:
+            return self._verify()
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
+    def _verify(self) -> ChainReport:
         rows = self._conn.execute(
             "SELECT seq, time_utc, actor, action, params, prev_hash, entry_hash FROM audit ORDER BY seq"
         ).fetchall()

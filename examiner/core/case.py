@@ -21,13 +21,15 @@ The object is safe to share between threads (one lock serialises access).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
 import mimetypes
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +37,19 @@ import numpy as np
 
 from examiner.core import store
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
-from examiner.core.evidence import Evidence, hash_file, open_evidence
+from examiner.core.evidence import Evidence, open_evidence
+from examiner.core.integrity import FileStatus, IntegrityReport, file_status
 from examiner.core.regions import Category, Region, ShapeKind
-from examiner.errors import CaseError, EvidenceError, IntegrityError
+from examiner.core.row_records import (
+    ROWS_PARAM,
+    RowReport,
+    check_rows,
+    collect_changes,
+    install_change_tracking,
+)
+from examiner.errors import CaseError, IntegrityError
+
+__all__ = ["Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
 
 CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
@@ -121,68 +133,6 @@ class ArtefactInfo:
     created_utc: str
 
 
-@dataclass
-class FileStatus:
-    """Integrity of one file the case depends on. ``status``: ok | mismatch | missing | unreadable."""
-
-    evidence_id: int
-    role: str  # evidence | reference
-    path: str
-    expected_sha256: str
-    actual_sha256: str | None
-    status: str
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class IntegrityReport:
-    """Result of re-hashing every evidence/reference file and verifying the audit chain."""
-
-    checked_utc: str
-    chain: ChainReport
-    files: list[FileStatus] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.chain.ok and all(f.status == "ok" for f in self.files)
-
-    def evidence_status(self, evidence_id: int) -> str:
-        """Worst status among the evidence file and its reference ('ok' when all match)."""
-        statuses = [f.status for f in self.files if f.evidence_id == evidence_id]
-        for s in ("mismatch", "missing", "unreadable"):
-            if s in statuses:
-                return s
-        return "ok"
-
-    def problems(self) -> list[str]:
-        out = []
-        if not self.chain.ok:
-            out.append(self.chain.summary())
-        for f in self.files:
-            if f.status == "ok":
-                continue
-            what = f"{f.role} {f.evidence_id} ({f.path})"
-            if f.status == "mismatch":
-                out.append(f"{what}: SHA-256 MISMATCH, expected {f.expected_sha256}, now {f.actual_sha256}")
-            elif f.status == "missing":
-                out.append(f"{what}: file MISSING")
-            else:
-                out.append(f"{what}: file unreadable ({f.detail})")
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked_utc": self.checked_utc,
-            "chain": self.chain.to_dict(),
-            "files": [f.to_dict() for f in self.files],
-            "problems": self.problems(),
-        }
-
-
 def default_actor() -> str:
     """Who is acting: the examiner name from the settings, else the login name."""
     try:
@@ -211,6 +161,12 @@ class Case:
         self._lock = threading.RLock()
         self._audit = AuditLog(conn)
         self.integrity: IntegrityReport = IntegrityReport(utc_now(), ChainReport(True, 0))
+        if not read_only:
+            try:
+                install_change_tracking(conn)
+            except sqlite3.DatabaseError:
+                # A table is gone; the integrity check names it, and writes are refused below.
+                self._untracked = True
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -281,10 +237,37 @@ class Case:
             raise CaseError(f"{self.path}: the case is closed")
         return self._conn
 
+    _untracked = False
+
     def _write(self, action: str, params: dict[str, Any], actor: str | None = None) -> _WriteTx:
         if self.read_only:
             raise CaseError(f"{self.path}: the case is open read-only")
+        if self._untracked:
+            raise IntegrityError(f"{self.path}: the case file's tables are damaged; no changes made (run 'examiner case verify')")
         return _WriteTx(self, action, params, actor or self.actor)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Case]:
+        """Hold one read transaction, so every read inside sees the same committed state even
+        while another process writes (it waits until the snapshot ends). Nests."""
+        with self._lock:
+            conn = self.conn
+            if conn.in_transaction:
+                yield self
+                return
+            conn.execute("BEGIN")
+            try:
+                yield self
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    def check_tables(self) -> tuple[ChainReport, RowReport]:
+        """The audit chain and every table row against it, both from one snapshot."""
+        with self.snapshot():
+            chain = self._audit.verify()
+            rows = check_rows(self.conn, self._audit.entries())
+        return chain, rows
 
     # ---------------------------------------------------------------- audit
 
@@ -634,29 +617,42 @@ class Case:
     # ---------------------------------------------------------------- integrity
 
     def integrity_check(self, record: bool = True, action: str = "case.integrity_checked") -> IntegrityReport:
-        """Verify the audit chain and re-hash every evidence and reference file now.
+        """Verify the audit chain, compare every table row with it, and re-hash every evidence
+        and reference file now.
 
         The result replaces :attr:`integrity`; with ``record`` (and a writable case) the outcome
-        is appended to the audit log. Never raises for a failed check: read the report.
+        is appended to the audit log. The tables are read in one snapshot, and the outcome is
+        recorded only for the state it describes: if another writer got in between, the check
+        runs again under the write lock. Never raises for a failed check: read the report.
         """
         with self._lock:
-            chain = self._audit.verify()
-            files: list[FileStatus] = []
-            for item in self.evidence():
-                files.append(_file_status(item.id, "evidence", item.path, item.sha256))
-                if item.reference_path:
-                    files.append(_file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
-            report = IntegrityReport(utc_now(), chain, files)
-            self.integrity = report
+            with self.snapshot():
+                chain, rows = self.check_tables()
+                items = self.evidence()
+                head = self._last_entry()
+            files = [s for item in items for s in _item_files(item)]
+            report = IntegrityReport(utc_now(), chain, files, rows)
             if record and not self.read_only:
-                params = {
-                    "ok": report.ok,
-                    "chain": chain.summary(),
-                    "files": [{"evidence_id": f.evidence_id, "role": f.role, "status": f.status} for f in files],
-                }
-                with self._write(action, params):
-                    pass
+                # Not through _write: a failed check is recorded even when the tables are damaged.
+                with _WriteTx(self, action, {}, self.actor) as tx:
+                    if self._last_entry() != head:
+                        chain, rows = self.check_tables()
+                        now = self.evidence()
+                        if now != items:
+                            files = [s for item in now for s in _item_files(item)]
+                        report = IntegrityReport(utc_now(), chain, files, rows)
+                    tx.params.update({
+                        "ok": report.ok,
+                        "chain": chain.summary(),
+                        "rows": rows.summary(),
+                        "files": [{"evidence_id": f.evidence_id, "role": f.role, "status": f.status} for f in files],
+                    })  # fmt: skip
+            self.integrity = report
             return report
+
+    def _last_entry(self) -> tuple[Any, ...] | None:
+        row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else tuple(row)
 
 
 class _WriteTx:
@@ -686,6 +682,9 @@ class _WriteTx:
         try:
             if exc_type is None:
                 try:
+                    changed = collect_changes(conn)
+                    if changed:
+                        self.params[ROWS_PARAM] = changed
                     self.entry = self.case._audit.append(self.actor, self.action, self.params)
                     conn.execute("COMMIT")
                 except BaseException:
@@ -727,12 +726,8 @@ def _evidence_from_row(r: tuple[Any, ...]) -> EvidenceItem:
     )  # fmt: skip
 
 
-def _file_status(evidence_id: int, role: str, path: str, expected: str) -> FileStatus:
-    p = Path(path)
-    if not p.exists():
-        return FileStatus(evidence_id, role, path, expected, None, "missing")
-    try:
-        actual, _ = hash_file(p)
-    except EvidenceError as exc:
-        return FileStatus(evidence_id, role, path, expected, None, "unreadable", exc.problem)
-    return FileStatus(evidence_id, role, path, expected, actual, "ok" if actual == expected else "mismatch")
+def _item_files(item: EvidenceItem) -> list[FileStatus]:
+    out = [file_status(item.id, "evidence", item.path, item.sha256)]
+    if item.reference_path:
+        out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
+    return out

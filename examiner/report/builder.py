@@ -39,6 +39,8 @@ from examiner.core.audit import AuditEntry, canonical_json
 from examiner.core.case import Case, EvidenceItem, Finding
 from examiner.core.evidence import decode_bytes, hash_bytes, read_evidence_bytes
 from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category, Region
+from examiner.core.row_records import ROWS_PARAM
+from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.report import figures as figs
@@ -107,7 +109,7 @@ class BuildOptions:
 
 def is_observation(entry: AuditEntry) -> bool:
     """True for entries left out of the report's state: exports, and successful opens/checks."""
-    if entry.action == EXPORT_ACTION:
+    if entry.action in (EXPORT_ACTION, SIGN_ACTION):
         return True
     return entry.action in OBSERVING_ACTIONS and entry.params.get("ok") is True
 
@@ -223,13 +225,15 @@ class _ModelBuilder:
         self.opt = options
         self.ctx = ctx
         self.cit = Citations()
-        self.details = case.details
-        self.items = case.evidence()
+        # One snapshot: the report describes one committed state even while another process writes.
+        with case.snapshot():
+            self.details = case.details
+            self.items = case.evidence()
+            self.findings = case.findings()
+            self.regions = sorted(case.regions(), key=lambda r: (r.evidence_id, r.id or 0))
+            self.entries = [e for e in case.audit.entries() if not is_observation(e)]
+            self.chain, self.rows = case.check_tables()
         self.labels = {item.id: f"E{n}" for n, item in enumerate(self.items, start=1)}
-        self.findings = case.findings()
-        self.regions = sorted(case.regions(), key=lambda r: (r.evidence_id, r.id or 0))
-        self.entries = [e for e in case.audit.entries() if not is_observation(e)]
-        self.chain = case.audit.verify()
         self.checks: dict[tuple[int, str], _FileCheck] = {}
         self.pixels: dict[int, np.ndarray] = {}
         self.comparisons: dict[tuple[int, str], tuple[np.ndarray | None, str]] = {}
@@ -354,7 +358,8 @@ class _ModelBuilder:
             bibliography=self.cit.entries(),
             audit=self.audit_rows(),
             audit_verification=self.audit_statement(),
-            audit_ok=self.chain.ok,
+            audit_ok=self.chain.ok and self.rows.ok,
+            audit_head=self.head_text(),
             audit_note=(
                 "Entries that only record opening the case, successful integrity checks and report "
                 "exports are not listed, so that the same case content always gives the same report; "
@@ -1017,23 +1022,46 @@ class _ModelBuilder:
             basis = f"Level stated by {raw['by']}."
         return level, str(raw.get("text", "")), basis
 
+    def head_text(self) -> str:
+        """The anchor the report prints: the newest entry that changed the case. Entries after it
+        only observe, so the same state gives the same anchor however often it is opened."""
+        if not self.entries or not self.chain.ok:
+            return ""
+        e = self.entries[-1]
+        return f"{e.seq}:{e.entry_hash}"
+
     def audit_rows(self) -> list[AuditRow]:
         rows = []
         for e in self.entries:
-            details = canonical_json(e.params)
+            params = dict(e.params)
+            row_hashes = params.pop(ROWS_PARAM, None)
+            details = canonical_json(params)
+            if isinstance(row_hashes, dict) and row_hashes:
+                details += f" [+ SHA-256 of {len(row_hashes)} table row(s) written]"
             if len(details) > AUDIT_DETAIL_CHARS:
                 details = details[:AUDIT_DETAIL_CHARS] + f" \u2026 [{len(details):,} characters; the entry hash covers all of them]"
             rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash))
         return rows
 
     def audit_statement(self) -> str:
-        if self.chain.ok:
+        if not self.chain.ok:
+            where = f"entry {self.chain.first_bad}" if self.chain.first_bad is not None else "the log"
+            return f"AUDIT CHAIN BROKEN at {where}: {self.chain.problem}. Entries from that point on cannot be trusted."
+        if not self.rows.ok:
+            shown = "; ".join(self.rows.problems[:5]) + (f"; and {len(self.rows.problems) - 5} more" if len(self.rows.problems) > 5 else "")
             return (
-                "Audit chain verified when this report was generated: intact. Every entry's hash was recomputed "
-                "from its content and the previous entry's hash, and the end of the log matches its stored head."
+                f"CASE CONTENT DOES NOT MATCH ITS AUDIT LOG: {len(self.rows.problems)} problem(s): {shown}. The chain itself "
+                "verifies, but the case was changed outside the program; nothing in this report may be relied on."
             )
-        where = f"entry {self.chain.first_bad}" if self.chain.first_bad is not None else "the log"
-        return f"AUDIT CHAIN BROKEN at {where}: {self.chain.problem}. Entries from that point on cannot be trusted."
+        text = (
+            "Audit chain and case content verified when this report was generated: intact. Every entry's hash was "
+            "recomputed from its content and the previous entry's hash, the end of the log matches its stored head, "
+            f"all {self.rows.rows} table rows (case details, evidence, regions, findings, artefacts, case values) "
+            f"match what the log recorded, and {self.rows.artefacts_rehashed} stored artefact(s) were hashed again."
+        )
+        if self.rows.notes:
+            text += " Note: " + " ".join(self.rows.notes) + "."
+        return text
 
 
 def _area_share(region: Region, height: int, width: int) -> float:

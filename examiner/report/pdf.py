@@ -843,6 +843,20 @@ class _Builder:
         self.story.append(_Statement(esc(m.audit_verification), self.s["body"], OK if m.audit_ok else ALERT))
         if m.audit_note:
             self.story.append(Paragraph(esc(m.audit_note), self.s["caption"]))
+        if m.audit_head:
+            n, _, h = m.audit_head.partition(":")
+            anchor = [("Chain head (anchor)", f"entry {n}, SHA-256 {h}"),
+                      ("Check the case later", f"examiner case verify CASE --expect-head {m.audit_head}")]
+            sig = m.head_signature
+            if sig:
+                anchor += [("Signed by key", f"{sig.get('fingerprint', '')} (Ed25519 public key {sig.get('public_key', '')})"),
+                           ("Signature", str(sig.get("signature", "")))]
+            self.story.extend(self.kv_table(anchor, key_w=42 * mm))
+            self.story.append(Paragraph(esc(
+                "Entry N's hash covers every entry before it. A case file whose entry N still has this hash holds "
+                "the same log up to that entry as when this report was made; entries after it were added later."
+                + (" The signature can be checked against the examiner's public key with --public-key." if sig else "")),
+                self.s["caption"]))
         rows = []
         for a in m.audit:
             rows.append([

@@ -296,9 +296,11 @@ def _export_into(paths: list[Path], out: Path, copy_images: bool, ctx: TaskConte
 def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
     """Copy an evidence file byte for byte and check the copy against the intake hash."""
     from examiner.core.evidence import hash_file
+    from examiner.core.safe_files import require_regular
 
     if dst.exists():
         return
+    require_regular(src)  # shutil would copy /dev/zero until the disk is full
     try:
         shutil.copyfile(src, dst)
     except OSError as exc:
