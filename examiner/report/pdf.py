@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -52,7 +53,9 @@ from reportlab.platypus import (  # noqa: E402
 )
 
 from examiner import APP_NAME, __version__  # noqa: E402
+from examiner.core.text_safety import BIDI_AND_SEPARATORS  # noqa: E402
 from examiner.report.bibliography import format_numbers  # noqa: E402
+from examiner.report.plain_text import PlainText  # noqa: E402
 from examiner.report.model import (  # noqa: E402
     DetectionBlock,
     EvidenceBlock,
@@ -92,8 +95,10 @@ FRAME_W = PAGE_W - 2 * MARGIN_X
 # cannot turn the report into hundreds of pages.
 MAX_FIELD_CHARS = 4000
 METADATA_CHARS = 400
-# The examiner's own words (notes, descriptions) are cut only at a size no real note reaches.
-AUTHORED_CHARS = 50_000
+# The examiner's own words (notes, descriptions) are never cut: layout is linear in their length.
+AUTHORED_CHARS = sys.maxsize
+# Text with more lines than this leaves the table for a PlainText block (see plain_text.py).
+LINES_PER_PARAGRAPH = 40
 # Longer values leave the table: a table row cannot break across pages.
 LONG_CELL_CHARS = 1200
 
@@ -123,7 +128,16 @@ def register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT_MONO, normal=FONT_MONO, bold=FONT_MONO, italic=FONT_MONO, boldItalic=FONT_MONO)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI_AND_SEPARATORS}\\ud800-\\udfff\\ufffe\\uffff]")
+
+
+def _control_escape(m: re.Match[str]) -> str:
+    code = ord(m.group(0))
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if m.group(0) in BIDI_AND_SEPARATORS:
+        return f"\\u{code:04x}"  # shown, as inspect shows them, instead of reordering the text
+    return "\ufffd"
 
 
 def one_line(value: Any, limit: int = 300) -> str:
@@ -136,10 +150,15 @@ def clean_text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
     lone surrogates replaced, long values cut with a statement of the full length."""
     text = value if isinstance(value, str) else str(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else "\ufffd", text)
+    text = _CONTROL.sub(_control_escape, text)
     if len(text) > limit:
         text = text[:limit] + f" \u2026 [cut: {len(value):,} characters in total]"
     return text
+
+
+def long_text(value: Any, style: ParagraphStyle, limit: int = MAX_FIELD_CHARS) -> list[Flowable]:
+    """Untrusted text of any length, shown literally, laid out in time linear in its length."""
+    return [PlainText(clean_text(value, limit), style)]
 
 
 def esc(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
@@ -439,10 +458,10 @@ class _Builder:
 
         for k, v in rows:
             style = "mono" if k in mono or _looks_like_hash(v) else "cell"
-            if len(v) > LONG_CELL_CHARS:
+            if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
                 flush()
                 out.append(Paragraph(esc(k, 200), ParagraphStyle("kl", parent=self.s["cellb"], spaceBefore=3)))
-                out.append(Paragraph(esc(v, limit), ParagraphStyle("kv", parent=self.s[style], spaceAfter=4)))
+                out.extend(long_text(v, ParagraphStyle("kv", parent=self.s[style], spaceAfter=4), limit))
                 continue
             data.append([self.cell(k, "cellb", key_w, 200), self.cell(v, style, width - key_w, limit)])
         flush()
@@ -752,9 +771,9 @@ class _Builder:
         first_wide = len(data)
         after: list[Flowable] = []
         for k, v in wide:
-            if len(v) > LONG_CELL_CHARS:
+            if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
                 after.append(Paragraph(esc(k), ParagraphStyle("rl", parent=self.s["cellb"], spaceBefore=3)))
-                after.append(Paragraph(esc(v, AUTHORED_CHARS), self.s["cell"]))
+                after.extend(long_text(v, self.s["cell"], AUTHORED_CHARS))
                 v = "see below"
             data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
         table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
