@@ -55,7 +55,6 @@ from reportlab.platypus import (  # noqa: E402
 from examiner import APP_NAME, __version__  # noqa: E402
 from examiner.core.text_safety import BIDI_AND_SEPARATORS  # noqa: E402
 from examiner.report.bibliography import format_numbers  # noqa: E402
-from examiner.report.plain_text import PlainText  # noqa: E402
 from examiner.report.model import (  # noqa: E402
     DetectionBlock,
     EvidenceBlock,
@@ -64,6 +63,7 @@ from examiner.report.model import (  # noqa: E402
     RegionBlock,
     ReportModel,
 )
+from examiner.report.plain_text import PlainText  # noqa: E402
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"

@@ -27,10 +27,11 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -385,6 +386,27 @@ def _region_from_annotation(a: dict[str, Any], evidence_id: int, names: dict[int
     })  # fmt: skip
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _dataset_file(folder: Path, name: Any) -> Path:
+    """A file named in annotations.json: a relative path that stays inside the dataset folder."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: an image has no usable file_name ({str(name)[:80]!r})")
+    pp = PurePosixPath(name)
+    base = folder.resolve()
+    target = (folder / name).resolve()
+    if pp.is_absolute() or ".." in pp.parts or "\\" in name or not target.is_relative_to(base) or target == base:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: refused: file name {name[:200]!r} points outside the dataset folder")
+    return target
+
+
+def _dataset_sha256(path: Path, value: Any) -> str:
+    if not isinstance(value, str) or not _SHA256.match(value):
+        raise ExaminerError(f"{path}: the dataset gives no valid SHA-256 for this file ({str(value)[:80]!r}); refused")
+    return value
+
+
 def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "", case_id: str = "",
                    ctx: TaskContext | None = None) -> Path:  # fmt: skip
     """A new case from an exported dataset folder (with its copied images)."""
@@ -405,13 +427,18 @@ def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "",
             evidence_of: dict[int, int] = {}
             for n, img in enumerate(doc["images"]):
                 ctx.progress(n, len(doc["images"]), f"image {img.get('file_name')}")
-                f = folder / str(img["file_name"])
+                f = _dataset_file(folder, img.get("file_name"))
                 if not f.is_file():
                     raise ExaminerError(f"{f}: image file of the dataset is missing (export with images to round-trip)")
-                ref = img.get("reference_file_name")
-                item = case.add_evidence(f, reference=(folder / ref) if ref else None)
-                if img.get("sha256") and item.sha256 != img["sha256"]:
-                    raise ExaminerError(f"{f}: SHA-256 {item.sha256} differs from the dataset's {img['sha256']}")
+                ref_name = img.get("reference_file_name")
+                ref = _dataset_file(folder, ref_name) if ref_name else None
+                want = _dataset_sha256(f, img.get("sha256"))
+                want_ref = _dataset_sha256(ref, img.get("reference_sha256")) if ref is not None else None
+                item = case.add_evidence(f, reference=ref)
+                if item.sha256 != want:
+                    raise ExaminerError(f"{f}: SHA-256 {item.sha256} differs from the dataset's {want}")
+                if ref is not None and item.reference_sha256 != want_ref:
+                    raise ExaminerError(f"{ref}: SHA-256 {item.reference_sha256} differs from the dataset's {want_ref}")
                 evidence_of[int(img["id"])] = item.id
             origins = {}
             for a in doc["annotations"]:
