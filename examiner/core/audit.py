@@ -157,7 +157,7 @@ class AuditLog:
 def _parse_params(text: Any) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {"_unparseable": str(text)}
     return value if isinstance(value, dict) else {"_value": value}
 
@@ -174,7 +174,7 @@ def _check_entry(
         return "a field has the wrong type"
     try:
         params = json.loads(params_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "its parameters are not valid JSON (altered)"
     if canonical_json(params) != params_text:
         return "its parameters are not in canonical form (altered)"

@@ -456,7 +456,7 @@ class Case:
             raise CaseError("a finding needs a kind")
         try:
             data_text = canonical_json(data)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CaseError(f"finding data cannot be stored as JSON: {exc}") from None
         params: dict[str, Any] = {
             "evidence_id": evidence_id,
@@ -602,7 +602,7 @@ class Case:
     def set_meta(self, key: str, value: Any) -> None:
         try:
             text = canonical_json(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CaseError(f"meta value for {key!r} cannot be stored as JSON: {exc}") from None
         with self._write("meta.set", {"key": key, "value_sha256": hashlib.sha256(text.encode()).hexdigest()}):
             self.conn.execute(

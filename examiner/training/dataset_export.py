@@ -349,8 +349,8 @@ def load_coco(folder: str | Path) -> dict[str, Any]:
         raise ExaminerError(f"{folder}: no {ANNOTATIONS_NAME} (not an exported dataset)")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ExaminerError(f"{p}: not readable as JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ExaminerError(f"{p}: not readable as JSON ({str(exc)[:200]})") from None
     for key in ("images", "annotations", "categories"):
         if not isinstance(doc.get(key), list):
             raise ExaminerError(f"{p}: not a COCO file (no {key} list)")
@@ -418,14 +418,22 @@ def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "",
     out_case = Path(out_case)
     if out_case.exists():
         raise ExaminerError(f"{out_case}: already exists; choose another case file name")
-    names = {int(c["id"]): str(c["name"]) for c in doc["categories"]}
-    authors = sorted({(a.get("attributes") or {}).get("author", "") for a in doc["annotations"]} - {""})
+    try:
+        names = {int(c["id"]): str(c["name"]) for c in doc["categories"]}
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: the categories are malformed ({str(exc)[:200]})") from None
+    authors = sorted({
+        attrs["author"] for a in doc["annotations"]
+        if isinstance(a, dict) and isinstance(attrs := a.get("attributes"), dict) and isinstance(attrs.get("author"), str)
+    } - {""})  # fmt: skip
     try:
         with Case.create(out_case, case_id=case_id or f"IMPORTED {folder.name}"[:200],
                          examiner=examiner or (", ".join(authors) or "imported dataset"),
                          title=f"Imported from the dataset {folder.name}") as case:  # fmt: skip
             evidence_of: dict[int, int] = {}
             for n, img in enumerate(doc["images"]):
+                if not isinstance(img, dict) or not isinstance(img.get("id"), int):
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: image entry {n + 1} has no integer id")
                 ctx.progress(n, len(doc["images"]), f"image {img.get('file_name')}")
                 f = _dataset_file(folder, img.get("file_name"))
                 if not f.is_file():
@@ -442,10 +450,16 @@ def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "",
                 evidence_of[int(img["id"])] = item.id
             origins = {}
             for a in doc["annotations"]:
-                ev = evidence_of.get(int(a["image_id"]))
+                if not isinstance(a, dict):
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: an annotation is not an object")
+                ev = evidence_of.get(a.get("image_id")) if isinstance(a.get("image_id"), int) else None
                 if ev is None:
                     raise ExaminerError(f"annotation {a.get('id')} refers to image {a.get('image_id')}, which is not in the dataset")
-                region = _region_from_annotation(a, ev, names)
+                try:
+                    region = _region_from_annotation(a, ev, names)
+                except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as exc:
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: annotation {str(a.get('id'))[:40]} is malformed "
+                                        f"({str(exc)[:200]})") from None  # fmt: skip
                 case.add_region(region)
                 attrs = a.get("attributes") or {}
                 if attrs.get("reconstruction_source") == "evidence" and attrs.get("codec"):

@@ -264,8 +264,8 @@ class ExercisePack:
         manifest_bytes = zf.read(MANIFEST_NAME)
         try:
             manifest = json.loads(manifest_bytes.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise PackError(f"{p}: the pack manifest is not valid JSON ({exc})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise PackError(f"{p}: the pack manifest is not valid JSON ({str(exc)[:200]})") from None
         if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
             raise PackError(f"{p}: not an exercise pack (unknown manifest format)")
         version = manifest.get("format_version")
@@ -296,8 +296,8 @@ class ExercisePack:
             raise PackError(f"{p}: refused: the pack has no answer key")
         try:
             pack = cls(p, manifest, _sha(manifest_bytes))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PackError(f"{p}: the pack manifest is malformed ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise PackError(f"{p}: the pack manifest is malformed ({str(exc)[:200]})") from None
         ids = [it.id for it in pack.items]
         if len(set(ids)) != len(ids):
             raise PackError(f"{p}: refused: an item id appears twice in the manifest")
@@ -336,7 +336,7 @@ class ExercisePack:
             doc = json.loads(data.decode("utf-8"))
             raw = doc["items"]
             key = {str(k): [Region.from_dict(r) for r in v] for k, v in raw.items()}
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
             raise PackError(f"{self.path}: the answer key is malformed ({exc})") from None
         unknown = set(key) - {it.id for it in self.items}
         if unknown:
