@@ -116,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.path}: {result.pages} pages, report {result.report_id}")
         print(f"SHA-256 {result.sha256}")
+        if result.audit_head:
+            print(f"chain head {result.audit_head} (check the case later with: examiner case verify CASE --expect-head {result.audit_head})")
         for p in previews:
             print(f"preview {p}")
     if not result.integrity_ok:

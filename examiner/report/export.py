@@ -49,6 +49,7 @@ class ReportResult:
     integrity_ok: bool
     audit_ok: bool
     problems: list[str] = field(default_factory=list)
+    audit_head: str = ""  # "N:HASH" printed in the report: give it to `case verify --expect-head`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +152,7 @@ def export_report(
         integrity_ok=model.integrity_ok and integrity.ok,
         audit_ok=model.audit_ok,
         problems=integrity.problems(),
+        audit_head=model.audit_head,
     )
 
 
