@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from examiner import __version__
-from examiner.core.text_safety import EscapingWriter
+from examiner.core.text_safety import EscapingWriter, json_safe
 from examiner.errors import ExaminerError
 
 
@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_json(data: Any) -> None:
     """Machine-readable output: one JSON document on stdout."""
-    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
+    # JSON's own escapes for what the terminal filter would otherwise show as \xNN (not JSON).
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -294,3 +294,15 @@ def test_pdf_escapes_bidi_controls_and_keeps_long_notes_whole(tmp_path: Path) ->
     assert "\u202e" not in text and "\u2067" not in text
     assert "\\u202eRTL\\u2067iso\\u2069" in text
     assert "END-OF-NOTE" in text and "[cut:" not in text
+
+
+def test_json_output_stays_valid_json_with_hostile_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case_path, _ = _case_with_evidence(tmp_path)
+    hostile = HOSTILE + "\x7f\x85"
+    with Case.open(case_path) as case:
+        case.update_details(title=hostile)
+    capsys.readouterr()
+    assert main(["case", "show", str(case_path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in ("\x1b", "\x07", "\x7f", "\x85", "\u202e", "\u2066"))
+    assert json.loads(out)["details"]["title"] == hostile

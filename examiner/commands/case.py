@@ -169,7 +169,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=args.actor, record=False) as case:
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
@@ -248,7 +248,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.audit import canonical_json
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=args.actor, record=False) as case:
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain

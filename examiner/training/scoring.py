@@ -236,8 +236,10 @@ def score_case(pack_path: str | Path, case_path: str | Path, threshold: float = 
     if not cp.is_file():
         raise ExaminerError(f"{cp}: no such case file")
     with Case.open(cp, read_only=True) as case:
-        if not case.integrity.chain.ok:
-            raise IntegrityError(f"{cp}: the case's audit log fails its check ({case.integrity.chain.summary()}); "
+        integ = case.integrity
+        if not integ.chain.ok or not integ.rows.ok:
+            why = integ.chain.summary() if not integ.chain.ok else integ.rows.summary()
+            raise IntegrityError(f"{cp}: the case's audit log fails its check ({why}); "
                                  "a case changed outside the program is not scored")  # fmt: skip
         regions, trainee = trainee_regions(pack, case)
     key = pack.read_key()
