@@ -35,16 +35,16 @@ from typing import Any
 import numpy as np
 
 from examiner import __version__
-from examiner.core.audit import AuditEntry, canonical_json
+from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, EvidenceItem, Finding
 from examiner.core.evidence import decode_bytes, hash_bytes, read_evidence_bytes
 from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category, Region
-from examiner.core.row_records import ROWS_PARAM
 from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.report import figures as figs
 from examiner.report import methods as methods_mod
+from examiner.report.audit_section import anchor_head, audit_rows, audit_statement
 from examiner.report.bibliography import Citations
 from examiner.report.model import (
     CONCLUSION_LEVELS,
@@ -1023,45 +1023,13 @@ class _ModelBuilder:
         return level, str(raw.get("text", "")), basis
 
     def head_text(self) -> str:
-        """The anchor the report prints: the newest entry that changed the case. Entries after it
-        only observe, so the same state gives the same anchor however often it is opened."""
-        if not self.entries or not self.chain.ok:
-            return ""
-        e = self.entries[-1]
-        return f"{e.seq}:{e.entry_hash}"
+        return anchor_head(self.entries, self.chain)
 
     def audit_rows(self) -> list[AuditRow]:
-        rows = []
-        for e in self.entries:
-            params = dict(e.params)
-            row_hashes = params.pop(ROWS_PARAM, None)
-            details = canonical_json(params)
-            if isinstance(row_hashes, dict) and row_hashes:
-                details += f" [+ SHA-256 of {len(row_hashes)} table row(s) written]"
-            if len(details) > AUDIT_DETAIL_CHARS:
-                details = details[:AUDIT_DETAIL_CHARS] + f" \u2026 [{len(details):,} characters; the entry hash covers all of them]"
-            rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash))
-        return rows
+        return audit_rows(self.entries, AUDIT_DETAIL_CHARS)
 
     def audit_statement(self) -> str:
-        if not self.chain.ok:
-            where = f"entry {self.chain.first_bad}" if self.chain.first_bad is not None else "the log"
-            return f"AUDIT CHAIN BROKEN at {where}: {self.chain.problem}. Entries from that point on cannot be trusted."
-        if not self.rows.ok:
-            shown = "; ".join(self.rows.problems[:5]) + (f"; and {len(self.rows.problems) - 5} more" if len(self.rows.problems) > 5 else "")
-            return (
-                f"CASE CONTENT DOES NOT MATCH ITS AUDIT LOG: {len(self.rows.problems)} problem(s): {shown}. The chain itself "
-                "verifies, but the case was changed outside the program; nothing in this report may be relied on."
-            )
-        text = (
-            "Audit chain and case content verified when this report was generated: intact. Every entry's hash was "
-            "recomputed from its content and the previous entry's hash, the end of the log matches its stored head, "
-            f"all {self.rows.rows} table rows (case details, evidence, regions, findings, artefacts, case values) "
-            f"match what the log recorded, and {self.rows.artefacts_rehashed} stored artefact(s) were hashed again."
-        )
-        if self.rows.notes:
-            text += " Note: " + " ".join(self.rows.notes) + "."
-        return text
+        return audit_statement(self.chain, self.rows)
 
 
 def _area_share(region: Region, height: int, width: int) -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -53,7 +52,6 @@ from reportlab.platypus import (  # noqa: E402
 )
 
 from examiner import APP_NAME, __version__  # noqa: E402
-from examiner.core.text_safety import BIDI_AND_SEPARATORS  # noqa: E402
 from examiner.report.bibliography import format_numbers  # noqa: E402
 from examiner.report.model import (  # noqa: E402
     DetectionBlock,
@@ -63,7 +61,16 @@ from examiner.report.model import (  # noqa: E402
     RegionBlock,
     ReportModel,
 )
-from examiner.report.plain_text import PlainText  # noqa: E402
+from examiner.report.pdf_text import (  # noqa: E402, F401 - re-exported for callers of this module
+    AUTHORED_CHARS,
+    LINES_PER_PARAGRAPH,
+    MAX_FIELD_CHARS,
+    METADATA_CHARS,
+    clean_text,
+    esc,
+    one_line,
+)
+from examiner.report.plain_text import long_text  # noqa: E402
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -91,14 +98,6 @@ MARGIN_TOP = 24 * mm
 MARGIN_BOTTOM = 20 * mm
 FRAME_W = PAGE_W - 2 * MARGIN_X
 
-# Untrusted text longer than this is cut (with a statement saying so) so one hostile EXIF field
-# cannot turn the report into hundreds of pages.
-MAX_FIELD_CHARS = 4000
-METADATA_CHARS = 400
-# The examiner's own words (notes, descriptions) are never cut: layout is linear in their length.
-AUTHORED_CHARS = sys.maxsize
-# Text with more lines than this leaves the table for a PlainText block (see plain_text.py).
-LINES_PER_PARAGRAPH = 40
 # Longer values leave the table: a table row cannot break across pages.
 LONG_CELL_CHARS = 1200
 
@@ -126,46 +125,6 @@ def register_fonts() -> None:
             pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
     pdfmetrics.registerFontFamily(FONT_MONO, normal=FONT_MONO, bold=FONT_MONO, italic=FONT_MONO, boldItalic=FONT_MONO)
-
-
-_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI_AND_SEPARATORS}\\ud800-\\udfff\\ufffe\\uffff]")
-
-
-def _control_escape(m: re.Match[str]) -> str:
-    code = ord(m.group(0))
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if m.group(0) in BIDI_AND_SEPARATORS:
-        return f"\\u{code:04x}"  # shown, as inspect shows them, instead of reordering the text
-    return "\ufffd"
-
-
-def one_line(value: Any, limit: int = 300) -> str:
-    """Untrusted value for a single drawn line (page header, crop titles)."""
-    return clean_text(value, limit).replace("\n", " ")
-
-
-def clean_text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """Untrusted value -> plain, printable text: control characters shown as ``\\xNN``,
-    lone surrogates replaced, long values cut with a statement of the full length."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    text = _CONTROL.sub(_control_escape, text)
-    if len(text) > limit:
-        text = text[:limit] + f" \u2026 [cut: {len(value):,} characters in total]"
-    return text
-
-
-def long_text(value: Any, style: ParagraphStyle, limit: int = MAX_FIELD_CHARS) -> list[Flowable]:
-    """Untrusted text of any length, shown literally, laid out in time linear in its length."""
-    return [PlainText(clean_text(value, limit), style)]
-
-
-def esc(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """Untrusted value -> Paragraph markup that shows it literally."""
-    text = clean_text(value, limit)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\n", "<br/>")
 
 
 def _styles() -> dict[str, ParagraphStyle]:

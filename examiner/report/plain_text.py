@@ -9,10 +9,14 @@ list of wrapped lines.
 
 from __future__ import annotations
 
+from typing import Any
+
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
+
+from examiner.report.pdf_text import MAX_FIELD_CHARS, clean_text
 
 
 def _wrap_line(line: str, font: str, size: float, max_w: float) -> list[str]:
@@ -97,3 +101,8 @@ class PlainText(Flowable):
         for i in range(a, b):
             t.textLine(lines[i])
         c.drawText(t)
+
+
+def long_text(value: Any, style: ParagraphStyle, limit: int = MAX_FIELD_CHARS) -> list[Flowable]:
+    """Untrusted text of any length, shown literally, laid out in time linear in its length."""
+    return [PlainText(clean_text(value, limit), style)]
