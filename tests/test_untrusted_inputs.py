@@ -306,3 +306,16 @@ def test_json_output_stays_valid_json_with_hostile_text(tmp_path: Path, capsys: 
     out = capsys.readouterr().out
     assert not any(ch in out for ch in ("\x1b", "\x07", "\x7f", "\x85", "\u202e", "\u2066"))
     assert json.loads(out)["details"]["title"] == hostile
+
+
+def test_score_pdf_never_lands_on_the_pack_case_or_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = make_instructor_case(tmp_path / "instr")
+    pack, _ = make_pack(case, tmp_path / "ex.mxpack")
+    trainee = tmp_path / "t.mcase"
+    start_training_case(pack.path, "T", trainee)
+    evidence = sorted((tmp_path / "t-images").iterdir())[0]
+    for target in (pack.path, trainee, evidence):
+        before = target.read_bytes()
+        assert main(["training", "score", str(pack.path), str(trainee), "--pdf", str(target)]) == 2
+        assert "refusing to overwrite" in capsys.readouterr().err
+        assert target.read_bytes() == before
