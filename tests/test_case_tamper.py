@@ -113,8 +113,10 @@ def test_forged_case_is_not_verified_in_the_report(case_path: Path, tmp_path: Pa
     _sql(case_path, "UPDATE regions SET data = replace(data, 'original note', 'forged note') WHERE id = 2")
     with Case.open(case_path, read_only=True) as case:
         model = build_report_model(case)
-    assert not model.audit_ok
+    assert not model.audit_ok and not model.integrity_ok
     assert "region 2" in model.audit_verification
+    assert model.integrity_statement.startswith("THE CASE FILE DOES NOT VERIFY")
+    assert any("does not verify" in p.text for p in model.summary)
     assert "intact" not in model.audit_verification.split(".")[0]
 
 
@@ -165,3 +167,15 @@ def test_legacy_case_gets_row_hashes_from_its_next_write(legacy_case: Path) -> N
     with Case.open(legacy_case, read_only=True) as case:
         assert case.integrity.ok
         assert json.loads(case.conn.execute("SELECT data FROM regions WHERE id = 1").fetchone()[0])["notes"] == "edited"
+
+
+def test_hostile_json_in_a_forged_row_is_a_clear_error(case_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nested = "[" * 50_000 + "]" * 50_000
+    _sql(case_path, f"UPDATE regions SET data = '{nested}' WHERE id = 1",
+         "UPDATE regions SET data = replace(data, '[1.0,1.0]', '[1e999,1.0]') WHERE id = 2")
+    assert any("region 1" in p for p in _problems(case_path))
+    for argv in (["case", "verify", str(case_path)], ["case", "show", str(case_path)]):
+        capsys.readouterr()
+        assert main(argv) in (2, 3)
+        err = capsys.readouterr().err
+        assert "internal error" not in err and "Traceback" not in err

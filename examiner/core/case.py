@@ -28,7 +28,7 @@ import json
 import mimetypes
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -289,7 +289,8 @@ class Case:
     def details(self) -> CaseDetails:
         with self._lock:
             rows = dict(self.conn.execute("SELECT key, value FROM case_details").fetchall())
-        values = {k: json.loads(v) for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}
+        values = {k: _from_row(self.path, f"case detail {k!r}", lambda v=v: json.loads(v))
+                  for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}  # fmt: skip
         values.setdefault("case_id", "")
         values.setdefault("examiner", "")
         return CaseDetails(**values)
@@ -369,14 +370,14 @@ class Case:
     def evidence(self) -> list[EvidenceItem]:
         with self._lock:
             rows = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence ORDER BY id").fetchall()
-        return [_evidence_from_row(r) for r in rows]
+        return [_from_row(self.path, f"evidence item {r[0]}", lambda r=r: _evidence_from_row(r)) for r in rows]
 
     def evidence_item(self, evidence_id: int) -> EvidenceItem:
         with self._lock:
             row = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no evidence item {evidence_id}")
-        return _evidence_from_row(row)
+        return _from_row(self.path, f"evidence item {evidence_id}", lambda: _evidence_from_row(row))
 
     def load_evidence(self, evidence_id: int) -> Evidence:
         """Decode an evidence item's file now, refusing it if its bytes changed since intake."""
@@ -488,7 +489,8 @@ class Case:
             args.append(kind)
         with self._lock:
             rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]) for r in rows]
+        return [_from_row(self.path, f"finding {r[0]}", lambda r=r: Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]))
+                for r in rows]  # fmt: skip
 
     def finding(self, finding_id: int) -> Finding:
         for f in self.findings():
@@ -558,7 +560,7 @@ class Case:
             row = self.conn.execute("SELECT data FROM regions WHERE id = ?", (int(region_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no region {region_id}")
-        return Region.from_dict(json.loads(row[0]))
+        return _from_row(self.path, f"region {region_id}", lambda: Region.from_dict(json.loads(row[0])))
 
     def regions(self, evidence_id: int | None = None) -> list[Region]:
         with self._lock:
@@ -568,7 +570,7 @@ class Case:
                 rows = self.conn.execute(
                     "SELECT data FROM regions WHERE evidence_id = ? ORDER BY id", (int(evidence_id),)
                 ).fetchall()
-        return [Region.from_dict(json.loads(r[0])) for r in rows]
+        return [_from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
 
     def _validate_region(self, r: Region) -> None:
         item = self.evidence_item(r.evidence_id)
@@ -597,7 +599,7 @@ class Case:
         """A JSON value other parts of the program keep in the case (e.g. rejected suggestions)."""
         with self._lock:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return default if row is None else _from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
 
     def set_meta(self, key: str, value: Any) -> None:
         try:
@@ -731,3 +733,13 @@ def _item_files(item: EvidenceItem) -> list[FileStatus]:
     if item.reference_path:
         out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
     return out
+
+
+def _from_row(path: Path, what: str, build: Callable[[], Any]) -> Any:
+    """A value parsed from a stored row; a row the program did not write (malformed, nested too
+    deeply, impossible values) is a clear CaseError instead of a crash."""
+    try:
+        return build()
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise CaseError(f"{path}: {what} in the case file is unreadable ({str(exc)[:200]}); "
+                        "run 'examiner case verify'") from None  # fmt: skip

@@ -203,7 +203,7 @@ def _legacy_differences(table: str, row: dict[str, Any], want: dict[str, Any]) -
         try:
             if json.loads(row["value"]) != want.get("value"):
                 bad.append("value")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             bad.append("value")
     elif table == "evidence":
         bad += [k for k, v in want.items() if row.get(k) != v]
@@ -216,13 +216,13 @@ def _legacy_differences(table: str, row: dict[str, Any], want: dict[str, Any]) -
         try:
             if json.loads(row.get("artefacts") or "") != want.get("artefacts"):
                 bad.append("artefacts")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             bad.append("artefacts")
     elif table == "regions":
         region = want.get("region") or {}
         try:
             stored = json.loads(row.get("data") or "")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             stored = None
         if stored != region:
             bad.append("data")

@@ -337,7 +337,7 @@ class _ModelBuilder:
             amends=self.opt.amends or "",
             summary=summary,
             integrity_statement=self.integrity_statement(evidence_blocks, intact),
-            integrity_ok=intact,
+            integrity_ok=intact and self.chain.ok and self.rows.ok,
             evidence=evidence_blocks,
             tools=_library_versions() + self.recorded_versions(),
             device=self.devices(recomp_f),
@@ -606,6 +606,11 @@ class _ModelBuilder:
                     "match its intake hash or could not be read (see Evidence and integrity). Results concerning "
                     "that file must not be relied on."
                 ))
+        if not (self.chain.ok and self.rows.ok):
+            out.append(Para(
+                "WARNING: the case file does not verify: its audit log is broken, or its content was changed "
+                "outside the program (see the appendix). Nothing in this report may be relied on."
+            ))
         for d in detections:
             score = "" if d.score is None else f" (score {d.score:.2f} on a scale from 0 to 1)"
             meaning = {
@@ -641,6 +646,12 @@ class _ModelBuilder:
         return out
 
     def integrity_statement(self, blocks: list[EvidenceBlock], intact: bool) -> str:
+        files = self._files_statement(blocks, intact)
+        if self.chain.ok and self.rows.ok:
+            return files
+        return "THE CASE FILE DOES NOT VERIFY: " + audit_statement(self.chain, self.rows) + " " + files
+
+    def _files_statement(self, blocks: list[EvidenceBlock], intact: bool) -> str:
         if not blocks:
             return "No evidence file is recorded in the case."
         if intact:
