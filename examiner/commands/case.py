@@ -247,6 +247,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.audit import canonical_json
     from examiner.core.case import Case
+    from examiner.core.row_records import ROWS_PARAM
 
     with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
@@ -257,9 +258,13 @@ def cmd_log(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         mark = "  <-- FIRST BAD ENTRY" if chain.first_bad == e.seq else ""
-        params = canonical_json(e.params)
+        shown = dict(e.params)
+        rows = shown.pop(ROWS_PARAM, None)  # 64 hex digits per row would hide the details
+        params = canonical_json(shown)
         if len(params) > 200:
             params = params[:200] + "..."
+        if isinstance(rows, dict) and rows:
+            params += f" [+{len(rows)} row hash(es)]"
         print(f"{e.seq:>5}  {e.time_utc}  {e.actor}  {e.action}  {params}{mark}")
     print(chain.summary())
     return 0
