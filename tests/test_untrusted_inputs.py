@@ -319,3 +319,15 @@ def test_score_pdf_never_lands_on_the_pack_case_or_evidence(tmp_path: Path, caps
         assert main(["training", "score", str(pack.path), str(trainee), "--pdf", str(target)]) == 2
         assert "refusing to overwrite" in capsys.readouterr().err
         assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["../../outside-1-0123abcd.pth.tar", "/tmp/x-1-0123abcd.pth.tar", "sub/x.pth", ".."])
+def test_codec_manifest_weight_names_cannot_leave_the_pack(tmp_path: Path, name: str) -> None:
+    from examiner.codecs.api import CodecFamily, CodecInfo
+    from examiner.codecs.weights import resolve
+    from examiner.errors import WeightsError
+
+    info = CodecInfo("x", "X", list(CodecFamily)[0], (1,), pack_dir=str(tmp_path),
+                     extra={"weights": [{"quality": 1, "file": name, "sha256": "0" * 64}]})  # fmt: skip
+    with pytest.raises(WeightsError, match="not a plain file name"):
+        resolve(info, 1)
