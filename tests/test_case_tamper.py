@@ -179,3 +179,8 @@ def test_hostile_json_in_a_forged_row_is_a_clear_error(case_path: Path, capsys: 
         assert main(argv) in (2, 3)
         err = capsys.readouterr().err
         assert "internal error" not in err and "Traceback" not in err
+    _sql(case_path, "UPDATE evidence SET facts = '" + nested + "'")
+    capsys.readouterr()
+    assert main(["case", "verify", str(case_path)]) == 3
+    out = capsys.readouterr().out
+    assert "evidence item 1: differs" in out

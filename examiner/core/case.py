@@ -28,8 +28,8 @@ import json
 import mimetypes
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,16 @@ import numpy as np
 
 from examiner.core import store
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
+from examiner.core.case_records import (
+    EDITABLE_DETAILS,
+    EVIDENCE_COLUMNS,
+    ArtefactInfo,
+    CaseDetails,
+    EvidenceItem,
+    Finding,
+    evidence_from_row,
+    from_row,
+)
 from examiner.core.evidence import Evidence, open_evidence
 from examiner.core.integrity import FileStatus, IntegrityReport, file_status
 from examiner.core.regions import Category, Region, ShapeKind
@@ -49,88 +59,11 @@ from examiner.core.row_records import (
 )
 from examiner.errors import CaseError, IntegrityError
 
-__all__ = ["Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
+__all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
 
 CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
 CONFIDENCE_LEVELS = ("low", "medium", "high")
-
-
-@dataclass
-class CaseDetails:
-    case_id: str
-    examiner: str
-    requester: str = ""
-    lab: str = ""
-    created_utc: str = ""
-    received_date: str = ""
-    title: str = ""
-    agency_reference: str = ""
-    notes: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-EDITABLE_DETAILS = tuple(f.name for f in fields(CaseDetails) if f.name != "created_utc")
-
-
-@dataclass
-class EvidenceItem:
-    """One evidence file as taken in: path, hashes at intake, intake facts, optional reference."""
-
-    id: int
-    path: str
-    sha256: str
-    md5: str
-    size: int
-    facts: dict[str, Any]
-    reference_path: str | None
-    reference_sha256: str | None
-    reference_md5: str | None
-    added_utc: str
-    added_by: str = ""
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def reference(self) -> dict[str, str] | None:
-        if not self.reference_path:
-            return None
-        return {"path": self.reference_path, "sha256": self.reference_sha256 or "", "md5": self.reference_md5 or ""}
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["reference"] = self.reference
-        return d
-
-
-@dataclass
-class Finding:
-    """A result attached to an evidence item. ``artefacts`` maps a name to the SHA-256 of a blob
-    stored in the case (fetch it with :meth:`Case.get_artefact`)."""
-
-    id: int
-    evidence_id: int
-    kind: str
-    data: dict[str, Any]
-    artefacts: dict[str, str]
-    created_utc: str
-    actor: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class ArtefactInfo:
-    sha256: str
-    media_type: str
-    name: str
-    size: int
-    created_utc: str
 
 
 def default_actor() -> str:
@@ -161,6 +94,7 @@ class Case:
         self._lock = threading.RLock()
         self._audit = AuditLog(conn)
         self.integrity: IntegrityReport = IntegrityReport(utc_now(), ChainReport(True, 0))
+        self._untracked = False
         if not read_only:
             try:
                 install_change_tracking(conn)
@@ -237,8 +171,6 @@ class Case:
             raise CaseError(f"{self.path}: the case is closed")
         return self._conn
 
-    _untracked = False
-
     def _write(self, action: str, params: dict[str, Any], actor: str | None = None) -> _WriteTx:
         if self.read_only:
             raise CaseError(f"{self.path}: the case is open read-only")
@@ -289,7 +221,7 @@ class Case:
     def details(self) -> CaseDetails:
         with self._lock:
             rows = dict(self.conn.execute("SELECT key, value FROM case_details").fetchall())
-        values = {k: _from_row(self.path, f"case detail {k!r}", lambda v=v: json.loads(v))
+        values = {k: from_row(self.path, f"case detail {k!r}", lambda v=v: json.loads(v))
                   for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}  # fmt: skip
         values.setdefault("case_id", "")
         values.setdefault("examiner", "")
@@ -369,15 +301,15 @@ class Case:
 
     def evidence(self) -> list[EvidenceItem]:
         with self._lock:
-            rows = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence ORDER BY id").fetchall()
-        return [_from_row(self.path, f"evidence item {r[0]}", lambda r=r: _evidence_from_row(r)) for r in rows]
+            rows = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY id").fetchall()
+        return [from_row(self.path, f"evidence item {r[0]}", lambda r=r: evidence_from_row(r)) for r in rows]
 
     def evidence_item(self, evidence_id: int) -> EvidenceItem:
         with self._lock:
-            row = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
+            row = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no evidence item {evidence_id}")
-        return _from_row(self.path, f"evidence item {evidence_id}", lambda: _evidence_from_row(row))
+        return from_row(self.path, f"evidence item {evidence_id}", lambda: evidence_from_row(row))
 
     def load_evidence(self, evidence_id: int) -> Evidence:
         """Decode an evidence item's file now, refusing it if its bytes changed since intake."""
@@ -489,7 +421,7 @@ class Case:
             args.append(kind)
         with self._lock:
             rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [_from_row(self.path, f"finding {r[0]}", lambda r=r: Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]))
+        return [from_row(self.path, f"finding {r[0]}", lambda r=r: Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]))
                 for r in rows]  # fmt: skip
 
     def finding(self, finding_id: int) -> Finding:
@@ -560,7 +492,7 @@ class Case:
             row = self.conn.execute("SELECT data FROM regions WHERE id = ?", (int(region_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no region {region_id}")
-        return _from_row(self.path, f"region {region_id}", lambda: Region.from_dict(json.loads(row[0])))
+        return from_row(self.path, f"region {region_id}", lambda: Region.from_dict(json.loads(row[0])))
 
     def regions(self, evidence_id: int | None = None) -> list[Region]:
         with self._lock:
@@ -570,7 +502,7 @@ class Case:
                 rows = self.conn.execute(
                     "SELECT data FROM regions WHERE evidence_id = ? ORDER BY id", (int(evidence_id),)
                 ).fetchall()
-        return [_from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
+        return [from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
 
     def _validate_region(self, r: Region) -> None:
         item = self.evidence_item(r.evidence_id)
@@ -599,7 +531,7 @@ class Case:
         """A JSON value other parts of the program keep in the case (e.g. rejected suggestions)."""
         with self._lock:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else _from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
+        return default if row is None else from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
 
     def set_meta(self, key: str, value: Any) -> None:
         try:
@@ -630,7 +562,7 @@ class Case:
         with self._lock:
             with self.snapshot():
                 chain, rows = self.check_tables()
-                items = self.evidence()
+                items = self._evidence_for_check()
                 head = self._last_entry()
             files = [s for item in items for s in _item_files(item)]
             report = IntegrityReport(utc_now(), chain, files, rows)
@@ -639,7 +571,7 @@ class Case:
                 with _WriteTx(self, action, {}, self.actor) as tx:
                     if self._last_entry() != head:
                         chain, rows = self.check_tables()
-                        now = self.evidence()
+                        now = self._evidence_for_check()
                         if now != items:
                             files = [s for item in now for s in _item_files(item)]
                         report = IntegrityReport(utc_now(), chain, files, rows)
@@ -651,6 +583,12 @@ class Case:
                     })  # fmt: skip
             self.integrity = report
             return report
+
+    def _evidence_for_check(self) -> list[EvidenceItem]:
+        try:
+            return self.evidence()
+        except CaseError:
+            return []  # an unreadable evidence row: the row check has named it
 
     def _last_entry(self) -> tuple[Any, ...] | None:
         row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -718,28 +656,8 @@ class _CaseAudit:
             return AuditLog(self._case.conn).verify()
 
 
-_EVIDENCE_COLS = "id, path, sha256, md5, size, facts, reference_path, reference_sha256, reference_md5, added_utc, added_by"
-
-
-def _evidence_from_row(r: tuple[Any, ...]) -> EvidenceItem:
-    return EvidenceItem(
-        id=int(r[0]), path=r[1], sha256=r[2], md5=r[3], size=int(r[4]), facts=json.loads(r[5]),
-        reference_path=r[6], reference_sha256=r[7], reference_md5=r[8], added_utc=r[9], added_by=r[10],
-    )  # fmt: skip
-
-
 def _item_files(item: EvidenceItem) -> list[FileStatus]:
     out = [file_status(item.id, "evidence", item.path, item.sha256)]
     if item.reference_path:
         out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
     return out
-
-
-def _from_row(path: Path, what: str, build: Callable[[], Any]) -> Any:
-    """A value parsed from a stored row; a row the program did not write (malformed, nested too
-    deeply, impossible values) is a clear CaseError instead of a crash."""
-    try:
-        return build()
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
-        raise CaseError(f"{path}: {what} in the case file is unreadable ({str(exc)[:200]}); "
-                        "run 'examiner case verify'") from None  # fmt: skip
