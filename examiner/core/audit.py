@@ -9,6 +9,10 @@ where canonical JSON has sorted keys, no insignificant whitespace and UTF-8 text
 entry's ``prev_hash`` is 64 zeros. Changing, removing, inserting or reordering any entry breaks
 the chain from that entry on; cutting entries off the end is caught by the stored head. A broken
 chain is reported with the first bad entry and is never repaired.
+
+The chain proves only that the log is unchanged; :mod:`examiner.core.row_records` checks the
+case's tables against it, and :mod:`examiner.core.anchor` checks the log against a head kept
+outside the file.
 """
 
 from __future__ import annotations
