@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from examiner import __version__
+from examiner.core.text_safety import EscapingWriter, json_safe
 from examiner.errors import ExaminerError
 
 
@@ -44,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_json(data: Any) -> None:
     """Machine-readable output: one JSON document on stdout."""
-    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
+    # JSON's own escapes for what the terminal filter would otherwise show as \xNN (not JSON).
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    # Everything a command prints may quote text from case files, packs or datasets.
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingWriter(sys.stdout), EscapingWriter(sys.stderr)  # type: ignore[assignment]
+    try:
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code = args.func(args)
         return int(code or 0)

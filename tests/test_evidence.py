@@ -65,7 +65,17 @@ def test_intake_only_reads_and_leaves_bytes_and_mtime(tmp_path: Path, monkeypatc
             modes.append(mode)
         return real_open(file, mode, *a, **k)
 
+    real_os_open = os.open
+
+    def os_spy(file, flags, *a, **k):  # type: ignore[no-untyped-def]
+        # Evidence is opened with os.open (O_NONBLOCK, so a FIFO cannot block): read-only flags.
+        if Path(str(file)) == p:
+            writing = flags & os.O_ACCMODE != os.O_RDONLY or flags & (os.O_CREAT | os.O_TRUNC | os.O_APPEND)
+            modes.append("rb" if not writing else f"flags {flags:#o}")
+        return real_os_open(file, flags, *a, **k)
+
     monkeypatch.setattr(builtins, "open", spy)
+    monkeypatch.setattr(os, "open", os_spy)
     ev = open_evidence(p)
     load_comparison_image(p)
     hash_file(p)

@@ -73,9 +73,13 @@ def container_tables(path: str | Path | None) -> tuple[bool, float | None, list[
     which is only read."""
     if path is None:
         return False, None, None
+    from examiner.core.safe_files import open_regular
+    from examiner.errors import EvidenceError
+
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        with open_regular(Path(path)) as fh:
+            data = fh.read()
+    except (OSError, EvidenceError):
         return False, None, None
     if not data.startswith(b"\xff\xd8"):
         return False, None, None

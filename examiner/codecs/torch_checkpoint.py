@@ -12,12 +12,13 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from examiner.core.safe_files import open_regular
 from examiner.errors import WeightsError
 
 
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

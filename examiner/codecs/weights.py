@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from examiner.codecs.api import CodecInfo
+from examiner.core.safe_files import open_regular
 from examiner.core.settings import user_codec_dir
 from examiner.errors import WeightsError
 
@@ -59,7 +60,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
@@ -318,6 +319,9 @@ def resolve(info: CodecInfo, quality: int, explicit: str | Path | None = None) -
     if entry is None:
         raise WeightsError(f"codec {info.id!r} lists no weight file for quality {quality}")
     name = entry["file"]
+    if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name or "\\" in name:
+        # The name is joined to the pack folder and the store: it must not lead out of them.
+        raise WeightsError(f"{info.pack_dir}: the manifest's weight file name {str(name)[:100]!r} is not a plain file name")
     bundled = Path(info.pack_dir) / name
     if bundled.is_file():
         sha = entry.get("sha256") or None

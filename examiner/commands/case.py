@@ -60,10 +60,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(p)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("verify", help="verify the audit chain and re-hash all evidence; non-zero exit on any problem")
+    p = sub.add_parser("verify", help="verify the audit chain and every table row, re-hash all evidence; non-zero exit on any problem")
     p.add_argument("case")
+    p.add_argument("--expect-head", default=None, metavar="N:HASH",
+                   help="a chain head from an earlier report or receipt: entry N must still have this hash")  # fmt: skip
+    p.add_argument("--public-key", action="append", default=[], metavar="KEY",
+                   help="a trusted examiner public key (64 hex digits or a .pub file); repeatable")  # fmt: skip
     common(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("sign-head", help="sign the audit chain's current head with an examiner key")
+    p.add_argument("case")
+    p.add_argument("--key", required=True, metavar="PRIVATE_KEY", help="key file made by 'examiner case key-generate'")
+    common(p)
+    p.set_defaults(func=cmd_sign_head)
+
+    p = sub.add_parser("key-generate", help="make an Ed25519 examiner key pair for signing chain heads")
+    p.add_argument("--out", required=True, metavar="PRIVATE_KEY", help="private key file (the public key goes to FILE.pub)")
+    add_json_flag(p)
+    p.set_defaults(func=cmd_key_generate)
 
     p = sub.add_parser("log", help="print the audit log")
     p.add_argument("case")
@@ -154,7 +169,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=args.actor, record=False) as case:
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
@@ -163,33 +178,78 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
+    from examiner.commands.case_anchor import anchor_report
+    from examiner.core.anchor import head_of
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
     with Case.open(args.case, actor=args.actor) as case:
         report = case.integrity
         n_files = len(report.files)
+        with case.snapshot():
+            entries = case.audit.entries()
+        anchor = anchor_report(entries, report.chain.ok, args.expect_head, args.public_key)
+    head = head_of(entries)
+    problems = report.problems() + anchor.problems
     if args.json:
-        print_json(report.to_dict())
-        return 0 if report.ok else IntegrityError.exit_code
+        print_json({**report.to_dict(), "ok": not problems, "problems": problems, "anchor": anchor.to_dict(),
+                    "head": head.text() if head else None})  # fmt: skip
+        return 0 if not problems else IntegrityError.exit_code
     print(report.chain.summary())
+    print(report.rows.summary())
+    for note in report.rows.notes + anchor.notes:
+        print(f"note: {note}")
     for f in report.files:
         print(f"{f.role} {f.evidence_id}: {f.status.upper():<10} {f.path}")
-    if report.ok:
-        print(f"case verified: audit chain intact, {n_files} file(s) match their intake hashes")
+    if head is not None:
+        print(f"chain head: {head.text()} (keep it; check later with --expect-head)")
+    if not problems:
+        print(f"case verified: audit chain intact, every table row matches the log, {n_files} file(s) match their intake hashes")
         return 0
-    problems = report.problems()
     for line in problems:
         print(f"PROBLEM: {line}")
     raise IntegrityError(f"{args.case}: verification FAILED ({len(problems)} problem(s)): {problems[0]}")
+
+
+def cmd_sign_head(args: argparse.Namespace) -> int:
+    from examiner.core.anchor import head_of
+    from examiner.core.case import Case
+    from examiner.core.signing import SIGN_ACTION, SIGNATURE_PARAM, load_private_key, sign_head
+    from examiner.errors import IntegrityError
+
+    key = load_private_key(args.key)
+    with Case.open(args.case, actor=args.actor) as case:
+        _refuse_untrusted(case)
+        if not case.integrity.ok:
+            raise IntegrityError(f"{case.path}: the case does not verify; a head is signed only after a clean check")
+        with case.snapshot():
+            head = head_of(case.audit.entries())
+        assert head is not None  # the open itself was recorded
+        record = sign_head(key, head)
+        case.log_action(SIGN_ACTION, {SIGNATURE_PARAM: record})
+    _emit(args, record, lambda: f"signed head {head.text()} with key {record['fingerprint']}\nsignature {record['signature']}")
+    return 0
+
+
+def cmd_key_generate(args: argparse.Namespace) -> int:
+    from examiner.core.signing import generate_key
+
+    priv, pub, fp = generate_key(args.out)
+    data = {"private_key": str(priv), "public_key_file": str(pub), "public_key": pub.read_text().strip(), "fingerprint": fp}
+    _emit(args, data, lambda: (
+        f"private key: {priv} (keep it secret; whoever holds it can sign)\n"
+        f"public key:  {pub} ({data['public_key']}, fingerprint {fp}); give it to whoever checks your cases"
+    ))  # fmt: skip
+    return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.audit import canonical_json
     from examiner.core.case import Case
+    from examiner.core.row_records import ROWS_PARAM
 
-    with Case.open(args.case, actor=args.actor, record=False) as case:
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain
@@ -198,9 +258,13 @@ def cmd_log(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         mark = "  <-- FIRST BAD ENTRY" if chain.first_bad == e.seq else ""
-        params = canonical_json(e.params)
+        shown = dict(e.params)
+        rows = shown.pop(ROWS_PARAM, None)  # 64 hex digits per row would hide the details
+        params = canonical_json(shown)
         if len(params) > 200:
             params = params[:200] + "..."
+        if isinstance(rows, dict) and rows:
+            params += f" [+{len(rows)} row hash(es)]"
         print(f"{e.seq:>5}  {e.time_utc}  {e.actor}  {e.action}  {params}{mark}")
     print(chain.summary())
     return 0
@@ -260,8 +324,10 @@ def _refuse_untrusted(case: Any) -> None:
     """Adding to a case whose log is broken would bury the problem under new entries."""
     from examiner.errors import IntegrityError
 
-    if not case.integrity.chain.ok:
-        raise IntegrityError(f"{case.path}: {case.integrity.chain.summary()}; no changes made (run 'examiner case verify')")
+    integ = case.integrity
+    if not integ.chain.ok or not integ.rows.ok:
+        why = integ.chain.summary() if not integ.chain.ok else integ.rows.summary()
+        raise IntegrityError(f"{case.path}: {why}; no changes made (run 'examiner case verify')")
 
 
 def _numbers(text: str, option: str) -> list[float]:

@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="post-process towards PDF/A-3b and attach the report's data as JSON (not validated; see README)",
     )
     p.add_argument("--preview", metavar="FOLDER", help="also write PNG previews of the first pages into FOLDER")
+    p.add_argument("--sign-key", metavar="PRIVATE_KEY",
+                   help="sign the chain head the report prints with this examiner key (see 'examiner case key-generate')")  # fmt: skip
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -51,9 +53,21 @@ def _level(name: str) -> str:
     raise ExaminerError(f"unknown conclusion level {name!r}; use one of: {', '.join(CONCLUSION_LEVELS)}")
 
 
+def _preview_targets(args: argparse.Namespace, protected: list[Path]) -> list[Path]:
+    from examiner.core.output_paths import refuse_protected
+
+    if not args.preview:
+        return []
+    targets = [Path(args.preview) / f"{Path(args.out).stem}-page{i}.png" for i in range(1, 4)]
+    for t in targets:
+        refuse_protected(t, protected, "preview")
+    return targets
+
+
 def run(args: argparse.Namespace) -> int:
     from examiner.cli import print_json
     from examiner.core.case import Case
+    from examiner.core.output_paths import case_files, refuse_protected
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
     from examiner.report.builder import META_CONCLUSION
@@ -80,15 +94,19 @@ def run(args: argparse.Namespace) -> int:
             if case.get_meta(META_CONCLUSION, None) != wanted:
                 case.set_meta(META_CONCLUSION, wanted)
         options = ReportOptions(
-            reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa
+            reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa,
+            sign_key=args.sign_key,
         )
+        # Every path this command may write is checked before anything is written.
+        protected = [*case_files(case), Path(args.out)]
+        preview_targets = _preview_targets(args, protected)
         result = export_report(case, args.out, options, ctx)
     previews: list[str] = []
     if args.preview:
-        folder = Path(args.preview)
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, png in enumerate(render_preview_pages(args.out, 3), start=1):
-            target = folder / f"{Path(args.out).stem}-page{i}.png"
+        Path(args.preview).mkdir(parents=True, exist_ok=True)
+        pages = render_preview_pages(args.out, len(preview_targets))
+        for target, png in zip(preview_targets, pages, strict=False):
+            refuse_protected(target, protected, "preview")  # again: the folder may have changed meanwhile
             target.write_bytes(png)
             previews.append(str(target))
     if args.json:
@@ -98,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{result.path}: {result.pages} pages, report {result.report_id}")
         print(f"SHA-256 {result.sha256}")
+        if result.audit_head:
+            print(f"chain head {result.audit_head} (check the case later with: examiner case verify CASE --expect-head {result.audit_head})")
         for p in previews:
             print(f"preview {p}")
     if not result.integrity_ok:

@@ -132,7 +132,14 @@ def _score(args: argparse.Namespace) -> int:
     if not 0.0 < iou <= 1.0:
         raise ExaminerError("--iou must lie in (0, 1]")
     result = score_case(args.pack, args.case, iou)
-    pdf = write_score_pdf(result, args.pdf) if args.pdf is not None else None
+    pdf = None
+    if args.pdf is not None:
+        from examiner.core.case import Case
+        from examiner.core.output_paths import case_files
+
+        with Case.open(args.case, read_only=True) as case:
+            protected = [Path(args.pack), *case_files(case)]
+        pdf = write_score_pdf(result, args.pdf, protected)
     if args.json:
         print_json({**result.to_dict(), "pdf": None if pdf is None else str(pdf)})
         return 0

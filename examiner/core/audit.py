@@ -9,6 +9,10 @@ where canonical JSON has sorted keys, no insignificant whitespace and UTF-8 text
 entry's ``prev_hash`` is 64 zeros. Changing, removing, inserting or reordering any entry breaks
 the chain from that entry on; cutting entries off the end is caught by the stored head. A broken
 chain is reported with the first bad entry and is never repaired.
+
+The chain proves only that the log is unchanged; :mod:`examiner.core.row_records` checks the
+case's tables against it, and :mod:`examiner.core.anchor` checks the log against a head kept
+outside the file.
 """
 
 from __future__ import annotations
@@ -113,7 +117,20 @@ class AuditLog:
         return out
 
     def verify(self) -> ChainReport:
-        """Recompute every hash from the stored text; report the first entry that fails."""
+        """Recompute every hash from the stored text; report the first entry that fails.
+
+        The entries and the stored head are read in one transaction: read in two, a writer in
+        between makes an intact log look cut off."""
+        if self._conn.in_transaction:
+            return self._verify()
+        self._conn.execute("BEGIN")
+        try:
+            return self._verify()
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")
+
+    def _verify(self) -> ChainReport:
         rows = self._conn.execute(
             "SELECT seq, time_utc, actor, action, params, prev_hash, entry_hash FROM audit ORDER BY seq"
         ).fetchall()
@@ -144,7 +161,7 @@ class AuditLog:
 def _parse_params(text: Any) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {"_unparseable": str(text)}
     return value if isinstance(value, dict) else {"_value": value}
 
@@ -161,7 +178,7 @@ def _check_entry(
         return "a field has the wrong type"
     try:
         params = json.loads(params_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "its parameters are not valid JSON (altered)"
     if canonical_json(params) != params_text:
         return "its parameters are not in canonical form (altered)"

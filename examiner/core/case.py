@@ -21,13 +21,15 @@ The object is safe to share between threads (one lock serialises access).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
 import mimetypes
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -35,152 +37,33 @@ import numpy as np
 
 from examiner.core import store
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
-from examiner.core.evidence import Evidence, hash_file, open_evidence
+from examiner.core.case_records import (
+    EDITABLE_DETAILS,
+    EVIDENCE_COLUMNS,
+    ArtefactInfo,
+    CaseDetails,
+    EvidenceItem,
+    Finding,
+    evidence_from_row,
+    from_row,
+)
+from examiner.core.evidence import Evidence, open_evidence
+from examiner.core.integrity import FileStatus, IntegrityReport, file_status
 from examiner.core.regions import Category, Region, ShapeKind
-from examiner.errors import CaseError, EvidenceError, IntegrityError
+from examiner.core.row_records import (
+    ROWS_PARAM,
+    RowReport,
+    check_rows,
+    collect_changes,
+    install_change_tracking,
+)
+from examiner.errors import CaseError, IntegrityError
+
+__all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
 
 CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
 CONFIDENCE_LEVELS = ("low", "medium", "high")
-
-
-@dataclass
-class CaseDetails:
-    case_id: str
-    examiner: str
-    requester: str = ""
-    lab: str = ""
-    created_utc: str = ""
-    received_date: str = ""
-    title: str = ""
-    agency_reference: str = ""
-    notes: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-EDITABLE_DETAILS = tuple(f.name for f in fields(CaseDetails) if f.name != "created_utc")
-
-
-@dataclass
-class EvidenceItem:
-    """One evidence file as taken in: path, hashes at intake, intake facts, optional reference."""
-
-    id: int
-    path: str
-    sha256: str
-    md5: str
-    size: int
-    facts: dict[str, Any]
-    reference_path: str | None
-    reference_sha256: str | None
-    reference_md5: str | None
-    added_utc: str
-    added_by: str = ""
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def reference(self) -> dict[str, str] | None:
-        if not self.reference_path:
-            return None
-        return {"path": self.reference_path, "sha256": self.reference_sha256 or "", "md5": self.reference_md5 or ""}
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["reference"] = self.reference
-        return d
-
-
-@dataclass
-class Finding:
-    """A result attached to an evidence item. ``artefacts`` maps a name to the SHA-256 of a blob
-    stored in the case (fetch it with :meth:`Case.get_artefact`)."""
-
-    id: int
-    evidence_id: int
-    kind: str
-    data: dict[str, Any]
-    artefacts: dict[str, str]
-    created_utc: str
-    actor: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class ArtefactInfo:
-    sha256: str
-    media_type: str
-    name: str
-    size: int
-    created_utc: str
-
-
-@dataclass
-class FileStatus:
-    """Integrity of one file the case depends on. ``status``: ok | mismatch | missing | unreadable."""
-
-    evidence_id: int
-    role: str  # evidence | reference
-    path: str
-    expected_sha256: str
-    actual_sha256: str | None
-    status: str
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class IntegrityReport:
-    """Result of re-hashing every evidence/reference file and verifying the audit chain."""
-
-    checked_utc: str
-    chain: ChainReport
-    files: list[FileStatus] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.chain.ok and all(f.status == "ok" for f in self.files)
-
-    def evidence_status(self, evidence_id: int) -> str:
-        """Worst status among the evidence file and its reference ('ok' when all match)."""
-        statuses = [f.status for f in self.files if f.evidence_id == evidence_id]
-        for s in ("mismatch", "missing", "unreadable"):
-            if s in statuses:
-                return s
-        return "ok"
-
-    def problems(self) -> list[str]:
-        out = []
-        if not self.chain.ok:
-            out.append(self.chain.summary())
-        for f in self.files:
-            if f.status == "ok":
-                continue
-            what = f"{f.role} {f.evidence_id} ({f.path})"
-            if f.status == "mismatch":
-                out.append(f"{what}: SHA-256 MISMATCH, expected {f.expected_sha256}, now {f.actual_sha256}")
-            elif f.status == "missing":
-                out.append(f"{what}: file MISSING")
-            else:
-                out.append(f"{what}: file unreadable ({f.detail})")
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked_utc": self.checked_utc,
-            "chain": self.chain.to_dict(),
-            "files": [f.to_dict() for f in self.files],
-            "problems": self.problems(),
-        }
 
 
 def default_actor() -> str:
@@ -211,6 +94,13 @@ class Case:
         self._lock = threading.RLock()
         self._audit = AuditLog(conn)
         self.integrity: IntegrityReport = IntegrityReport(utc_now(), ChainReport(True, 0))
+        self._untracked = False
+        if not read_only:
+            try:
+                install_change_tracking(conn)
+            except sqlite3.DatabaseError:
+                # A table is gone; the integrity check names it, and writes are refused below.
+                self._untracked = True
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -284,7 +174,32 @@ class Case:
     def _write(self, action: str, params: dict[str, Any], actor: str | None = None) -> _WriteTx:
         if self.read_only:
             raise CaseError(f"{self.path}: the case is open read-only")
+        if self._untracked:
+            raise IntegrityError(f"{self.path}: the case file's tables are damaged; no changes made (run 'examiner case verify')")
         return _WriteTx(self, action, params, actor or self.actor)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Case]:
+        """Hold one read transaction, so every read inside sees the same committed state even
+        while another process writes (it waits until the snapshot ends). Nests."""
+        with self._lock:
+            conn = self.conn
+            if conn.in_transaction:
+                yield self
+                return
+            conn.execute("BEGIN")
+            try:
+                yield self
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    def check_tables(self) -> tuple[ChainReport, RowReport]:
+        """The audit chain and every table row against it, both from one snapshot."""
+        with self.snapshot():
+            chain = self._audit.verify()
+            rows = check_rows(self.conn, self._audit.entries())
+        return chain, rows
 
     # ---------------------------------------------------------------- audit
 
@@ -306,7 +221,8 @@ class Case:
     def details(self) -> CaseDetails:
         with self._lock:
             rows = dict(self.conn.execute("SELECT key, value FROM case_details").fetchall())
-        values = {k: json.loads(v) for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}
+        values = {k: from_row(self.path, f"case detail {k!r}", lambda v=v: json.loads(v))
+                  for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}  # fmt: skip
         values.setdefault("case_id", "")
         values.setdefault("examiner", "")
         return CaseDetails(**values)
@@ -385,15 +301,15 @@ class Case:
 
     def evidence(self) -> list[EvidenceItem]:
         with self._lock:
-            rows = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence ORDER BY id").fetchall()
-        return [_evidence_from_row(r) for r in rows]
+            rows = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY id").fetchall()
+        return [from_row(self.path, f"evidence item {r[0]}", lambda r=r: evidence_from_row(r)) for r in rows]
 
     def evidence_item(self, evidence_id: int) -> EvidenceItem:
         with self._lock:
-            row = self.conn.execute(f"SELECT {_EVIDENCE_COLS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
+            row = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no evidence item {evidence_id}")
-        return _evidence_from_row(row)
+        return from_row(self.path, f"evidence item {evidence_id}", lambda: evidence_from_row(row))
 
     def load_evidence(self, evidence_id: int) -> Evidence:
         """Decode an evidence item's file now, refusing it if its bytes changed since intake."""
@@ -473,7 +389,7 @@ class Case:
             raise CaseError("a finding needs a kind")
         try:
             data_text = canonical_json(data)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CaseError(f"finding data cannot be stored as JSON: {exc}") from None
         params: dict[str, Any] = {
             "evidence_id": evidence_id,
@@ -505,7 +421,8 @@ class Case:
             args.append(kind)
         with self._lock:
             rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]) for r in rows]
+        return [from_row(self.path, f"finding {r[0]}", lambda r=r: Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]))
+                for r in rows]  # fmt: skip
 
     def finding(self, finding_id: int) -> Finding:
         for f in self.findings():
@@ -575,7 +492,7 @@ class Case:
             row = self.conn.execute("SELECT data FROM regions WHERE id = ?", (int(region_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no region {region_id}")
-        return Region.from_dict(json.loads(row[0]))
+        return from_row(self.path, f"region {region_id}", lambda: Region.from_dict(json.loads(row[0])))
 
     def regions(self, evidence_id: int | None = None) -> list[Region]:
         with self._lock:
@@ -585,7 +502,7 @@ class Case:
                 rows = self.conn.execute(
                     "SELECT data FROM regions WHERE evidence_id = ? ORDER BY id", (int(evidence_id),)
                 ).fetchall()
-        return [Region.from_dict(json.loads(r[0])) for r in rows]
+        return [from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
 
     def _validate_region(self, r: Region) -> None:
         item = self.evidence_item(r.evidence_id)
@@ -614,12 +531,12 @@ class Case:
         """A JSON value other parts of the program keep in the case (e.g. rejected suggestions)."""
         with self._lock:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return default if row is None else from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
 
     def set_meta(self, key: str, value: Any) -> None:
         try:
             text = canonical_json(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CaseError(f"meta value for {key!r} cannot be stored as JSON: {exc}") from None
         with self._write("meta.set", {"key": key, "value_sha256": hashlib.sha256(text.encode()).hexdigest()}):
             self.conn.execute(
@@ -634,29 +551,48 @@ class Case:
     # ---------------------------------------------------------------- integrity
 
     def integrity_check(self, record: bool = True, action: str = "case.integrity_checked") -> IntegrityReport:
-        """Verify the audit chain and re-hash every evidence and reference file now.
+        """Verify the audit chain, compare every table row with it, and re-hash every evidence
+        and reference file now.
 
         The result replaces :attr:`integrity`; with ``record`` (and a writable case) the outcome
-        is appended to the audit log. Never raises for a failed check: read the report.
+        is appended to the audit log. The tables are read in one snapshot, and the outcome is
+        recorded only for the state it describes: if another writer got in between, the check
+        runs again under the write lock. Never raises for a failed check: read the report.
         """
         with self._lock:
-            chain = self._audit.verify()
-            files: list[FileStatus] = []
-            for item in self.evidence():
-                files.append(_file_status(item.id, "evidence", item.path, item.sha256))
-                if item.reference_path:
-                    files.append(_file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
-            report = IntegrityReport(utc_now(), chain, files)
-            self.integrity = report
+            with self.snapshot():
+                chain, rows = self.check_tables()
+                items = self._evidence_for_check()
+                head = self._last_entry()
+            files = [s for item in items for s in _item_files(item)]
+            report = IntegrityReport(utc_now(), chain, files, rows)
             if record and not self.read_only:
-                params = {
-                    "ok": report.ok,
-                    "chain": chain.summary(),
-                    "files": [{"evidence_id": f.evidence_id, "role": f.role, "status": f.status} for f in files],
-                }
-                with self._write(action, params):
-                    pass
+                # Not through _write: a failed check is recorded even when the tables are damaged.
+                with _WriteTx(self, action, {}, self.actor) as tx:
+                    if self._last_entry() != head:
+                        chain, rows = self.check_tables()
+                        now = self._evidence_for_check()
+                        if now != items:
+                            files = [s for item in now for s in _item_files(item)]
+                        report = IntegrityReport(utc_now(), chain, files, rows)
+                    tx.params.update({
+                        "ok": report.ok,
+                        "chain": chain.summary(),
+                        "rows": rows.summary(),
+                        "files": [{"evidence_id": f.evidence_id, "role": f.role, "status": f.status} for f in files],
+                    })  # fmt: skip
+            self.integrity = report
             return report
+
+    def _evidence_for_check(self) -> list[EvidenceItem]:
+        try:
+            return self.evidence()
+        except CaseError:
+            return []  # an unreadable evidence row: the row check has named it
+
+    def _last_entry(self) -> tuple[Any, ...] | None:
+        row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else tuple(row)
 
 
 class _WriteTx:
@@ -686,6 +622,9 @@ class _WriteTx:
         try:
             if exc_type is None:
                 try:
+                    changed = collect_changes(conn)
+                    if changed:
+                        self.params[ROWS_PARAM] = changed
                     self.entry = self.case._audit.append(self.actor, self.action, self.params)
                     conn.execute("COMMIT")
                 except BaseException:
@@ -717,22 +656,8 @@ class _CaseAudit:
             return AuditLog(self._case.conn).verify()
 
 
-_EVIDENCE_COLS = "id, path, sha256, md5, size, facts, reference_path, reference_sha256, reference_md5, added_utc, added_by"
-
-
-def _evidence_from_row(r: tuple[Any, ...]) -> EvidenceItem:
-    return EvidenceItem(
-        id=int(r[0]), path=r[1], sha256=r[2], md5=r[3], size=int(r[4]), facts=json.loads(r[5]),
-        reference_path=r[6], reference_sha256=r[7], reference_md5=r[8], added_utc=r[9], added_by=r[10],
-    )  # fmt: skip
-
-
-def _file_status(evidence_id: int, role: str, path: str, expected: str) -> FileStatus:
-    p = Path(path)
-    if not p.exists():
-        return FileStatus(evidence_id, role, path, expected, None, "missing")
-    try:
-        actual, _ = hash_file(p)
-    except EvidenceError as exc:
-        return FileStatus(evidence_id, role, path, expected, None, "unreadable", exc.problem)
-    return FileStatus(evidence_id, role, path, expected, actual, "ok" if actual == expected else "mismatch")
+def _item_files(item: EvidenceItem) -> list[FileStatus]:
+    out = [file_status(item.id, "evidence", item.path, item.sha256)]
+    if item.reference_path:
+        out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
+    return out

@@ -45,6 +45,7 @@ from examiner.core.formats import (
     detect_format,
     printable,
 )
+from examiner.core.safe_files import open_regular
 from examiner.errors import EvidenceError
 
 DECODE_POLICY = (
@@ -131,14 +132,12 @@ def hash_file(path: str | Path) -> tuple[str, str]:
     sha = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             while chunk := fh.read(_HASH_CHUNK):
                 sha.update(chunk)
                 md5.update(chunk)
-    except FileNotFoundError:
-        raise EvidenceError(path, "file not found") from None
-    except IsADirectoryError:
-        raise EvidenceError(path, "is a directory, not an image file") from None
+    except EvidenceError:
+        raise
     except OSError as exc:
         raise EvidenceError(path, f"cannot be read ({exc.strerror or exc})") from None
     return sha.hexdigest(), md5.hexdigest()
@@ -154,7 +153,7 @@ def read_evidence_bytes(path: str | Path) -> tuple[bytes, os.stat_result]:
     """Read the whole file once, read-only, returning its bytes and the stat taken on that handle."""
     p = Path(path)
     try:
-        with open(p, "rb") as fh:
+        with open_regular(p) as fh:
             st = os.fstat(fh.fileno())
             if not _is_regular(st):
                 raise EvidenceError(p, "is not a regular file")

@@ -6,6 +6,7 @@ shape is a rectangle, an ellipse (its bounding box) or a polygon (a list of vert
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -134,7 +135,7 @@ class Region:
             id=d.get("id"),
             evidence_id=int(d["evidence_id"]),
             kind=ShapeKind(d["kind"]),
-            points=[(float(p[0]), float(p[1])) for p in d["points"]],
+            points=[_coordinate_pair(p) for p in d["points"]],
             categories=[Category(c) for c in d.get("categories", [])],
             symbol=bool(d.get("symbol", False)),
             evidence_says=str(d.get("evidence_says", "")),
@@ -164,3 +165,18 @@ def _polygon_mask(points: list[tuple[float, float]], cx: np.ndarray, cy: np.ndar
         x_at = x0 + (cy - y0) * (x1 - x0) / (y1 - y0)
         inside ^= crosses & (cx < x_at)
     return inside
+
+
+# Coordinates are evidence pixels; anything beyond this is no image's pixel and would overflow
+# the integer boxes and masks built from it.
+MAX_COORDINATE = 1e9
+
+
+def _coordinate_pair(p: Any) -> tuple[float, float]:
+    """One (x, y) point from untrusted data; ValueError for anything but two finite, sane numbers."""
+    if isinstance(p, str | bytes) or len(p) != 2:
+        raise ValueError(f"a region point must be a pair of numbers, not {str(p)[:60]!r}")
+    x, y = float(p[0]), float(p[1])
+    if not (math.isfinite(x) and math.isfinite(y)) or abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
+        raise ValueError(f"region point ({str(p[0])[:30]}, {str(p[1])[:30]}) is not a finite pixel coordinate")
+    return x, y

@@ -63,7 +63,10 @@ class EvidencePanel(QWidget):
             return
         if integrity.ok:
             when = integrity.checked_utc[:19].replace("T", " ")
-            self.integrity.setText(f"Integrity verified {when} UTC: every file matches its SHA-256; {integrity.chain.summary()}.")
+            self.integrity.setText(
+                f"Integrity verified {when} UTC: every file matches its SHA-256; {integrity.chain.summary()}; "
+                "every table row matches the log."
+            )
             self.integrity.setToolTip(f"Checked {integrity.checked_utc}")
             self.integrity.setStyleSheet("color: #50b46e; font-weight: bold;")
         else:

@@ -385,7 +385,10 @@ class TrainingController:
         if self.result is None:
             return False
         try:
-            write_score_pdf(self.result, path)
+            from examiner.core.output_paths import case_files
+
+            protected = [*case_files(self.w.session.case), *([self.pack.path] if self.pack is not None else [])]
+            write_score_pdf(self.result, path, protected)
         except (ExaminerError, OSError) as exc:
             self.w.show_error(f"{path}: could not write the result ({exc})")
             return False

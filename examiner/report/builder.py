@@ -36,16 +36,18 @@ from typing import Any
 import numpy as np
 
 from examiner import __version__
-from examiner.core.audit import AuditEntry, canonical_json
+from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, EvidenceItem, Finding
 from examiner.core.evidence import decode_bytes, hash_bytes, read_evidence_bytes
 from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category, Region
+from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.findings.records import RecompressionRecord, VariabilityRecord
 from examiner.findings.schema import typed
 from examiner.report import figures as figs
 from examiner.report import methods as methods_mod
+from examiner.report.audit_section import anchor_head, audit_rows, audit_statement
 from examiner.report.bibliography import Citations
 from examiner.report.model import (
     CONCLUSION_LEVELS,
@@ -110,7 +112,7 @@ class BuildOptions:
 
 def is_observation(entry: AuditEntry) -> bool:
     """True for entries left out of the report's state: exports, and successful opens/checks."""
-    if entry.action == EXPORT_ACTION:
+    if entry.action in (EXPORT_ACTION, SIGN_ACTION):
         return True
     return entry.action in OBSERVING_ACTIONS and entry.params.get("ok") is True
 
@@ -226,13 +228,15 @@ class _ModelBuilder:
         self.opt = options
         self.ctx = ctx
         self.cit = Citations()
-        self.details = case.details
-        self.items = case.evidence()
+        # One snapshot: the report describes one committed state even while another process writes.
+        with case.snapshot():
+            self.details = case.details
+            self.items = case.evidence()
+            self.findings = case.findings()
+            self.regions = sorted(case.regions(), key=lambda r: (r.evidence_id, r.id or 0))
+            self.entries = [e for e in case.audit.entries() if not is_observation(e)]
+            self.chain, self.rows = case.check_tables()
         self.labels = {item.id: f"E{n}" for n, item in enumerate(self.items, start=1)}
-        self.findings = case.findings()
-        self.regions = sorted(case.regions(), key=lambda r: (r.evidence_id, r.id or 0))
-        self.entries = [e for e in case.audit.entries() if not is_observation(e)]
-        self.chain = case.audit.verify()
         self.checks: dict[tuple[int, str], _FileCheck] = {}
         self.pixels: dict[int, np.ndarray] = {}
         self.comparisons: dict[tuple[int, str], tuple[np.ndarray | None, str]] = {}
@@ -342,7 +346,7 @@ class _ModelBuilder:
             amends=self.opt.amends or "",
             summary=summary,
             integrity_statement=self.integrity_statement(evidence_blocks, intact),
-            integrity_ok=intact,
+            integrity_ok=intact and self.chain.ok and self.rows.ok,
             evidence=evidence_blocks,
             tools=_library_versions() + self.recorded_versions(),
             device=self.devices(recomp_f),
@@ -363,7 +367,8 @@ class _ModelBuilder:
             bibliography=self.cit.entries(),
             audit=self.audit_rows(),
             audit_verification=self.audit_statement(),
-            audit_ok=self.chain.ok,
+            audit_ok=self.chain.ok and self.rows.ok,
+            audit_head=self.head_text(),
             audit_note=(
                 "Entries that only record opening the case, successful integrity checks and report "
                 "exports are not listed, so that the same case content always gives the same report; "
@@ -611,6 +616,11 @@ class _ModelBuilder:
                     "match its intake hash or could not be read (see Evidence and integrity). Results concerning "
                     "that file must not be relied on."
                 ))
+        if not (self.chain.ok and self.rows.ok):
+            out.append(Para(
+                "WARNING: the case file does not verify: its audit log is broken, or its content was changed "
+                "outside the program (see the appendix). Nothing in this report may be relied on."
+            ))
         for d in detections:
             score = "" if d.score is None else f" (score {d.score:.2f} on a scale from 0 to 1)"
             meaning = {
@@ -646,6 +656,12 @@ class _ModelBuilder:
         return out
 
     def integrity_statement(self, blocks: list[EvidenceBlock], intact: bool) -> str:
+        files = self._files_statement(blocks, intact)
+        if self.chain.ok and self.rows.ok:
+            return files
+        return "THE CASE FILE DOES NOT VERIFY: " + audit_statement(self.chain, self.rows) + " " + files
+
+    def _files_statement(self, blocks: list[EvidenceBlock], intact: bool) -> str:
         if not blocks:
             return "No evidence file is recorded in the case."
         if intact:
@@ -1037,23 +1053,14 @@ class _ModelBuilder:
             basis = f"Level stated by {raw['by']}."
         return level, str(raw.get("text", "")), basis
 
+    def head_text(self) -> str:
+        return anchor_head(self.entries, self.chain)
+
     def audit_rows(self) -> list[AuditRow]:
-        rows = []
-        for e in self.entries:
-            details = canonical_json(e.params)
-            if len(details) > AUDIT_DETAIL_CHARS:
-                details = details[:AUDIT_DETAIL_CHARS] + f" \u2026 [{len(details):,} characters; the entry hash covers all of them]"
-            rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash))
-        return rows
+        return audit_rows(self.entries, AUDIT_DETAIL_CHARS)
 
     def audit_statement(self) -> str:
-        if self.chain.ok:
-            return (
-                "Audit chain verified when this report was generated: intact. Every entry's hash was recomputed "
-                "from its content and the previous entry's hash, and the end of the log matches its stored head."
-            )
-        where = f"entry {self.chain.first_bad}" if self.chain.first_bad is not None else "the log"
-        return f"AUDIT CHAIN BROKEN at {where}: {self.chain.problem}. Entries from that point on cannot be trusted."
+        return audit_statement(self.chain, self.rows)
 
 
 def _area_share(region: Region, height: int, width: int) -> float:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from examiner.core.case import Case
+from examiner.core.output_paths import case_files, refuse_protected
+from examiner.core.signing import SIGNATURE_PARAM
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError, ToolMissingError
 from examiner.report.builder import EXPORT_ACTION, BuildOptions, build_report_model
@@ -34,6 +36,7 @@ class ReportOptions:
     issued: str | None = None  # ISO date (UTC); default: time of the case's last change
     record: bool = True  # write the export to the audit log (needs a writable case)
     pdfa: bool = False  # post-process towards PDF/A-3b with the report data attached
+    sign_key: str | None = None  # examiner private key file: sign the chain head the report prints
 
 
 @dataclass
@@ -46,18 +49,14 @@ class ReportResult:
     integrity_ok: bool
     audit_ok: bool
     problems: list[str] = field(default_factory=list)
+    audit_head: str = ""  # "N:HASH" printed in the report: give it to `case verify --expect-head`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _protected_paths(case: Case) -> set[Path]:
-    paths = {Path(case.path).resolve()}
-    for item in case.evidence():
-        paths.add(Path(item.path).resolve())
-        if item.reference_path:
-            paths.add(Path(item.reference_path).resolve())
-    return paths
+    return {p.resolve() for p in case_files(case)}
 
 
 def _write_atomically(data: bytes, out: Path) -> None:
@@ -75,11 +74,23 @@ def _write_atomically(data: bytes, out: Path) -> None:
 
 def build_model(case: Case, options: ReportOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:
     opts = options or ReportOptions()
-    return build_report_model(
+    key = None
+    if opts.sign_key:
+        from examiner.core.signing import load_private_key
+
+        key = load_private_key(opts.sign_key)  # before the work, so a bad key fails at once
+    model = build_report_model(
         case,
         BuildOptions(reviewer=opts.reviewer, report_id=opts.report_id, amends=opts.amends, issued=opts.issued),
         ctx,
     )
+    if key is not None and model.audit_head:
+        from examiner.core.anchor import parse_head
+        from examiner.core.signing import sign_head
+
+        # Ed25519 signatures are deterministic, so a signed report stays byte-identical.
+        model.head_signature = sign_head(key, parse_head(model.audit_head))
+    return model
 
 
 def render_case(case: Case, options: ReportOptions | None = None, ctx: TaskContext | None = None) -> tuple[bytes, int, ReportModel]:
@@ -109,8 +120,7 @@ def export_report(
         raise ExaminerError(f"{out}: is a folder; give a file name for the report")
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
-    if out.resolve() in _protected_paths(case):
-        raise ExaminerError(f"{out}: is the case file or an evidence or reference file; refusing to overwrite it")
+    refuse_protected(out, case_files(case), "report")
     ctx.progress(0, 10, "re-hashing evidence files")
     record = opts.record and not case.read_only
     integrity = case.integrity_check(record=record, action="report.integrity_checked")
@@ -129,6 +139,8 @@ def export_report(
             "reviewer": model.reviewer,
             "integrity_ok": integrity.ok,
             "pdfa": opts.pdfa,
+            "audit_head": model.audit_head,
+            **({SIGNATURE_PARAM: model.head_signature} if model.head_signature else {}),
         })  # fmt: skip
     ctx.progress(10, 10, "report written")
     return ReportResult(
@@ -140,6 +152,7 @@ def export_report(
         integrity_ok=model.integrity_ok and integrity.ok,
         audit_ok=model.audit_ok,
         problems=integrity.problems(),
+        audit_head=model.audit_head,
     )
 
 

@@ -269,6 +269,8 @@ class ReportModel:
     audit: list[AuditRow] = field(default_factory=list)
     audit_verification: str = ""
     audit_ok: bool = True
+    audit_head: str = ""  # "N:HASH", the anchor to check the case against later
+    head_signature: dict[str, Any] | None = None  # an examiner's signature over audit_head
     audit_note: str = ""
     manifest: list[ManifestRow] = field(default_factory=list)
 

@@ -61,6 +61,16 @@ from examiner.report.model import (  # noqa: E402
     RegionBlock,
     ReportModel,
 )
+from examiner.report.pdf_text import (  # noqa: E402, F401 - re-exported for callers of this module
+    AUTHORED_CHARS,
+    LINES_PER_PARAGRAPH,
+    MAX_FIELD_CHARS,
+    METADATA_CHARS,
+    clean_text,
+    esc,
+    one_line,
+)
+from examiner.report.plain_text import long_text  # noqa: E402
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -88,12 +98,6 @@ MARGIN_TOP = 24 * mm
 MARGIN_BOTTOM = 20 * mm
 FRAME_W = PAGE_W - 2 * MARGIN_X
 
-# Untrusted text longer than this is cut (with a statement saying so) so one hostile EXIF field
-# cannot turn the report into hundreds of pages.
-MAX_FIELD_CHARS = 4000
-METADATA_CHARS = 400
-# The examiner's own words (notes, descriptions) are cut only at a size no real note reaches.
-AUTHORED_CHARS = 50_000
 # Longer values leave the table: a table row cannot break across pages.
 LONG_CELL_CHARS = 1200
 
@@ -121,32 +125,6 @@ def register_fonts() -> None:
             pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
     pdfmetrics.registerFontFamily(FONT_MONO, normal=FONT_MONO, bold=FONT_MONO, italic=FONT_MONO, boldItalic=FONT_MONO)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def one_line(value: Any, limit: int = 300) -> str:
-    """Untrusted value for a single drawn line (page header, crop titles)."""
-    return clean_text(value, limit).replace("\n", " ")
-
-
-def clean_text(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """Untrusted value -> plain, printable text: control characters shown as ``\\xNN``,
-    lone surrogates replaced, long values cut with a statement of the full length."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else "\ufffd", text)
-    if len(text) > limit:
-        text = text[:limit] + f" \u2026 [cut: {len(value):,} characters in total]"
-    return text
-
-
-def esc(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """Untrusted value -> Paragraph markup that shows it literally."""
-    text = clean_text(value, limit)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\n", "<br/>")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -439,10 +417,10 @@ class _Builder:
 
         for k, v in rows:
             style = "mono" if k in mono or _looks_like_hash(v) else "cell"
-            if len(v) > LONG_CELL_CHARS:
+            if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
                 flush()
                 out.append(Paragraph(esc(k, 200), ParagraphStyle("kl", parent=self.s["cellb"], spaceBefore=3)))
-                out.append(Paragraph(esc(v, limit), ParagraphStyle("kv", parent=self.s[style], spaceAfter=4)))
+                out.extend(long_text(v, ParagraphStyle("kv", parent=self.s[style], spaceAfter=4), limit))
                 continue
             data.append([self.cell(k, "cellb", key_w, 200), self.cell(v, style, width - key_w, limit)])
         flush()
@@ -756,9 +734,9 @@ class _Builder:
         first_wide = len(data)
         after: list[Flowable] = []
         for k, v in wide:
-            if len(v) > LONG_CELL_CHARS:
+            if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
                 after.append(Paragraph(esc(k), ParagraphStyle("rl", parent=self.s["cellb"], spaceBefore=3)))
-                after.append(Paragraph(esc(v, AUTHORED_CHARS), self.s["cell"]))
+                after.extend(long_text(v, self.s["cell"], AUTHORED_CHARS))
                 v = "see below"
             data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
         table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
@@ -847,6 +825,20 @@ class _Builder:
         self.story.append(_Statement(esc(m.audit_verification), self.s["body"], OK if m.audit_ok else ALERT))
         if m.audit_note:
             self.story.append(Paragraph(esc(m.audit_note), self.s["caption"]))
+        if m.audit_head:
+            n, _, h = m.audit_head.partition(":")
+            anchor = [("Chain head (anchor)", f"entry {n}, SHA-256 {h}"),
+                      ("Check the case later", f"examiner case verify CASE --expect-head {m.audit_head}")]
+            sig = m.head_signature
+            if sig:
+                anchor += [("Signed by key", f"{sig.get('fingerprint', '')} (Ed25519 public key {sig.get('public_key', '')})"),
+                           ("Signature", str(sig.get("signature", "")))]
+            self.story.extend(self.kv_table(anchor, key_w=42 * mm))
+            self.story.append(Paragraph(esc(
+                "Entry N's hash covers every entry before it. A case file whose entry N still has this hash holds "
+                "the same log up to that entry as when this report was made; entries after it were added later."
+                + (" The signature can be checked against the examiner's public key with --public-key." if sig else "")),
+                self.s["caption"]))
         rows = []
         for a in m.audit:
             rows.append([

@@ -27,10 +27,11 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -296,9 +297,11 @@ def _export_into(paths: list[Path], out: Path, copy_images: bool, ctx: TaskConte
 def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
     """Copy an evidence file byte for byte and check the copy against the intake hash."""
     from examiner.core.evidence import hash_file
+    from examiner.core.safe_files import require_regular
 
     if dst.exists():
         return
+    require_regular(src)  # shutil would copy /dev/zero until the disk is full
     try:
         shutil.copyfile(src, dst)
     except OSError as exc:
@@ -346,8 +349,8 @@ def load_coco(folder: str | Path) -> dict[str, Any]:
         raise ExaminerError(f"{folder}: no {ANNOTATIONS_NAME} (not an exported dataset)")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ExaminerError(f"{p}: not readable as JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ExaminerError(f"{p}: not readable as JSON ({str(exc)[:200]})") from None
     for key in ("images", "annotations", "categories"):
         if not isinstance(doc.get(key), list):
             raise ExaminerError(f"{p}: not a COCO file (no {key} list)")
@@ -383,6 +386,27 @@ def _region_from_annotation(a: dict[str, Any], evidence_id: int, names: dict[int
     })  # fmt: skip
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _dataset_file(folder: Path, name: Any) -> Path:
+    """A file named in annotations.json: a relative path that stays inside the dataset folder."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: an image has no usable file_name ({str(name)[:80]!r})")
+    pp = PurePosixPath(name)
+    base = folder.resolve()
+    target = (folder / name).resolve()
+    if pp.is_absolute() or ".." in pp.parts or "\\" in name or not target.is_relative_to(base) or target == base:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: refused: file name {name[:200]!r} points outside the dataset folder")
+    return target
+
+
+def _dataset_sha256(path: Path, value: Any) -> str:
+    if not isinstance(value, str) or not _SHA256.match(value):
+        raise ExaminerError(f"{path}: the dataset gives no valid SHA-256 for this file ({str(value)[:80]!r}); refused")
+    return value
+
+
 def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "", case_id: str = "",
                    ctx: TaskContext | None = None) -> Path:  # fmt: skip
     """A new case from an exported dataset folder (with its copied images)."""
@@ -394,29 +418,48 @@ def import_dataset(folder: str | Path, out_case: str | Path, examiner: str = "",
     out_case = Path(out_case)
     if out_case.exists():
         raise ExaminerError(f"{out_case}: already exists; choose another case file name")
-    names = {int(c["id"]): str(c["name"]) for c in doc["categories"]}
-    authors = sorted({(a.get("attributes") or {}).get("author", "") for a in doc["annotations"]} - {""})
+    try:
+        names = {int(c["id"]): str(c["name"]) for c in doc["categories"]}
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: the categories are malformed ({str(exc)[:200]})") from None
+    authors = sorted({
+        attrs["author"] for a in doc["annotations"]
+        if isinstance(a, dict) and isinstance(attrs := a.get("attributes"), dict) and isinstance(attrs.get("author"), str)
+    } - {""})  # fmt: skip
     try:
         with Case.create(out_case, case_id=case_id or f"IMPORTED {folder.name}"[:200],
                          examiner=examiner or (", ".join(authors) or "imported dataset"),
                          title=f"Imported from the dataset {folder.name}") as case:  # fmt: skip
             evidence_of: dict[int, int] = {}
             for n, img in enumerate(doc["images"]):
+                if not isinstance(img, dict) or not isinstance(img.get("id"), int):
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: image entry {n + 1} has no integer id")
                 ctx.progress(n, len(doc["images"]), f"image {img.get('file_name')}")
-                f = folder / str(img["file_name"])
+                f = _dataset_file(folder, img.get("file_name"))
                 if not f.is_file():
                     raise ExaminerError(f"{f}: image file of the dataset is missing (export with images to round-trip)")
-                ref = img.get("reference_file_name")
-                item = case.add_evidence(f, reference=(folder / ref) if ref else None)
-                if img.get("sha256") and item.sha256 != img["sha256"]:
-                    raise ExaminerError(f"{f}: SHA-256 {item.sha256} differs from the dataset's {img['sha256']}")
+                ref_name = img.get("reference_file_name")
+                ref = _dataset_file(folder, ref_name) if ref_name else None
+                want = _dataset_sha256(f, img.get("sha256"))
+                want_ref = _dataset_sha256(ref, img.get("reference_sha256")) if ref is not None else None
+                item = case.add_evidence(f, reference=ref)
+                if item.sha256 != want:
+                    raise ExaminerError(f"{f}: SHA-256 {item.sha256} differs from the dataset's {want}")
+                if ref is not None and item.reference_sha256 != want_ref:
+                    raise ExaminerError(f"{ref}: SHA-256 {item.reference_sha256} differs from the dataset's {want_ref}")
                 evidence_of[int(img["id"])] = item.id
             origins = {}
             for a in doc["annotations"]:
-                ev = evidence_of.get(int(a["image_id"]))
+                if not isinstance(a, dict):
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: an annotation is not an object")
+                ev = evidence_of.get(a.get("image_id")) if isinstance(a.get("image_id"), int) else None
                 if ev is None:
                     raise ExaminerError(f"annotation {a.get('id')} refers to image {a.get('image_id')}, which is not in the dataset")
-                region = _region_from_annotation(a, ev, names)
+                try:
+                    region = _region_from_annotation(a, ev, names)
+                except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as exc:
+                    raise ExaminerError(f"{folder / ANNOTATIONS_NAME}: annotation {str(a.get('id'))[:40]} is malformed "
+                                        f"({str(exc)[:200]})") from None  # fmt: skip
                 case.add_region(region)
                 attrs = a.get("attributes") or {}
                 if attrs.get("reconstruction_source") == "evidence" and attrs.get("codec"):

@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -263,8 +264,8 @@ class ExercisePack:
         manifest_bytes = zf.read(MANIFEST_NAME)
         try:
             manifest = json.loads(manifest_bytes.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise PackError(f"{p}: the pack manifest is not valid JSON ({exc})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise PackError(f"{p}: the pack manifest is not valid JSON ({str(exc)[:200]})") from None
         if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
             raise PackError(f"{p}: not an exercise pack (unknown manifest format)")
         version = manifest.get("format_version")
@@ -295,8 +296,11 @@ class ExercisePack:
             raise PackError(f"{p}: refused: the pack has no answer key")
         try:
             pack = cls(p, manifest, _sha(manifest_bytes))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PackError(f"{p}: the pack manifest is malformed ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise PackError(f"{p}: the pack manifest is malformed ({str(exc)[:200]})") from None
+        ids = [it.id for it in pack.items]
+        if len(set(ids)) != len(ids):
+            raise PackError(f"{p}: refused: an item id appears twice in the manifest")
         for item in pack.items:
             for img in (item.original, item.reconstruction):
                 if files.get(img.file, {}).get("sha256") != img.sha256:
@@ -332,7 +336,7 @@ class ExercisePack:
             doc = json.loads(data.decode("utf-8"))
             raw = doc["items"]
             key = {str(k): [Region.from_dict(r) for r in v] for k, v in raw.items()}
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
             raise PackError(f"{self.path}: the answer key is malformed ({exc})") from None
         unknown = set(key) - {it.id for it in self.items}
         if unknown:
@@ -360,12 +364,23 @@ class ExercisePack:
         }
 
 
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def _safe_id(value: Any) -> str:
+    """Item ids become file names in the trainee's folder: letters, digits, '-' and '_' only."""
+    text = str(value)
+    if not _SAFE_ID.match(text):
+        raise ValueError(f"item id {text[:80]!r} is not a safe name (letters, digits, '-' and '_', at most 64)")
+    return text
+
+
 def _item_from_dict(d: dict[str, Any]) -> PackItem:
     def img(x: dict[str, Any]) -> PackImage:
         return PackImage(str(x["file"]), str(x["sha256"]), int(x["size"]))
 
     return PackItem(
-        id=str(d["id"]), title=str(d.get("title", "")), width=int(d["width"]), height=int(d["height"]),
+        id=_safe_id(d["id"]), title=str(d.get("title", "")), width=int(d["width"]), height=int(d["height"]),
         original=img(d["original"]), reconstruction=img(d["reconstruction"]),
         codec=d.get("codec"), brief=str(d.get("brief", "")), source=dict(d.get("source") or {}),
     )  # fmt: skip
@@ -455,6 +470,14 @@ def make_pack(case_path: str | Path, out: str | Path, title: str = "", instructo
 # ---------------------------------------------------------------------------- training mode
 
 
+def _inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refused unless it resolves to a direct child of ``folder``."""
+    target = (folder / name).resolve()
+    if target.parent != folder.resolve():
+        raise PackError(f"{folder}: refused: {name!r} would be written outside this folder")
+    return target
+
+
 def training_images_dir(case_path: str | Path) -> Path:
     p = Path(case_path)
     return p.with_name(p.stem + "-images")
@@ -479,6 +502,15 @@ def start_training_case(pack_path: str | Path, trainee: str, out: str | Path, ct
     if folder.exists():
         raise PackError(f"{folder}: already exists; choose another case file name")
     folder.mkdir()
+    written: list[Path] = []
+
+    def _write_new(path: Path, data: bytes) -> None:
+        # O_EXCL: never over an existing file (or through a link planted in the folder).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o444)
+        written.append(path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
     items: dict[str, str] = {}
     origins: dict[str, Any] = {}
     try:
@@ -486,12 +518,10 @@ def start_training_case(pack_path: str | Path, trainee: str, out: str | Path, ct
                          title=f"Training exercise: {pack.title}", actor=trainee.strip()) as case:  # fmt: skip
             for n, item in enumerate(pack.items):
                 ctx.progress(n, len(pack.items), f"item {item.id}: {item.title}")
-                rec = folder / f"{item.id}-reconstruction.png"
-                org = folder / f"{item.id}-original.png"
-                rec.write_bytes(pack.read_bytes(item.reconstruction.file))
-                org.write_bytes(pack.read_bytes(item.original.file))
-                for f in (rec, org):
-                    f.chmod(0o444)  # evidence: never to be written
+                rec = _inside(folder, f"{_safe_id(item.id)}-reconstruction.png")
+                org = _inside(folder, f"{_safe_id(item.id)}-original.png")
+                _write_new(rec, pack.read_bytes(item.reconstruction.file))
+                _write_new(org, pack.read_bytes(item.original.file))
                 ev = case.add_evidence(rec, reference=org)
                 items[ev.sha256] = item.id
                 if item.codec:
@@ -508,9 +538,9 @@ def start_training_case(pack_path: str | Path, trainee: str, out: str | Path, ct
                 case.set_meta(EVIDENCE_ORIGIN_META_KEY, origins)
     except BaseException:
         out.unlink(missing_ok=True)
-        for f in folder.glob("*"):
+        for f in written:
             f.chmod(0o644)
-            f.unlink()
+            f.unlink(missing_ok=True)
         folder.rmdir()
         raise
     ctx.progress(len(pack.items), len(pack.items), "training case ready")

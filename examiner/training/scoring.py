@@ -27,6 +27,7 @@ regions and no trainee marks scores 100.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,8 +237,10 @@ def score_case(pack_path: str | Path, case_path: str | Path, threshold: float = 
     if not cp.is_file():
         raise ExaminerError(f"{cp}: no such case file")
     with Case.open(cp, read_only=True) as case:
-        if not case.integrity.chain.ok:
-            raise IntegrityError(f"{cp}: the case's audit log fails its check ({case.integrity.chain.summary()}); "
+        integ = case.integrity
+        if not integ.chain.ok or not integ.rows.ok:
+            why = integ.chain.summary() if not integ.chain.ok else integ.rows.summary()
+            raise IntegrityError(f"{cp}: the case's audit log fails its check ({why}); "
                                  "a case changed outside the program is not scored")  # fmt: skip
         regions, trainee = trainee_regions(pack, case)
     key = pack.read_key()
@@ -377,11 +380,15 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
     return buf.getvalue(), canvases[-1].page_count
 
 
-def write_score_pdf(result: ScoreResult, out: str | Path) -> Path:
+def write_score_pdf(result: ScoreResult, out: str | Path, protected: Iterable[str | Path] = ()) -> Path:
+    """Write the one-page result; refused when ``out`` would land on one of ``protected`` (the
+    pack, the case and its evidence: see :func:`examiner.core.output_paths.case_files`)."""
+    from examiner.core.output_paths import refuse_protected
     from examiner.report.export import _write_atomically
 
     out = Path(out)
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
+    refuse_protected(out, protected, "result PDF")
     _write_atomically(render_score_pdf(result), out)
     return out

@@ -1,0 +1,60 @@
+"""Untrusted text on a terminal: control and direction characters shown as escapes.
+
+Case files, packs and datasets carry text typed by others. Printed raw, ESC starts terminal
+control sequences (retitling the window, moving the cursor, hiding lines), BEL rings, and the
+bidirectional overrides and isolates reorder what is shown, so a hash or a path can read as
+something it is not. The same characters are escaped in the PDF report and by ``inspect``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, TextIO
+
+# Bidi embeddings/overrides (U+202A-202E), isolates (U+2066-2069), marks (U+200E, U+200F,
+# U+061C) and the Unicode line and paragraph separators.
+BIDI_AND_SEPARATORS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u2028\u2029"
+_UNSAFE = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI_AND_SEPARATORS}\\ud800-\\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(value: Any) -> str:
+    """``value`` as text with every control, bidi and separator character escaped; newlines
+    and tabs are kept."""
+    return _UNSAFE.sub(_escape, value if isinstance(value, str) else str(value))
+
+
+def json_safe(json_text: str) -> str:
+    """JSON text with the same characters written as JSON ``\\uNNNN`` escapes (they can occur
+    only inside strings, where that escape means the same character)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json_text)
+
+
+class EscapingWriter(io.TextIOBase):
+    """A text stream that passes everything through :func:`terminal_safe` to another one."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self._target = target
+
+    def write(self, s: str) -> int:
+        self._target.write(terminal_safe(s))
+        return len(s)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def isatty(self) -> bool:
+        return self._target.isatty()
+
+    def fileno(self) -> int:
+        return self._target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._target, "encoding", "utf-8")
