@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import pkgutil
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
 
 from examiner import __version__
-from examiner.core.text_safety import EscapingWriter, json_safe
+from examiner.core.text_safety import EscapingWriter
 from examiner.errors import ExaminerError
 
 
@@ -41,17 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
         if register is not None:
             register(subparsers)
     return parser
-
-
-def print_json(data: Any) -> None:
-    """Machine-readable output: one JSON document on stdout."""
-    text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-    # JSON's own escapes for what the terminal filter would otherwise show as \xNN (not JSON).
-    sys.stdout.write(json_safe(text) + "\n")
-
-
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,8 @@ from examiner.core.jpeg_structure import (
     parse_jpeg,
     scan_segments,
 )
-from examiner.core.metadata import MAX_TAG_CHARS, read_metadata, safe_text
+from examiner.core.metadata import read_metadata
+from examiner.core.text_safety import MAX_TAG_CHARS, safe_text
 
 
 def _all_strings(obj: object) -> list[str]:

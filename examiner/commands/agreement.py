@@ -10,7 +10,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "agreement",
@@ -45,7 +45,7 @@ def _load(path: Path, sha: str) -> tuple[str, list]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.training.agreement import DEFAULT_IOU, agreement
 
     if len(args.cases) < 2:

@@ -11,7 +11,7 @@ CATEGORY_CHOICES = ("amplitude", "geometry", "shape", "texture")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     case = subparsers.add_parser(
         "case",
@@ -177,7 +177,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.commands.case_anchor import anchor_report
     from examiner.core.anchor import head_of
     from examiner.core.case import Case
@@ -244,7 +244,7 @@ def cmd_key_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.audit import canonical_json
     from examiner.core.case import Case
     from examiner.core.row_records import ROWS_PARAM
@@ -355,7 +355,7 @@ def _box(text: str, option: str) -> tuple[float, float, float, float]:
 
 
 def _emit(args: argparse.Namespace, data: Any, text: Any) -> None:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
 
     if args.json:
         print_json(data)

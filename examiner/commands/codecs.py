@@ -8,7 +8,7 @@ from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "codecs",
@@ -42,8 +42,8 @@ def _qualities(q: list[int]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
     from examiner.codecs.registry import list_codecs
+    from examiner.commands._output import print_json
 
     entries, problems = list_codecs()
     records: list[dict[str, Any]] = [e.to_record() for e in entries]
@@ -66,9 +66,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
     from examiner.codecs.registry import codec_infos
     from examiner.codecs.weights import import_weights, store_dir
+    from examiner.commands._output import print_json
 
     results = import_weights(args.files, codec_infos())
     if args.json:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     ex = subparsers.add_parser(
         "export-dataset",
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.training.dataset_export import export_dataset
 
@@ -58,7 +58,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.case import Case
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.training.dataset_export import import_dataset

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "demo",
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.demo import STAMP_NAME, ensure_demo_case
 

@@ -14,7 +14,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "detect",
@@ -73,7 +73,7 @@ def _codecs_arg(value: str) -> str | list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from examiner.analysis.detector import detect_file, load_model
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
 
     codecs = _codecs_arg(args.codecs)

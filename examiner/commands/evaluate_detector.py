@@ -11,7 +11,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "evaluate-detector",
@@ -49,7 +49,7 @@ def _measure(pos: list[str], neg: list[str], ctx: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     from examiner.analysis import calibration
     from examiner.analysis.detector import load_model
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
 
     ctx = TaskContext(on_progress=StderrProgress(force=True))

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "inspect",
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.inspection import inspect_image
 
     report = inspect_image(args.image, max_pixels=args.max_pixels)

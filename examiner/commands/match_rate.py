@@ -6,8 +6,8 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
     from examiner.commands._codec_args import add_run_arguments
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "match-rate",
@@ -25,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
     from examiner.codecs.rate_match import match_rate
     from examiner.codecs.registry import get_codec
     from examiner.commands._codec_args import progress_context, run_options
+    from examiner.commands._output import print_json
     from examiner.core.evidence import open_evidence
     from examiner.core.settings import Settings
 

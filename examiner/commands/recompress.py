@@ -12,8 +12,8 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
     from examiner.commands._codec_args import add_run_arguments
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "recompress",
@@ -79,9 +79,9 @@ def _quality(args: argparse.Namespace, info: Any) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
     from examiner.codecs.registry import get_codec
     from examiner.commands._codec_args import evidence_source, progress_context, run_options
+    from examiner.commands._output import print_json
     from examiner.core.atomic import write_atomically
     from examiner.core.hashes import artefact_sha256
     from examiner.core.settings import Settings

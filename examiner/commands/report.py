@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "report",
@@ -65,7 +65,7 @@ def _preview_targets(args: argparse.Namespace, protected: list[Path]) -> list[Pa
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.case import Case
     from examiner.core.output_paths import case_files, refuse_protected
     from examiner.core.tasks import StderrProgress, TaskContext

@@ -11,7 +11,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "suggest",
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from examiner.analysis.symbols import parse_checks, run_checks
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.evidence import load_comparison_image, open_evidence
     from examiner.core.tasks import StderrProgress, TaskContext
 

@@ -30,7 +30,7 @@ def _steps(text: str) -> int | tuple[int, ...]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "train-codec",
@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.tasks import TaskContext
     from examiner.training.codec_pack import write_pack_manifest
     from examiner.training.codec_training import DEFAULT_HOLDOUT, TrainConfig, train

@@ -12,7 +12,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "train-generative",
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.core.settings import data_dir
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.training.codec_pack import write_pack_manifest

@@ -11,7 +11,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "training",
@@ -85,7 +85,7 @@ def _ctx() -> Any:
 
 
 def _print_pack(pack: Any, notes: list[str], as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
 
     summary = pack.summary()
     if as_json:
@@ -110,7 +110,7 @@ def _make_pack(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.training.exercise_pack import ExercisePack, start_training_case, training_images_dir
 
     case = start_training_case(args.pack, args.trainee, args.out, _ctx())
@@ -125,7 +125,7 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
+    from examiner.commands._output import print_json
     from examiner.training.scoring import DEFAULT_IOU, score_case, write_score_pdf
 
     iou = DEFAULT_IOU if args.iou is None else float(args.iou)

@@ -11,7 +11,7 @@ from examiner.errors import ExaminerError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from examiner.cli import add_json_flag
+    from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
         "variability",
@@ -42,9 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from examiner.cli import print_json
     from examiner.codecs.api import RunOptions
     from examiner.commands._codec_args import evidence_source
+    from examiner.commands._output import print_json
     from examiner.commands.recompress import guard_outputs
     from examiner.core.atomic import write_atomically
     from examiner.core.hashes import artefact_sha256

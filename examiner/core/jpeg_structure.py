@@ -2,7 +2,7 @@
 
 The parser walks the marker segments of an in-memory JPEG without decoding pixels. It is
 written for hostile input: every length is checked against the data, lists are bounded, and text
-(comments, APP identifiers) is returned through :func:`examiner.core.metadata.safe_text`.
+(comments, APP identifiers) is returned through :func:`examiner.core.text_safety.safe_text`.
 A structural problem (missing EOI, a segment running past the end, garbage between segments)
 raises :class:`JpegStructureError`, which intake turns into a clear evidence error.
 """
@@ -267,7 +267,7 @@ def subsampling_name(components: list[dict[str, Any]]) -> str:
 
 def parse_jpeg(data: bytes) -> dict[str, Any]:
     """Everything the examiner wants to know about a JPEG's structure, as JSON-ready data."""
-    from examiner.core.metadata import safe_text
+    from examiner.core.text_safety import safe_text
 
     layout = scan_segments(data)
     tables: dict[int, dict[str, Any]] = {}

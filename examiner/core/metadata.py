@@ -13,64 +13,14 @@ import io
 import logging
 from typing import Any
 
-MAX_TAG_CHARS = 512
+from examiner.core.text_safety import safe_text, text_notices
+
 MAX_TAGS = 2000
+MAX_NOTICES = 50
 
 # exifread logs parse problems of hostile files at WARNING/ERROR; they are reported in
 # ``errors`` instead of cluttering stderr.
 logging.getLogger("exifread").setLevel(logging.CRITICAL)
-
-
-def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
-    """A printable, bounded rendering of an untrusted value.
-
-    Bytes are decoded as UTF-8 with replacement; NUL and other control characters become
-    ``\\xNN`` escapes (tab and newline are kept); the result is cut at ``limit`` characters with
-    a note saying how long the original was.
-    """
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        total = len(raw)
-        text = raw[: limit * 4].decode("utf-8", errors="replace")
-    else:
-        text = str(value)
-        total = len(text)
-    out: list[str] = []
-    count = 0
-    for ch in text:
-        if count >= limit:
-            break
-        code = ord(ch)
-        if ch in "\t\n" or (code >= 32 and code != 127 and not 0x80 <= code < 0xA0):
-            if code in (0x2028, 0x2029, 0x202E, 0x202D, 0x202A, 0x202B, 0x202C, 0x2066, 0x2067, 0x2068, 0x2069):
-                out.append(f"\\u{code:04x}")  # line separators and bidi overrides
-            else:
-                out.append(ch)
-        else:
-            out.append(f"\\x{code:02x}")
-        count += 1
-    result = "".join(out)
-    if count < len(text) or total > len(text):
-        result += f" [truncated; {total} {'bytes' if isinstance(value, bytes | bytearray | memoryview) else 'chars'}]"
-    return result
-
-
-MAX_NOTICES = 50
-_MARKUP_HINTS = ("<script", "<html", "<?xml", "<!doctype", "<iframe", "<svg", "<b>", "<a ", "javascript:")
-
-
-def text_notices(label: str, value: Any, limit: int = MAX_TAG_CHARS) -> list[str]:
-    """Why an untrusted value deserves a second look: control characters, markup, length."""
-    raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else str(value).encode("utf-8", "replace")
-    out = []
-    if any(b < 32 and b not in (9, 10, 13) or b == 127 for b in raw[:65536]):
-        out.append(f"{label}: contains NUL or control characters (shown escaped)")
-    low = raw[:65536].lower()
-    if any(h.encode() in low for h in _MARKUP_HINTS):
-        out.append(f"{label}: contains markup (shown as literal text, never rendered)")
-    if len(raw) > limit:
-        out.append(f"{label}: {len(raw)} bytes long (shown truncated to {limit} characters)")
-    return out
 
 
 def read_exif(data: bytes) -> dict[str, Any]:

@@ -58,3 +58,59 @@ class EscapingWriter(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._target, "encoding", "utf-8")
+
+
+# Bounded, escaped renderings of untrusted values (metadata tags, JPEG comments), with notes on
+# why a value deserves a second look.
+MAX_TAG_CHARS = 512
+
+
+def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
+    """A printable, bounded rendering of an untrusted value.
+
+    Bytes are decoded as UTF-8 with replacement; NUL and other control characters become
+    ``\\xNN`` escapes (tab and newline are kept); the result is cut at ``limit`` characters with
+    a note saying how long the original was.
+    """
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        total = len(raw)
+        text = raw[: limit * 4].decode("utf-8", errors="replace")
+    else:
+        text = str(value)
+        total = len(text)
+    out: list[str] = []
+    count = 0
+    for ch in text:
+        if count >= limit:
+            break
+        code = ord(ch)
+        if ch in "\t\n" or (code >= 32 and code != 127 and not 0x80 <= code < 0xA0):
+            if ch in BIDI_AND_SEPARATORS:
+                out.append(f"\\u{code:04x}")  # the same set the terminal filter escapes
+            else:
+                out.append(ch)
+        else:
+            out.append(f"\\x{code:02x}")
+        count += 1
+    result = "".join(out)
+    if count < len(text) or total > len(text):
+        result += f" [truncated; {total} {'bytes' if isinstance(value, bytes | bytearray | memoryview) else 'chars'}]"
+    return result
+
+
+_MARKUP_HINTS = ("<script", "<html", "<?xml", "<!doctype", "<iframe", "<svg", "<b>", "<a ", "javascript:")
+
+
+def text_notices(label: str, value: Any, limit: int = MAX_TAG_CHARS) -> list[str]:
+    """Why an untrusted value deserves a second look: control characters, markup, length."""
+    raw = bytes(value) if isinstance(value, bytes | bytearray | memoryview) else str(value).encode("utf-8", "replace")
+    out = []
+    if any(b < 32 and b not in (9, 10, 13) or b == 127 for b in raw[:65536]):
+        out.append(f"{label}: contains NUL or control characters (shown escaped)")
+    low = raw[:65536].lower()
+    if any(h.encode() in low for h in _MARKUP_HINTS):
+        out.append(f"{label}: contains markup (shown as literal text, never rendered)")
+    if len(raw) > limit:
+        out.append(f"{label}: {len(raw)} bytes long (shown truncated to {limit} characters)")
+    return out

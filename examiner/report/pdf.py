@@ -12,31 +12,15 @@ becomes Paragraph markup; only this module writes markup.
 from __future__ import annotations
 
 import io
-import re
-import time
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from reportlab import rl_config
-
-# Set before any canvas exists: some reportlab code paths read the global rather than the
-# canvas's own flag (comments, the document ID).
-rl_config.invariant = 1
-# Binary image streams: ASCII85 text encoding is pure Python here and would dominate export time.
-rl_config.useA85 = 0
-
-from reportlab.lib import colors  # noqa: E402
-from reportlab.lib.enums import TA_CENTER, TA_LEFT  # noqa: E402
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.lib.styles import ParagraphStyle  # noqa: E402
-from reportlab.lib.units import mm  # noqa: E402
-from reportlab.lib.utils import ImageReader  # noqa: E402
-from reportlab.pdfbase import pdfmetrics  # noqa: E402
-from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
-from reportlab.pdfgen import canvas as rl_canvas  # noqa: E402
-from reportlab.platypus import (  # noqa: E402
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
     Flowable,
@@ -48,20 +32,50 @@ from reportlab.platypus import (  # noqa: E402
     Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
-from examiner import APP_NAME, __version__  # noqa: E402
-from examiner.report.bibliography import format_numbers  # noqa: E402
-from examiner.report.model import (  # noqa: E402
+from examiner import APP_NAME, __version__
+from examiner.report.bibliography import format_numbers
+from examiner.report.model import (
     DetectionBlock,
     EvidenceBlock,
     Figure,
-    OverviewBlock,
     RegionBlock,
     ReportModel,
 )
-from examiner.report.pdf_text import (  # noqa: E402, F401 - re-exported for callers of this module
+from examiner.report.pdf_flowables import (
+    CropStrip,
+    Line,
+    OverviewFigure,
+    Raster,
+    Rule,
+    Statement,
+    grid_style,
+    kv_style,
+    looks_like_hash,
+    table_style,
+    wrap_hash,
+)
+from examiner.report.pdf_page import Heading, NumberedCanvas
+
+# Importing the style module puts reportlab in invariant mode, before any canvas is made.
+from examiner.report.pdf_style import (
+    ACCENT,
+    ALERT,
+    FONT,
+    FRAME_W,
+    INK,
+    LONG_CELL_CHARS,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    MUTED,
+    OK,
+    PAGE_H,
+    register_fonts,
+    styles,
+)
+from examiner.report.pdf_text import (  # noqa: F401 - re-exported for callers of this module
     AUTHORED_CHARS,
     LINES_PER_PARAGRAPH,
     MAX_FIELD_CHARS,
@@ -70,36 +84,7 @@ from examiner.report.pdf_text import (  # noqa: E402, F401 - re-exported for cal
     esc,
     one_line,
 )
-from examiner.report.plain_text import long_text  # noqa: E402
-
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-FONT_ITALIC = "DejaVuSans-Oblique"
-FONT_MONO = "DejaVuSansMono"
-_FONT_FILES = {
-    FONT: "DejaVuSans.ttf",
-    FONT_BOLD: "DejaVuSans-Bold.ttf",
-    FONT_ITALIC: "DejaVuSans-Oblique.ttf",
-    FONT_MONO: "DejaVuSansMono.ttf",
-}
-
-INK = colors.HexColor("#1a1a1a")
-ACCENT = colors.HexColor("#1f3a5f")
-MUTED = colors.HexColor("#5b6573")
-RULE = colors.HexColor("#b8c0cc")
-SHADE = colors.HexColor("#eef1f5")
-ALERT = colors.HexColor("#a11d2b")
-OK = colors.HexColor("#1d6b3a")
-OUTLINE = colors.HexColor("#d4007a")
-
-PAGE_W, PAGE_H = A4
-MARGIN_X = 20 * mm
-MARGIN_TOP = 24 * mm
-MARGIN_BOTTOM = 20 * mm
-FRAME_W = PAGE_W - 2 * MARGIN_X
-
-# Longer values leave the table: a table row cannot break across pages.
-LONG_CELL_CHARS = 1200
+from examiner.report.plain_text import long_text
 
 SECTIONS: tuple[str, ...] = (
     "Summary of findings",
@@ -117,243 +102,18 @@ SECTIONS: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def register_fonts() -> None:
-    base = resources.files("examiner") / "data" / "fonts"
-    for name, file_name in _FONT_FILES.items():
-        with resources.as_file(base / file_name) as path:
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
-    pdfmetrics.registerFontFamily(FONT_MONO, normal=FONT_MONO, bold=FONT_MONO, italic=FONT_MONO, boldItalic=FONT_MONO)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
-    register_fonts()
-    body = ParagraphStyle("body", fontName=FONT, bulletFontName=FONT, fontSize=9.2, leading=12.6, textColor=INK, spaceAfter=4)
-    return {
-        "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10.4, spaceAfter=0),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10.2, spaceAfter=0),
-        "cellb": ParagraphStyle("cellb", parent=body, fontName=FONT_BOLD, fontSize=8, leading=10.2, spaceAfter=0),
-        "cellh": ParagraphStyle(
-            "cellh", parent=body, fontName=FONT_BOLD, fontSize=7.6, leading=9.6, textColor=ACCENT, spaceAfter=0
-        ),
-        "mono": ParagraphStyle("mono", parent=body, fontName=FONT_MONO, fontSize=7.2, leading=9.4, spaceAfter=0),
-        "caption": ParagraphStyle(
-            "caption", parent=body, fontName=FONT_ITALIC, fontSize=7.6, leading=9.6, textColor=MUTED, spaceAfter=6
-        ),
-        "h1": ParagraphStyle(
-            "h1", parent=body, fontName=FONT_BOLD, fontSize=13.5, leading=17, textColor=ACCENT,
-            spaceBefore=10, spaceAfter=6,
-        ),
-        "h2": ParagraphStyle(
-            "h2", parent=body, fontName=FONT_BOLD, fontSize=10.5, leading=13.5, textColor=ACCENT,
-            spaceBefore=8, spaceAfter=4,
-        ),
-        "h3": ParagraphStyle("h3", parent=body, fontName=FONT_BOLD, fontSize=9.2, leading=12, spaceBefore=4, spaceAfter=2),
-        "title": ParagraphStyle(
-            "title", parent=body, fontName=FONT_BOLD, fontSize=22, leading=27, textColor=ACCENT, spaceAfter=6
-        ),
-        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=11.5, leading=15, textColor=MUTED, spaceAfter=14),
-        "center": ParagraphStyle("center", parent=body, alignment=TA_CENTER),
-        "left": ParagraphStyle("left", parent=body, alignment=TA_LEFT),
-        "flag": ParagraphStyle("flag", parent=body, fontName=FONT_BOLD, textColor=ALERT),
-    }
 
 
-class _Heading(Paragraph):
-    """A section heading that also carries an outline entry (PDF bookmarks)."""
-
-    def __init__(self, text: str, style: ParagraphStyle, key: str, level: int) -> None:
-        super().__init__(text, style)
-        self._key = key
-        self._level = level
-        self._plain = re.sub(r"<[^>]+>", "", text)
-
-    def draw(self) -> None:
-        super().draw()
-        c = self.canv
-        c.bookmarkPage(self._key)
-        c.addOutlineEntry(self._plain.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"),
-                          self._key, level=self._level, closed=self._level > 0)
 
 
-class _NumberedCanvas(rl_canvas.Canvas):
-    """Defers page furniture to the end so every page can say "Page x of y"."""
-
-    def __init__(self, *args: Any, model: ReportModel, **kwargs: Any) -> None:
-        kwargs["invariant"] = 1
-        # reportlab's default initial font is Helvetica, an unembedded base-14 font.
-        kwargs["initialFontName"] = FONT
-        kwargs["initialFontSize"] = 9
-        super().__init__(*args, **kwargs)
-        self._model = model
-        self._pages: list[dict[str, Any]] = []
-        _fix_creation_date(self, model.issued_epoch)
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    @property
-    def page_count(self) -> int:
-        return len(self._pages)
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self._draw_furniture(total)
-            super().showPage()
-        super().save()
-
-    def _draw_furniture(self, total: int) -> None:
-        m = self._model
-        page = self._pageNumber
-        self.saveState()
-        top = PAGE_H - 13 * mm
-        self.setFillColor(ACCENT)
-        self.setFont(FONT_BOLD, 7.6)
-        self.drawString(MARGIN_X, top, APP_NAME.upper())
-        self.setFont(FONT, 7.6)
-        self.setFillColor(MUTED)
-        left = MARGIN_X + self.stringWidth(APP_NAME.upper(), FONT_BOLD, 7.6) + 6
-        report = _fit(one_line(f"Report {m.report_id}", 120), FONT_BOLD, 7.6, 70 * mm)
-        room = PAGE_W - MARGIN_X - self.stringWidth(report, FONT_BOLD, 7.6) - 8 - left
-        self.drawString(left, top, _fit(one_line(f"Case {m.case_id}"), FONT, 7.6, room))
-        self.setFillColor(INK)
-        self.setFont(FONT_BOLD, 7.6)
-        self.drawRightString(PAGE_W - MARGIN_X, top, report)
-        self.setStrokeColor(ACCENT)
-        self.setLineWidth(0.8)
-        self.line(MARGIN_X, top - 2.6 * mm, PAGE_W - MARGIN_X, top - 2.6 * mm)
-        bottom = 11 * mm
-        self.setStrokeColor(RULE)
-        self.setLineWidth(0.4)
-        self.line(MARGIN_X, bottom + 4 * mm, PAGE_W - MARGIN_X, bottom + 4 * mm)
-        self.setFont(FONT, 7.4)
-        self.setFillColor(MUTED)
-        ident = one_line(f"Report {m.report_id}" + (f" (amends {m.amends})" if m.amends else ""))
-        self.drawString(MARGIN_X, bottom, _fit(ident, FONT, 7.4, PAGE_W / 2 - MARGIN_X - 30 * mm))
-        self.drawCentredString(PAGE_W / 2, bottom, "Reproduce only in full")
-        self.setFillColor(INK)
-        self.setFont(FONT_BOLD, 7.4)
-        self.drawRightString(PAGE_W - MARGIN_X, bottom, f"Page {page} of {total}")
-        self.restoreState()
 
 
-class _FixedTimeStamp:
-    """What reportlab's document reads for CreationDate/ModDate, fixed to the case's time."""
-
-    def __init__(self, epoch: int) -> None:
-        lt = time.gmtime(epoch)
-        self.t = float(epoch)
-        self.lt = lt
-        self.YMDhms = tuple(lt)[:6]
-        self.dhh = 0
-        self.dmm = 0
-        self.tzname = "UTC"
 
 
-def _fix_creation_date(c: rl_canvas.Canvas, epoch: int) -> None:
-    c._doc._timeStamp = _FixedTimeStamp(epoch)  # type: ignore[attr-defined]
 
 
-class CropStrip(Flowable):
-    """Evidence, comparison and amplified difference side by side, with the region outline
-    drawn as vector lines over the first two (never burned into pixels) and a scale bar."""
-
-    GAP = 4 * mm
-
-    def __init__(self, block: RegionBlock, width: float, styles: dict[str, ParagraphStyle]) -> None:
-        super().__init__()
-        self.block = block
-        self.width = width
-        self.styles = styles
-        crops = block.crops[:3]
-        self.cell_w = (width - 2 * self.GAP) / 3
-        px_w = max((c.width_px for c in crops), default=1)
-        px_h = max((c.height_px for c in crops), default=1)
-        # All three crops share one print scale, so the scale bar is valid for each of them.
-        self.scale = min(self.cell_w / px_w, 48 * mm / px_h)
-        self.img_h = px_h * self.scale
-        self.height = self.img_h + 17
-        self.readers = [_reader(c) for c in crops]
-
-    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        c = self.canv
-        b = self.block
-        titles = ("Evidence", f"Comparison: {one_line(b.comparison_label, 120)}", f"Difference \u00d7{b.difference_gain:g}")
-        for i, (crop, reader) in enumerate(zip(b.crops[:3], self.readers, strict=False)):
-            x0 = i * (self.cell_w + self.GAP)
-            w, h = crop.width_px * self.scale, crop.height_px * self.scale
-            y0 = 12
-            c.drawImage(reader, x0, y0 + self.img_h - h, width=w, height=h)
-            c.setStrokeColor(RULE)
-            c.setLineWidth(0.4)
-            c.rect(x0, y0 + self.img_h - h, w, h, stroke=1, fill=0)
-            if i < 2 and b.outline:
-                self._outline(x0, y0 + self.img_h, crop)
-            c.setFont(FONT_BOLD, 6.8)
-            c.setFillColor(ACCENT)
-            c.drawString(x0, y0 + self.img_h + 2.5, _fit(titles[i], FONT_BOLD, 6.8, self.cell_w - 2))
-        self._scale_bar()
-
-    def _outline(self, x0: float, top: float, crop: Figure) -> None:
-        c = self.canv
-        b = self.block
-        # The outline is in displayed-crop pixels, the same units as the embedded image.
-        pts = [(x0 + x * self.scale, top - y * self.scale) for x, y in b.outline]
-        # A white line under a dashed magenta one stays visible on light and dark content.
-        for colour, width, dash in ((colors.white, 1.8, None), (OUTLINE, 0.9, (3, 2))):
-            c.saveState()
-            c.setLineWidth(width)
-            c.setStrokeColor(colour)
-            if dash:
-                c.setDash(*dash)
-            if b.ellipse and len(pts) >= 2:
-                (ax, ay), (bx, by) = pts[0], pts[1]
-                c.ellipse(ax, ay, bx, by, stroke=1, fill=0)
-            elif len(pts) >= 2:
-                p = c.beginPath()
-                p.moveTo(*pts[0])
-                for q in pts[1:]:
-                    p.lineTo(*q)
-                if b.outline_closed:
-                    p.close()
-                c.drawPath(p, stroke=1, fill=0)
-            c.restoreState()
-
-    def _crop_src_w(self, crop: Figure) -> float:
-        # Crops are enlarged by the integer zoom (or reduced by 1/zoom when negative).
-        z = self.block.zoom
-        return crop.width_px / z if z > 0 else crop.width_px * -z
-
-    def _scale_bar(self) -> None:
-        c = self.canv
-        b = self.block
-        crop = b.crops[0]
-        pt_per_evidence_px = self.scale * crop.width_px / max(1e-9, self._crop_src_w(crop))
-        target = self.cell_w / 3
-        n = 1
-        for cand in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000):
-            if cand * pt_per_evidence_px <= target:
-                n = cand
-        length = n * pt_per_evidence_px
-        y = 3
-        c.setStrokeColor(INK)
-        c.setLineWidth(1.2)
-        c.line(0, y, length, y)
-        c.setLineWidth(0.6)
-        c.line(0, y - 2, 0, y + 2)
-        c.line(length, y - 2, length, y + 2)
-        c.setFont(FONT, 6.6)
-        c.setFillColor(INK)
-        mm_per_px = pt_per_evidence_px / mm
-        c.drawString(length + 4, y - 2.2, f"{n} evidence pixel{'s' if n != 1 else ''}  (printed at {mm_per_px:.2f} mm per pixel)")
 
 
 class _Builder:
@@ -361,7 +121,7 @@ class _Builder:
 
     def __init__(self, model: ReportModel) -> None:
         self.m = model
-        self.s = _styles()
+        self.s = styles()
         self.story: list[Flowable] = []
         self._section = 0
         self._section_sub = 0
@@ -379,13 +139,13 @@ class _Builder:
         self._section += 1
         key = f"s{self._section}"
         self.story.append(CondPageBreak(40 * mm))
-        self.story.append(_Heading(f"{self._section}&nbsp;&nbsp;{esc(title)}", self.s["h1"], key, 0))
-        self.story.append(_Rule(FRAME_W, ACCENT, 0.6, space_after=4))
+        self.story.append(Heading(f"{self._section}&nbsp;&nbsp;{esc(title)}", self.s["h1"], key, 0))
+        self.story.append(Rule(FRAME_W, ACCENT, 0.6, space_after=4))
 
     def subheading(self, title: str) -> None:
         self._section_sub += 1
         key = f"s{self._section}.{self._section_sub}"
-        self.story.append(_Heading(esc(title), self.s["h2"], key, 1))
+        self.story.append(Heading(esc(title), self.s["h2"], key, 1))
 
     def cell(self, value: Any, style: str = "cell", width: float = FRAME_W, limit: int = MAX_FIELD_CHARS) -> Flowable:
         """A table cell: a plain one-line drawing when the text fits (fast, and shown literally
@@ -397,7 +157,7 @@ class _Builder:
         if "\n" not in text and len(text) < 160:
             w = pdfmetrics.stringWidth(text, st.fontName, st.fontSize)
             if w <= width - 7:
-                return _Line(text, st, w)
+                return Line(text, st, w)
         return Paragraph(esc(text, limit + 200), st)
 
     def kv_table(self, rows: Sequence[tuple[str, str]], key_w: float = 42 * mm, mono_keys: Iterable[str] = (),
@@ -411,12 +171,12 @@ class _Builder:
         def flush() -> None:
             if data:
                 t = Table(list(data), colWidths=[key_w, width - key_w], hAlign="LEFT")
-                t.setStyle(_kv_style())
+                t.setStyle(kv_style())
                 out.append(t)
                 data.clear()
 
         for k, v in rows:
-            style = "mono" if k in mono or _looks_like_hash(v) else "cell"
+            style = "mono" if k in mono or looks_like_hash(v) else "cell"
             if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
                 flush()
                 out.append(Paragraph(esc(k, 200), ParagraphStyle("kl", parent=self.s["cellb"], spaceBefore=3)))
@@ -431,17 +191,17 @@ class _Builder:
         data: list[list[Any]] = [[self.cell(h, "cellh", w) for h, w in zip(header, widths, strict=True)]]
         for r in rows:
             data.append([
-                self.cell(c, "mono" if isinstance(c, str) and _looks_like_hash(c) else "cell", w)
+                self.cell(c, "mono" if isinstance(c, str) and looks_like_hash(c) else "cell", w)
                 for c, w in zip(r, widths, strict=True)
             ])
         cls = LongTable if len(rows) > 30 else Table
         t = cls(data, colWidths=list(widths), repeatRows=1 if repeat else 0, hAlign="LEFT")
-        t.setStyle(_grid_style())
+        t.setStyle(grid_style())
         return t
 
     def figure(self, fig: Figure, max_w: float, max_h: float) -> Flowable:
         scale = min(max_w / fig.width_px, max_h / fig.height_px)
-        return _Raster(fig, fig.width_px * scale, fig.height_px * scale)
+        return Raster(fig, fig.width_px * scale, fig.height_px * scale)
 
     # --- sections --------------------------------------------------------------------
 
@@ -460,7 +220,7 @@ class _Builder:
         self.bibliography()
         self.appendix()
         self.story.append(Spacer(1, 10 * mm))
-        self.story.append(_Rule(FRAME_W, ACCENT, 0.6, space_after=3))
+        self.story.append(Rule(FRAME_W, ACCENT, 0.6, space_after=3))
         self.story.append(Paragraph(f"<b>End of report {esc(self.m.report_id)}</b>", self.s["center"]))
         return self.story
 
@@ -469,7 +229,7 @@ class _Builder:
         self.story.append(Spacer(1, 18 * mm))
         self.story.append(Paragraph(esc(m.title), self.s["title"]))
         self.story.append(Paragraph(esc(m.subtitle), self.s["subtitle"]))
-        self.story.append(_Rule(FRAME_W, ACCENT, 1.2, space_after=10))
+        self.story.append(Rule(FRAME_W, ACCENT, 1.2, space_after=10))
         status = "Original report"
         if m.amends:
             status = f"AMENDED REPORT: supersedes report {m.amends}"
@@ -495,7 +255,7 @@ class _Builder:
         self.story.append(Paragraph("Contents", self.s["h2"]))
         rows2 = [[Paragraph(f"{i}", self.s["cell"]), Paragraph(esc(name), self.s["cell"])] for i, name in enumerate(SECTIONS, 1)]
         toc = Table(rows2, colWidths=[10 * mm, FRAME_W - 10 * mm], hAlign="LEFT")
-        toc.setStyle(_style([
+        toc.setStyle(table_style([
             ("TOPPADDING", (0, 0), (-1, -1), 1.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TEXTCOLOR", (0, 0), (-1, -1), INK),
             ("FONTNAME", (0, 0), (-1, -1), FONT),
@@ -518,7 +278,7 @@ class _Builder:
         m = self.m
         self.heading("Evidence and integrity")
         colour = OK if m.integrity_ok else ALERT
-        self.story.append(_Statement(esc(m.integrity_statement), self.s["body"], colour))
+        self.story.append(Statement(esc(m.integrity_statement), self.s["body"], colour))
         for ev in m.evidence:
             self._evidence_block(ev)
 
@@ -547,7 +307,7 @@ class _Builder:
             r = 1 + 2 * i
             spans += [("SPAN", (0, r), (0, r + 1)), ("SPAN", (3, r), (3, r + 1)),
                       ("LINEBELOW", (0, r), (-1, r), 0, colors.white)]
-        t.setStyle(_style(spans))
+        t.setStyle(table_style(spans))
         self.story.append(t)
         if ev.reference:
             self.story.append(Paragraph("Reference original", self.s["h3"]))
@@ -642,7 +402,7 @@ class _Builder:
         verdict_colour = {"neural": ALERT, "not-neural": OK}.get(d.verdict, MUTED)
         score = "not recorded" if d.score is None else f"{d.score:.3f}"
         self.story.append(Paragraph(esc(f"{d.evidence_label}: detection result"), self.s["h3"]))
-        self.story.append(_Statement(
+        self.story.append(Statement(
             f"Verdict: <b>{esc(d.verdict)}</b>&nbsp;&nbsp;&nbsp;Score: {esc(score)} (0 = no neural traces, 1 = strong traces)",
             self.s["body"], verdict_colour))
         if d.explanation:
@@ -655,7 +415,7 @@ class _Builder:
             cap = Paragraph(esc(d.spectrum.caption or "Spectrum of the noise residual."), self.s["caption"])
             if side:
                 t = Table([[side, [fig, cap]]], colWidths=[FRAME_W - 60 * mm, 60 * mm], hAlign="LEFT")
-                t.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                        ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
                 self.story.append(t)
             else:
@@ -688,7 +448,7 @@ class _Builder:
             "left, as stored (orientation not applied).", cites=("hofer2024taxonomy",)))
         for ov in m.overviews:
             self.story.append(KeepTogether([
-                _Overview(ov, FRAME_W, 95 * mm),
+                OverviewFigure(ov, FRAME_W, 95 * mm),
                 Paragraph(
                     esc(f"{ov.evidence_label}: the whole image"
                         + (f", reduced 1/{ov.reduction} by block averaging," if ov.reduction > 1 else "")
@@ -741,7 +501,7 @@ class _Builder:
             data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
         table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
         spans = [("SPAN", (1, i), (3, i)) for i in range(first_wide, len(data))]
-        table.setStyle(_style([*_kv_style().getCommands(), *spans]))
+        table.setStyle(table_style([*kv_style().getCommands(), *spans]))
         self.story.append(KeepTogether(items + [Spacer(1, 1.5 * mm), table]))
         self.story.extend(after)
         self.story.append(Spacer(1, 6 * mm))
@@ -761,14 +521,14 @@ class _Builder:
         for lim in m.limitations:
             self.story.append(Paragraph("\u2022&nbsp;" + esc(lim), ParagraphStyle("li", parent=self.s["body"], leftIndent=10, firstLineIndent=-8)))
         self.story.append(Paragraph("Scope", self.s["h3"]))
-        self.story.append(_Statement(esc(m.scope), self.s["body"], ACCENT))
+        self.story.append(Statement(esc(m.scope), self.s["body"], ACCENT))
 
     def conclusion(self) -> None:
         m = self.m
         self.heading("Conclusion")
         self.story.append(self.p(f"The conclusion is stated on the verbal scale below, for the proposition that {m.conclusion_proposition}."))
         level = m.conclusion_level or "not stated"
-        self.story.append(_Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], ACCENT))
+        self.story.append(Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], ACCENT))
         if m.conclusion_text:
             self.story.append(self.p(m.conclusion_text))
         if m.conclusion_basis:
@@ -795,15 +555,15 @@ class _Builder:
                 Paragraph(esc(role), self.s["cellh"]),
                 Paragraph(esc(name or "name not recorded"), self.s["cellb"]),
                 Spacer(1, 14 * mm),
-                _Rule(cell_w - 6, INK, 0.5, space_after=1),
+                Rule(cell_w - 6, INK, 0.5, space_after=1),
                 Paragraph("Signature", self.s["caption"]),
                 Spacer(1, 6 * mm),
-                _Rule(cell_w - 6, INK, 0.5, space_after=1),
+                Rule(cell_w - 6, INK, 0.5, space_after=1),
                 Paragraph("Date", self.s["caption"]),
             ]
 
         t = Table([[block("Examiner", m.examiner), block("Reviewer", m.reviewer)]], colWidths=[cell_w + 5 * mm] * 2, hAlign="LEFT")
-        t.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         self.story.append(KeepTogether([t]))
 
     def bibliography(self) -> None:
@@ -814,7 +574,7 @@ class _Builder:
             return
         t = Table([[Paragraph(esc(a), self.s["cell"]), Paragraph(esc(b), self.s["cell"])] for a, b in rows],
                   colWidths=[11 * mm, FRAME_W - 11 * mm], hAlign="LEFT")
-        t.setStyle(_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
         self.story.append(t)
 
@@ -822,7 +582,7 @@ class _Builder:
         m = self.m
         self.heading("Appendix: audit log and hash manifest")
         self.subheading("Audit log")
-        self.story.append(_Statement(esc(m.audit_verification), self.s["body"], OK if m.audit_ok else ALERT))
+        self.story.append(Statement(esc(m.audit_verification), self.s["body"], OK if m.audit_ok else ALERT))
         if m.audit_note:
             self.story.append(Paragraph(esc(m.audit_note), self.s["caption"]))
         if m.audit_head:
@@ -845,7 +605,7 @@ class _Builder:
                 str(a.seq),
                 Paragraph(esc(a.time_utc) + "<br/>" + esc(a.actor), self.s["cell"]),
                 Paragraph(f"<b>{esc(a.action)}</b><br/>{esc(a.details)}", self.s["cell"]),
-                Paragraph(esc(_wrap_hash(a.entry_hash)), self.s["mono"]),
+                Paragraph(esc(wrap_hash(a.entry_hash)), self.s["mono"]),
             ])
         if rows:
             self.story.append(self.grid(["#", "Time (UTC), actor", "Action and details", "Entry hash"], rows,
@@ -859,171 +619,28 @@ class _Builder:
                                     [42 * mm, 26 * mm, FRAME_W - 68 * mm]))
 
 
-class _Overview(Flowable):
-    """The reduced evidence image with each region's box and number drawn over it."""
-
-    def __init__(self, block: OverviewBlock, max_w: float, max_h: float) -> None:
-        super().__init__()
-        self.block = block
-        fig = block.figure
-        self.scale = min(max_w / fig.width_px, max_h / fig.height_px)
-        self.width = fig.width_px * self.scale
-        self.height = fig.height_px * self.scale
-        self.hAlign = "CENTER"
-
-    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        c = self.canv
-        b = self.block
-        c.drawImage(_reader(b.figure), 0, 0, width=self.width, height=self.height)
-        c.setStrokeColor(RULE)
-        c.setLineWidth(0.4)
-        c.rect(0, 0, self.width, self.height, stroke=1, fill=0)
-        per_px = self.scale / b.reduction  # points per evidence pixel
-        for number, (x, y, w, h) in b.boxes:
-            x0, y1 = x * per_px, self.height - y * per_px
-            bw, bh = max(w * per_px, 1.5), max(h * per_px, 1.5)
-            for colour, width in ((colors.white, 1.8), (OUTLINE, 0.9)):
-                c.setStrokeColor(colour)
-                c.setLineWidth(width)
-                c.rect(x0, y1 - bh, bw, bh, stroke=1, fill=0)
-            label = f"R{number}"
-            c.setFont(FONT_BOLD, 6.5)
-            tw = c.stringWidth(label, FONT_BOLD, 6.5)
-            ly = min(y1 + 1.5, self.height - 8)
-            c.setFillColor(OUTLINE)
-            c.rect(x0, ly, tw + 3, 7.5, stroke=0, fill=1)
-            c.setFillColor(colors.white)
-            c.drawString(x0 + 1.5, ly + 1.8, label)
 
 
-class _Line(Flowable):
-    """One line of plain text in a paragraph style; never parsed as markup."""
-
-    def __init__(self, text: str, style: ParagraphStyle, width: float) -> None:
-        super().__init__()
-        self.text = text
-        self.style = style
-        self.width = width
-        self.height = style.leading
-
-    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        st = self.style
-        c = self.canv
-        c.setFont(st.fontName, st.fontSize)
-        c.setFillColor(st.textColor)
-        c.drawString(0, self.height - pdfmetrics.getAscent(st.fontName, st.fontSize), self.text)
 
 
-def _reader(fig: Figure) -> ImageReader:
-    from PIL import Image as PILImage
-
-    return ImageReader(PILImage.fromarray(fig.rgb, mode="RGB"))
 
 
-class _Raster(Flowable):
-    """A figure drawn at a fixed size."""
-
-    def __init__(self, fig: Figure, width: float, height: float) -> None:
-        super().__init__()
-        self.fig = fig
-        self.width = width
-        self.height = height
-
-    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        self.canv.drawImage(_reader(self.fig), 0, 0, width=self.width, height=self.height)
 
 
-class _Rule(Flowable):
-    def __init__(self, width: float, colour: colors.Color, thickness: float, space_after: float = 0) -> None:
-        super().__init__()
-        self.width = width
-        self.colour = colour
-        self.thickness = thickness
-        self.space_after = space_after
-
-    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
-        return self.width, self.thickness + self.space_after
-
-    def draw(self) -> None:
-        self.canv.setStrokeColor(self.colour)
-        self.canv.setLineWidth(self.thickness)
-        self.canv.line(0, self.space_after + self.thickness / 2, self.width, self.space_after + self.thickness / 2)
 
 
-class _Statement(Table):
-    """A highlighted one-paragraph statement with a coloured bar on the left."""
-
-    def __init__(self, markup: str, style: ParagraphStyle, colour: colors.Color) -> None:
-        super().__init__([[Paragraph(markup, style)]], colWidths=[FRAME_W], hAlign="LEFT")
-        self.setStyle(_style([
-            ("BACKGROUND", (0, 0), (-1, -1), SHADE),
-            ("LINEBEFORE", (0, 0), (0, -1), 2.4, colour),
-            ("LEFTPADDING", (0, 0), (-1, -1), 7),
-            ("TOPPADDING", (0, 0), (-1, -1), 4),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]))
-        self.spaceAfter = 6
 
 
-def _style(cmds: list[tuple[Any, ...]]) -> TableStyle:
-    # Table cells default to Helvetica, which would put an unembedded base-14 font in the PDF.
-    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *cmds])
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width``."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "\u2026", font, size) > width:
-        text = text[:-1]
-    return text + "\u2026"
 
 
-def _looks_like_hash(v: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F]{32,128}", v.strip())) if isinstance(v, str) else False
 
 
-def _wrap_hash(h: str) -> str:
-    return "\n".join(h[i : i + 16] for i in range(0, len(h), 16))
 
 
-def _kv_style() -> TableStyle:
-    return _style([
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-        ("LINEABOVE", (0, 0), (-1, 0), 0.6, ACCENT),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-    ])
 
 
-def _grid_style() -> TableStyle:
-    cmds: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("LINEABOVE", (0, 0), (-1, 0), 0.6, ACCENT),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.6, ACCENT),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-    ]
-    return _style(cmds)
 
 
 def render_pdf(model: ReportModel) -> bytes:
@@ -1055,10 +672,10 @@ def render_pdf_with_pages(model: ReportModel) -> tuple[bytes, int]:
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     story = _Builder(model).build()
 
-    canvases: list[_NumberedCanvas] = []
+    canvases: list[NumberedCanvas] = []
 
-    def make_canvas(*args: Any, **kwargs: Any) -> _NumberedCanvas:
-        c = _NumberedCanvas(*args, model=model, **kwargs)
+    def make_canvas(*args: Any, **kwargs: Any) -> NumberedCanvas:
+        c = NumberedCanvas(*args, model=model, **kwargs)
         canvases.append(c)
         return c
 
