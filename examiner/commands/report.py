@@ -70,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from examiner.core.output_paths import case_files, refuse_protected
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
-    from examiner.report.builder import META_CONCLUSION
     from examiner.report.export import ReportOptions, export_report, render_preview_pages
-    from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE
+    from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE, META_CONCLUSION
 
     if args.list_levels:
         print(f"Proposition: {CONCLUSION_PROPOSITION}.")

@@ -43,6 +43,14 @@ CONCLUSION_SCALE: tuple[tuple[str, str], ...] = (
 CONCLUSION_LEVELS: tuple[str, ...] = tuple(level for level, _ in CONCLUSION_SCALE)
 
 
+# Case meta keys the examiner sets for the report (summary text, conclusion, reviewer, extra
+# limitations); the report reads them, the CLI and the window write them.
+META_SUMMARY = "report.summary"
+META_CONCLUSION = "report.conclusion"
+META_REVIEWER = "report.reviewer"
+META_LIMITATIONS = "report.limitations"
+
+
 @dataclass
 class Para:
     """A paragraph of plain text, optionally followed by citation markers."""

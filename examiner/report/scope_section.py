@@ -1,0 +1,87 @@
+"""The report's taxonomy, limitations and conclusion (the examiner's level on the scale, or
+why none is given)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category
+from examiner.errors import ExaminerError
+from examiner.report.model import (
+    CONCLUSION_LEVELS,
+    META_CONCLUSION,
+    META_LIMITATIONS,
+    DetectionBlock,
+    RecompressionBlock,
+    RegionBlock,
+)
+
+if TYPE_CHECKING:
+    from examiner.report.builder import ModelBuilder
+
+def taxonomy(b: ModelBuilder) -> list[tuple[str, str]]:
+    rows = [(c.value.capitalize(), CATEGORY_DEFINITIONS[c]) for c in CORE_CATEGORIES]
+    if any(Category.TEXTURE.value in [Category(c).value for c in r.categories] for r in b.regions):
+        rows.append(("Texture", CATEGORY_DEFINITIONS[Category.TEXTURE]))
+    rows.append(("Symbol (flag)", SYMBOL_DEFINITION))
+    return rows
+
+def limitations(
+    b, detections: list[DetectionBlock], recomp: list[RecompressionBlock], regions: list[RegionBlock]
+) -> list[str]:
+    out = [
+        "Metadata (EXIF, XMP, file names, dates) is reported as found in the files. It can be edited "
+        "without trace and is not evidence of an image's origin on its own.",
+    ]
+    if detections:
+        out.append(
+            "Trace detection has measured error rates (stated with each result) on a stated set of images. "
+            "Its performance on codecs, image content or processing outside that set is not known. A result "
+            "of \u201cnot-neural\u201d does not exclude that a neural codec was used, in particular after "
+            "strong re-compression, resizing or cropping."
+        )
+    if recomp:
+        out.append(
+            "A re-compression shows what a codec does to the evidence image now. It does not show what "
+            "happened to the image before it was received; a close match with a codec is an indication, "
+            "not proof, that the codec produced the image."
+        )
+    if any(r.demonstration for r in recomp):
+        out.append(
+            "Some re-compressions used a demonstration codec trained by the makers of this software. Such "
+            "a codec shows the kind of change neural compression can make, not what a particular published "
+            "codec would have made."
+        )
+    if regions:
+        out.append(
+            "Marked regions and their categories are the examiner's judgement. Without the original "
+            "scene or an uncompressed original, what the scene showed cannot be established from the "
+            "evidence image alone."
+        )
+    if any(r.problems for r in regions):
+        out.append("For some regions crops could not be shown; the reasons are given with each region.")
+    extra = b.case.get_meta(META_LIMITATIONS, []) or []
+    if isinstance(extra, str):
+        extra = [extra]
+    out.extend(str(e) for e in extra)
+    return out
+
+def conclusion(b: ModelBuilder) -> tuple[str, str, str]:
+    raw = b.case.get_meta(META_CONCLUSION, None)
+    if not raw:
+        return "", "", (
+            "The examiner has not recorded a conclusion level for this case; the level is therefore "
+            "stated as \u201cnot stated\u201d."
+        )
+    if isinstance(raw, str):
+        raw = {"level": raw}
+    level = str(raw.get("level", ""))
+    if level not in CONCLUSION_LEVELS:
+        raise ExaminerError(
+            f"the conclusion level {level!r} recorded in the case is not on the report's scale; "
+            f"use one of: {', '.join(CONCLUSION_LEVELS)}"
+        )
+    basis = "Level stated by the examiner."
+    if raw.get("by"):
+        basis = f"Level stated by {raw['by']}."
+    return level, str(raw.get("text", "")), basis
