@@ -45,7 +45,7 @@ def case_path(tmp_path: Path) -> Path:
 def legacy_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A case as older versions wrote it: entries without row hashes."""
     with monkeypatch.context() as m:
-        m.setattr("examiner.core.case.collect_changes", lambda conn: (row_records.discard_changes(conn), {})[1])
+        m.setattr("examiner.core.case_tx.collect_changes", lambda conn: (row_records.discard_changes(conn), {})[1])
         path = _build(tmp_path)
     yield path
 

@@ -47,14 +47,13 @@ from examiner.core.case_records import (
     evidence_from_row,
     from_row,
 )
+from examiner.core.case_tx import CaseAudit, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
 from examiner.core.integrity import FileStatus, IntegrityReport, file_status
-from examiner.core.regions import Category, Region, ShapeKind
+from examiner.core.regions import Region, validate_region
 from examiner.core.row_records import (
-    ROWS_PARAM,
     RowReport,
     check_rows,
-    collect_changes,
     install_change_tracking,
 )
 from examiner.errors import CaseError, IntegrityError
@@ -63,7 +62,6 @@ __all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", 
 
 CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
-CONFIDENCE_LEVELS = ("low", "medium", "high")
 
 
 def default_actor() -> str:
@@ -171,12 +169,12 @@ class Case:
             raise CaseError(f"{self.path}: the case is closed")
         return self._conn
 
-    def _write(self, action: str, params: dict[str, Any], actor: str | None = None) -> _WriteTx:
+    def _write(self, action: str, params: dict[str, Any], actor: str | None = None) -> WriteTx:
         if self.read_only:
             raise CaseError(f"{self.path}: the case is open read-only")
         if self._untracked:
             raise IntegrityError(f"{self.path}: the case file's tables are damaged; no changes made (run 'examiner case verify')")
-        return _WriteTx(self, action, params, actor or self.actor)
+        return WriteTx(self, action, params, actor or self.actor)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Case]:
@@ -204,9 +202,9 @@ class Case:
     # ---------------------------------------------------------------- audit
 
     @property
-    def audit(self) -> _CaseAudit:
+    def audit(self) -> CaseAudit:
         """``append(actor, action, params)``, ``entries()``, ``verify() -> ChainReport``."""
-        return _CaseAudit(self)
+        return CaseAudit(self)
 
     def log_action(self, action: str, params: dict[str, Any] | None = None, actor: str | None = None) -> AuditEntry:
         """Record an action that changes nothing else in the case (e.g. a report export)."""
@@ -434,7 +432,8 @@ class Case:
 
     def add_region(self, region: Region) -> Region:
         """Store a new region; returns a copy with ``id`` (and author/time when empty) set."""
-        self._validate_region(region)
+        item = self.evidence_item(region.evidence_id)
+        validate_region(region, item.id, int(item.facts.get("width", 0)), int(item.facts.get("height", 0)))
         r = Region.from_dict(region.to_dict())
         r.id = None
         r.author = r.author or self.actor
@@ -456,7 +455,8 @@ class Case:
         old = self.region(region.id)
         if old.locked:
             raise CaseError(f"region {region.id} is locked; unlock it before editing")
-        self._validate_region(region)
+        item = self.evidence_item(region.evidence_id)
+        validate_region(region, item.id, int(item.facts.get("width", 0)), int(item.facts.get("height", 0)))
         if region.evidence_id != old.evidence_id:
             raise CaseError(f"region {region.id} belongs to evidence {old.evidence_id}; it cannot move")
         new = Region.from_dict(region.to_dict())
@@ -504,27 +504,6 @@ class Case:
                 ).fetchall()
         return [from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
 
-    def _validate_region(self, r: Region) -> None:
-        item = self.evidence_item(r.evidence_id)
-        kind = ShapeKind(r.kind)
-        if kind in (ShapeKind.RECT, ShapeKind.ELLIPSE) and len(r.points) != 2:
-            raise CaseError(f"a {kind.value} region needs exactly two corner points")
-        if kind is ShapeKind.POLYGON and len(r.points) < 3:
-            raise CaseError("a polygon region needs at least three points")
-        for x, y in r.points:
-            if not (np.isfinite(x) and np.isfinite(y)):
-                raise CaseError("region points must be finite numbers")
-        w, h = int(item.facts.get("width", 0)), int(item.facts.get("height", 0))
-        bx, by, bw, bh = r.bbox()
-        if w and h and (bx < 0 or by < 0 or bx + bw > w or by + bh > h):
-            raise CaseError(f"region ({bx},{by},{bw}x{bh}) lies outside evidence {item.id} ({w} x {h} pixels)")
-        if bw == 0 or bh == 0:
-            raise CaseError("a region must have a non-zero width and height")
-        for c in r.categories:
-            Category(c)
-        if r.confidence not in CONFIDENCE_LEVELS:
-            raise CaseError(f"confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, not {r.confidence!r}")
-
     # ---------------------------------------------------------------- key/value
 
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -568,7 +547,7 @@ class Case:
             report = IntegrityReport(utc_now(), chain, files, rows)
             if record and not self.read_only:
                 # Not through _write: a failed check is recorded even when the tables are damaged.
-                with _WriteTx(self, action, {}, self.actor) as tx:
+                with WriteTx(self, action, {}, self.actor) as tx:
                     if self._last_entry() != head:
                         chain, rows = self.check_tables()
                         now = self._evidence_for_check()
@@ -593,67 +572,6 @@ class Case:
     def _last_entry(self) -> tuple[Any, ...] | None:
         row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return None if row is None else tuple(row)
-
-
-class _WriteTx:
-    """BEGIN IMMEDIATE ... audit append ... COMMIT, holding the case lock throughout."""
-
-    def __init__(self, case: Case, action: str, params: dict[str, Any], actor: str) -> None:
-        self.case = case
-        self.actor = actor
-        self.action = action
-        self.params = params
-        self.entry: AuditEntry | None = None
-
-    def __enter__(self) -> _WriteTx:
-        self.case._lock.acquire()
-        try:
-            self.case.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            self.case._lock.release()
-            raise CaseError(f"{self.case.path}: cannot write ({exc})") from None
-        except BaseException:
-            self.case._lock.release()
-            raise
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        conn = self.case.conn
-        try:
-            if exc_type is None:
-                try:
-                    changed = collect_changes(conn)
-                    if changed:
-                        self.params[ROWS_PARAM] = changed
-                    self.entry = self.case._audit.append(self.actor, self.action, self.params)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            else:
-                conn.execute("ROLLBACK")
-        except sqlite3.Error as e:
-            raise CaseError(f"{self.case.path}: write failed ({e})") from None
-        finally:
-            self.case._lock.release()
-
-
-class _CaseAudit:
-    """The audit log as seen through a case: appends go through their own transaction."""
-
-    def __init__(self, case: Case) -> None:
-        self._case = case
-
-    def append(self, actor: str, action: str, params: dict[str, Any] | None = None) -> AuditEntry:
-        return self._case.log_action(action, params, actor=actor)
-
-    def entries(self, since: int = 0, limit: int | None = None) -> list[AuditEntry]:
-        with self._case._lock:
-            return AuditLog(self._case.conn).entries(since, limit)
-
-    def verify(self) -> ChainReport:
-        with self._case._lock:
-            return AuditLog(self._case.conn).verify()
 
 
 def _item_files(item: EvidenceItem) -> list[FileStatus]:

@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from examiner.errors import CaseError
+
+CONFIDENCE_LEVELS = ("low", "medium", "high")
+
 
 class Category(StrEnum):
     AMPLITUDE = "amplitude"
@@ -180,3 +184,25 @@ def _coordinate_pair(p: Any) -> tuple[float, float]:
     if not (math.isfinite(x) and math.isfinite(y)) or abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
         raise ValueError(f"region point ({str(p[0])[:30]}, {str(p[1])[:30]}) is not a finite pixel coordinate")
     return x, y
+
+
+def validate_region(r: Region, evidence_id: int, width: int, height: int) -> None:
+    """Refuse a region that is not a well-formed shape inside its evidence item (``width`` and
+    ``height`` of 0: the size is unknown and only the shape is checked)."""
+    kind = ShapeKind(r.kind)
+    if kind in (ShapeKind.RECT, ShapeKind.ELLIPSE) and len(r.points) != 2:
+        raise CaseError(f"a {kind.value} region needs exactly two corner points")
+    if kind is ShapeKind.POLYGON and len(r.points) < 3:
+        raise CaseError("a polygon region needs at least three points")
+    for x, y in r.points:
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise CaseError("region points must be finite numbers")
+    bx, by, bw, bh = r.bbox()
+    if width and height and (bx < 0 or by < 0 or bx + bw > width or by + bh > height):
+        raise CaseError(f"region ({bx},{by},{bw}x{bh}) lies outside evidence {evidence_id} ({width} x {height} pixels)")
+    if bw == 0 or bh == 0:
+        raise CaseError("a region must have a non-zero width and height")
+    for c in r.categories:
+        Category(c)
+    if r.confidence not in CONFIDENCE_LEVELS:
+        raise CaseError(f"confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, not {r.confidence!r}")

@@ -27,9 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category, Region
-
-CONFIDENCE_LEVELS = ("low", "medium", "high")
+from examiner.core.regions import (
+    CATEGORY_DEFINITIONS,
+    CONFIDENCE_LEVELS,
+    CORE_CATEGORIES,
+    SYMBOL_DEFINITION,
+    Category,
+    Region,
+)
 
 
 def region_summary(r: Region, height: int, width: int) -> str:
