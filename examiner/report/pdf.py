@@ -35,18 +35,16 @@ from reportlab.platypus import (
 )
 
 from examiner import APP_NAME, __version__
+from examiner.report import pdf_back_matter, pdf_regions
 from examiner.report.bibliography import format_numbers
 from examiner.report.model import (
     DetectionBlock,
     EvidenceBlock,
     Figure,
-    RegionBlock,
     ReportModel,
 )
 from examiner.report.pdf_flowables import (
-    CropStrip,
     Line,
-    OverviewFigure,
     Raster,
     Rule,
     Statement,
@@ -54,7 +52,6 @@ from examiner.report.pdf_flowables import (
     kv_style,
     looks_like_hash,
     table_style,
-    wrap_hash,
 )
 from examiner.report.pdf_page import Heading, NumberedCanvas
 
@@ -116,7 +113,7 @@ SECTIONS: tuple[str, ...] = (
 
 
 
-class _Builder:
+class PdfBuilder:
     """Turns the model into flowables, section by section, in the order of the issue."""
 
     def __init__(self, model: ReportModel) -> None:
@@ -212,13 +209,13 @@ class _Builder:
         self.tools()
         self.methods()
         self.results()
-        self.regions()
+        pdf_regions.regions(self)
         self.taxonomy()
         self.limitations()
         self.conclusion()
-        self.signatures()
-        self.bibliography()
-        self.appendix()
+        pdf_back_matter.signatures(self)
+        pdf_back_matter.bibliography(self)
+        pdf_back_matter.appendix(self)
         self.story.append(Spacer(1, 10 * mm))
         self.story.append(Rule(FRAME_W, ACCENT, 0.6, space_after=3))
         self.story.append(Paragraph(f"<b>End of report {esc(self.m.report_id)}</b>", self.s["center"]))
@@ -434,77 +431,7 @@ class _Builder:
             rates.append(Paragraph("Measured on: " + esc(d.error_rate_set), self.s["caption"]))
         self.story.append(KeepTogether(rates))
 
-    def regions(self) -> None:
-        m = self.m
-        self.heading("Marked regions")
-        if not m.regions:
-            self.story.append(self.p("No region is marked in the case."))
-            return
-        self.story.append(self.p(
-            "Each region is shown cropped from the evidence, from the image it was compared with, and as "
-            "the absolute difference between the two multiplied by the stated gain. Crops are enlarged by "
-            "pixel replication without smoothing; the dashed outline marks the region and is drawn over "
-            "the crop, not into it. Pixel boxes are (x, y, width, height) in evidence pixels, origin top "
-            "left, as stored (orientation not applied).", cites=("hofer2024taxonomy",)))
-        for ov in m.overviews:
-            self.story.append(KeepTogether([
-                OverviewFigure(ov, FRAME_W, 95 * mm),
-                Paragraph(
-                    esc(f"{ov.evidence_label}: the whole image"
-                        + (f", reduced 1/{ov.reduction} by block averaging," if ov.reduction > 1 else "")
-                        + " with the bounding boxes of the marked regions."), self.s["caption"]),
-            ]))
-        for r in m.regions:
-            self._region(r)
 
-    def _region(self, r: RegionBlock) -> None:
-        x, y, w, h = r.box
-        cats = ", ".join(c.capitalize() for c in r.categories) or "none recorded"
-        symbol = " \u2013 SYMBOL" if r.symbol else ""
-        head = Paragraph(
-            f"Region R{r.number} &nbsp;<font color='#5b6573' size='8'>on {esc(r.evidence_label)} \u2013 "
-            f"{esc(cats)}{symbol}</font>", self.s["h2"])
-        items: list[Flowable] = [head]
-        if r.crops:
-            items.append(CropStrip(r, FRAME_W, self.s))
-            zoom = f"\u00d7{r.zoom}" if r.zoom > 0 else f"1/{-r.zoom}"
-            items.append(Paragraph(
-                f"Crop origin ({r.crop_origin[0]}, {r.crop_origin[1]}); enlargement {zoom}; "
-                f"difference gain \u00d7{r.difference_gain:g}.", self.s["caption"]))
-        for problem in r.problems:
-            items.append(Paragraph("<i>Note on the crops:</i> " + esc(problem), self.s["small"]))
-        half = FRAME_W / 2
-        key_w = 34 * mm
-        pairs = [
-            ("Pixel box", f"x {x}, y {y}, w {w}, h {h} ({r.shape})", "Share of the image", f"{r.share_percent:.3f} %"),
-            ("Categories", cats, "Symbol flag", "yes (high impact)" if r.symbol else "no"),
-            ("Confidence", r.confidence, "Marked", r.created or "not recorded"),
-        ]
-        data: list[list[Flowable]] = []
-        for k1, v1, k2, v2 in pairs:
-            data.append([self.cell(k1, "cellb", key_w), self.cell(v1, "cell", half - key_w),
-                         self.cell(k2, "cellb", key_w), self.cell(v2, "cell", half - key_w)])
-        wide = [
-            ("The evidence shows", r.evidence_says or "not recorded"),
-            ("The comparison shows", r.comparison_says or "not recorded"),
-            ("Compared with", r.comparison_label or "not recorded"),
-            ("Notes", r.notes or "none"),
-            ("Provenance", r.provenance + (f"; by {r.author}" if r.author else "")),
-        ]
-        first_wide = len(data)
-        after: list[Flowable] = []
-        for k, v in wide:
-            if len(v) > LONG_CELL_CHARS or v.count("\n") > LINES_PER_PARAGRAPH:
-                after.append(Paragraph(esc(k), ParagraphStyle("rl", parent=self.s["cellb"], spaceBefore=3)))
-                after.extend(long_text(v, self.s["cell"], AUTHORED_CHARS))
-                v = "see below"
-            data.append([self.cell(k, "cellb", key_w), self.cell(v, "cell", FRAME_W - key_w, AUTHORED_CHARS), "", ""])
-        table = Table(data, colWidths=[key_w, half - key_w, key_w, half - key_w], hAlign="LEFT")
-        spans = [("SPAN", (1, i), (3, i)) for i in range(first_wide, len(data))]
-        table.setStyle(table_style([*kv_style().getCommands(), *spans]))
-        self.story.append(KeepTogether(items + [Spacer(1, 1.5 * mm), table]))
-        self.story.extend(after)
-        self.story.append(Spacer(1, 6 * mm))
 
     def taxonomy(self) -> None:
         m = self.m
@@ -542,81 +469,8 @@ class _Builder:
             self.grid(["Level", "Definition"], rows, [44 * mm, FRAME_W - 44 * mm]),
         ]))
 
-    def signatures(self) -> None:
-        m = self.m
-        self.heading("Signatures")
-        self.story.append(self.p(
-            "I confirm that this report states the work I did and the results I found, and that I have "
-            "stated the limitations known to me."))
-        cell_w = (FRAME_W - 10 * mm) / 2
 
-        def block(role: str, name: str) -> list[Flowable]:
-            return [
-                Paragraph(esc(role), self.s["cellh"]),
-                Paragraph(esc(name or "name not recorded"), self.s["cellb"]),
-                Spacer(1, 14 * mm),
-                Rule(cell_w - 6, INK, 0.5, space_after=1),
-                Paragraph("Signature", self.s["caption"]),
-                Spacer(1, 6 * mm),
-                Rule(cell_w - 6, INK, 0.5, space_after=1),
-                Paragraph("Date", self.s["caption"]),
-            ]
 
-        t = Table([[block("Examiner", m.examiner), block("Reviewer", m.reviewer)]], colWidths=[cell_w + 5 * mm] * 2, hAlign="LEFT")
-        t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-        self.story.append(KeepTogether([t]))
-
-    def bibliography(self) -> None:
-        self.heading("Bibliography")
-        rows = [[f"[{n}]", text] for n, _, text in self.m.bibliography]
-        if not rows:
-            self.story.append(self.p("No work is cited."))
-            return
-        t = Table([[Paragraph(esc(a), self.s["cell"]), Paragraph(esc(b), self.s["cell"])] for a, b in rows],
-                  colWidths=[11 * mm, FRAME_W - 11 * mm], hAlign="LEFT")
-        t.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-        self.story.append(t)
-
-    def appendix(self) -> None:
-        m = self.m
-        self.heading("Appendix: audit log and hash manifest")
-        self.subheading("Audit log")
-        self.story.append(Statement(esc(m.audit_verification), self.s["body"], OK if m.audit_ok else ALERT))
-        if m.audit_note:
-            self.story.append(Paragraph(esc(m.audit_note), self.s["caption"]))
-        if m.audit_head:
-            n, _, h = m.audit_head.partition(":")
-            anchor = [("Chain head (anchor)", f"entry {n}, SHA-256 {h}"),
-                      ("Check the case later", f"examiner case verify CASE --expect-head {m.audit_head}")]
-            sig = m.head_signature
-            if sig:
-                anchor += [("Signed by key", f"{sig.get('fingerprint', '')} (Ed25519 public key {sig.get('public_key', '')})"),
-                           ("Signature", str(sig.get("signature", "")))]
-            self.story.extend(self.kv_table(anchor, key_w=42 * mm))
-            self.story.append(Paragraph(esc(
-                "Entry N's hash covers every entry before it. A case file whose entry N still has this hash holds "
-                "the same log up to that entry as when this report was made; entries after it were added later."
-                + (" The signature can be checked against the examiner's public key with --public-key." if sig else "")),
-                self.s["caption"]))
-        rows = []
-        for a in m.audit:
-            rows.append([
-                str(a.seq),
-                Paragraph(esc(a.time_utc) + "<br/>" + esc(a.actor), self.s["cell"]),
-                Paragraph(f"<b>{esc(a.action)}</b><br/>{esc(a.details)}", self.s["cell"]),
-                Paragraph(esc(wrap_hash(a.entry_hash)), self.s["mono"]),
-            ])
-        if rows:
-            self.story.append(self.grid(["#", "Time (UTC), actor", "Action and details", "Entry hash"], rows,
-                                        [9 * mm, 33 * mm, FRAME_W - 78 * mm, 36 * mm]))
-        self.subheading("Hash manifest")
-        self.story.append(self.p(
-            "SHA-256 of every file and image this report rests on or shows. A figure's hash is that of its "
-            "raw 8-bit RGB pixels in row order, which is the image stream embedded (losslessly) in this PDF."))
-        self.story.append(self.grid(["Item", "Role", "SHA-256"],
-                                    [[r.item, r.role, r.sha256] for r in m.manifest],
-                                    [42 * mm, 26 * mm, FRAME_W - 68 * mm]))
 
 
 
@@ -670,7 +524,7 @@ def render_pdf_with_pages(model: ReportModel) -> tuple[bytes, int]:
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    story = _Builder(model).build()
+    story = PdfBuilder(model).build()
 
     canvases: list[NumberedCanvas] = []
 

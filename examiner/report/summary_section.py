@@ -38,7 +38,7 @@ def summary(
     if n == 0:
         out.append(Para("The case holds no evidence item; nothing was examined."))
     else:
-        names = "; ".join(f"{b.label} {b.file_name}" for b in evidence)
+        names = "; ".join(f"{blk.label} {blk.file_name}" for blk in evidence)
         out.append(Para(f"{n} evidence item{'s were' if n != 1 else ' was'} examined: {names}."))
         if intact:
             out.append(Para(
@@ -104,7 +104,7 @@ def files_statement(b: ModelBuilder, blocks: list[EvidenceBlock], intact: bool) 
             f"All {len(blocks)} evidence file(s) and their reference originals were hashed again for this "
             "report. Every SHA-256 and MD5 value matches the value taken at intake."
         )
-    bad = [f"{b.label} ({b.status})" for b in blocks if not b.intact]
+    bad = [f"{blk.label} ({blk.status})" for blk in blocks if not blk.intact]
     refs = [b.labels[eid] for (eid, role), c in b.checks.items() if role == "reference" and c.sha256 is None]
     return (
         "INTEGRITY PROBLEM: the following files do not match their intake hashes or could not be read: "
