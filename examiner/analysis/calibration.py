@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from examiner.analysis.logistic import sigmoid
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".avif", ".tif", ".tiff", ".bmp", ".jxl", ".ppm", ".pgm"}
 
 
@@ -86,10 +88,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, nonneg: bool = 
         if nonneg:
             np.maximum(w, 0.0, out=w)
     return w, float(b)
-
-
-def sigmoid(z: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z)))
 
 
 # ---- error rates ----------------------------------------------------------------------------

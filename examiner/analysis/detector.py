@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from examiner.analysis import jpeg_evidence, spectral
-from examiner.analysis.calibration import sigmoid
+from examiner.analysis.logistic import sigmoid
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
