@@ -31,7 +31,7 @@ def main() -> int:
 
         from examiner.core.case import Case
         from examiner.report.export import export_report
-        from examiner.report.pdf import register_fonts
+        from examiner.report.pdf_style import register_fonts
 
         register_fonts()  # one-off font loading is not part of an export
         case_path = make_case(base / "case", n_regions=regions, size=(width, height))

@@ -27,7 +27,7 @@ def main() -> int:
 
         from examiner.core.case import Case
         from examiner.report.export import export_report
-        from examiner.report.pdf import register_fonts
+        from examiner.report.pdf_style import register_fonts
 
         register_fonts()
         ok = True

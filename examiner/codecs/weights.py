@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from examiner.codecs.api import CodecInfo
+from examiner.core.atomic import write_atomically
 from examiner.core.safe_files import open_regular
 from examiner.core.settings import user_codec_dir
 from examiner.errors import WeightsError
@@ -82,10 +83,7 @@ def _read_index() -> dict[str, dict[str, Any]]:
 def _write_index(index: dict[str, dict[str, Any]]) -> None:
     d = store_dir()
     d.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".index-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(index, fh, indent=2, sort_keys=True)
-    os.replace(tmp, d / INDEX_NAME)
+    write_atomically(d / INDEX_NAME, json.dumps(index, indent=2, sort_keys=True))
 
 
 def installed_files() -> dict[str, dict[str, Any]]:

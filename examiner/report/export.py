@@ -11,7 +11,6 @@ turns the first pages of a PDF into PNG images for a preview.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from examiner.core.atomic import write_atomically
 from examiner.core.case import Case
 from examiner.core.output_paths import case_files, refuse_protected
 from examiner.core.signing import SIGNATURE_PARAM
@@ -57,19 +57,6 @@ class ReportResult:
 
 def _protected_paths(case: Case) -> set[Path]:
     return {p.resolve() for p in case_files(case)}
-
-
-def _write_atomically(data: bytes, out: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def build_model(case: Case, options: ReportOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:
@@ -126,7 +113,7 @@ def export_report(
     integrity = case.integrity_check(record=record, action="report.integrity_checked")
     pdf, pages, model = render_case(case, opts, ctx.sub(1, 9, 10))
     ctx.progress(9, 10, "writing the PDF")
-    _write_atomically(pdf, out)
+    write_atomically(out, pdf)
     digest = hashlib.sha256(pdf).hexdigest()
     if record:
         case.log_action(EXPORT_ACTION, {

@@ -24,7 +24,6 @@ are taken in as evidence (with their references) and every annotation becomes a 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
@@ -116,7 +115,7 @@ class ExportResult:
 
 
 def _crop_png(pixels: np.ndarray, box: tuple[int, int, int, int]) -> bytes | None:
-    from PIL import Image
+    from examiner.core.png import encode_png
 
     x, y, w, h = box
     hh, ww = pixels.shape[:2]
@@ -128,9 +127,7 @@ def _crop_png(pixels: np.ndarray, box: tuple[int, int, int, int]) -> bytes | Non
         from examiner.codecs.engine import to_8bit
 
         crop = to_8bit(crop)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(crop)).save(buf, format="PNG")
-    return buf.getvalue()
+    return encode_png(crop)
 
 
 def _safe_name(name: str) -> str:

@@ -30,7 +30,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -38,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from examiner.core.atomic import write_atomically
+from examiner.core.png import encode_png
 from examiner.core.regions import Region
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
@@ -116,16 +117,13 @@ def _sha(data: bytes) -> str:
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
-    """Lossless PNG of 8-bit pixels, written without a timestamp so bytes are reproducible."""
-    from PIL import Image
-
+    """Lossless PNG of the pixels shown to trainees, in 8 bits (the shared encoder writes no
+    timestamp, so the same exercise gives the same bytes)."""
     if pixels.dtype != np.uint8:
         from examiner.codecs.engine import to_8bit
 
         pixels = to_8bit(pixels)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG", optimize=False)
-    return buf.getvalue()
+    return encode_png(pixels)
 
 
 def _canonical(data: Any) -> bytes:
@@ -195,19 +193,15 @@ def write_pack(
         "key": {"file": KEY_NAME, "regions": sum(len(v) for v in key.values())},
         "files": files,
     }
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            # Fixed member times: the same exercise gives the same pack bytes.
-            for name, data in [(MANIFEST_NAME, _canonical(manifest)), *blobs]:
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        # Fixed member times: the same exercise gives the same pack bytes.
+        for name, data in [(MANIFEST_NAME, _canonical(manifest)), *blobs]:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    write_atomically(out, buf.getvalue())
     ctx.progress(len(items) + 1, len(items) + 1, "pack written")
     return ExercisePack.open(out)
 

@@ -291,23 +291,21 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table
 
     from examiner import APP_NAME, __version__
-    from examiner.report.pdf import (
+    from examiner.report.pdf_flowables import grid_style, kv_style
+    from examiner.report.pdf_page import NumberedCanvas
+    from examiner.report.pdf_style import (
         FRAME_W,
         MARGIN_BOTTOM,
         MARGIN_TOP,
         MARGIN_X,
         PAGE_H,
-        _grid_style,
-        _kv_style,
-        _NumberedCanvas,
-        _styles,
-        clean_text,
-        esc,
         register_fonts,
+        styles,
     )
+    from examiner.report.pdf_text import clean_text, esc
 
     register_fonts()
-    s = _styles()
+    s = styles()
     page = _PageModel(f"TR-{result.pack_digest[:12]}", f"Training: {result.pack_title}", _epoch(result.scored_utc))
     buf = io.BytesIO()
     doc = BaseDocTemplate(
@@ -337,13 +335,13 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
         ("Scored (UTC)", result.scored_utc),
         ("Matching", f"one-to-one by largest total IoU of pixel masks; a pair counts at IoU >= {result.iou_threshold:g}"),
         ("Regions", f"{result.hits} hit(s), {result.misses} miss(es), {result.false_alarms} false alarm(s)"),
-    )], colWidths=[45 * mm, FRAME_W - 45 * mm], style=_kv_style()))  # fmt: skip
+    )], colWidths=[45 * mm, FRAME_W - 45 * mm], style=kv_style()))  # fmt: skip
     story.append(Spacer(1, 4 * mm))
     comp_rows = [[P("Part", "cellh"), P("Value", "cellh"), P("Weight", "cellh")]]
     labels = {"detection": "Detection D", "categories": "Categories C", "symbol": "Symbol flag S"}
     for k, v in result.components.items():
         comp_rows.append([P(labels[k]), P(pct(v)), P("-" if v is None else f"{WEIGHTS[k]:g}")])
-    story.append(Table(comp_rows, colWidths=[60 * mm, 40 * mm, FRAME_W - 100 * mm], style=_grid_style()))
+    story.append(Table(comp_rows, colWidths=[60 * mm, 40 * mm, FRAME_W - 100 * mm], style=grid_style()))
     story.append(P(FORMULA, "caption", 1000))
 
     def says(r: Region | None) -> str:
@@ -365,14 +363,14 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
                          P(says(m.key), limit=160), P(says(m.trainee), limit=160)])  # fmt: skip
         story.append(Spacer(1, 2 * mm))
         story.append(Table(rows, colWidths=[12 * mm, 20 * mm, 12 * mm, (FRAME_W - 44 * mm) / 2, (FRAME_W - 44 * mm) / 2],
-                           style=_grid_style(), repeatRows=1))  # fmt: skip
+                           style=grid_style(), repeatRows=1))  # fmt: skip
     if len(result.matches) > len(shown):
         story.append(P(f"... and {len(result.matches) - len(shown)} more line(s); the full list is in the JSON result "
                        "(examiner training score --json).", "caption"))  # fmt: skip
     canvases: list[Any] = []
 
     def make_canvas(*args: Any, **kwargs: Any) -> Any:
-        c = _NumberedCanvas(*args, model=page, **kwargs)  # type: ignore[arg-type]
+        c = NumberedCanvas(*args, model=page, **kwargs)  # type: ignore[arg-type]
         canvases.append(c)
         return c
 
@@ -383,12 +381,12 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
 def write_score_pdf(result: ScoreResult, out: str | Path, protected: Iterable[str | Path] = ()) -> Path:
     """Write the one-page result; refused when ``out`` would land on one of ``protected`` (the
     pack, the case and its evidence: see :func:`examiner.core.output_paths.case_files`)."""
+    from examiner.core.atomic import write_atomically
     from examiner.core.output_paths import refuse_protected
-    from examiner.report.export import _write_atomically
 
     out = Path(out)
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
     refuse_protected(out, protected, "result PDF")
-    _write_atomically(render_score_pdf(result), out)
+    write_atomically(out, render_score_pdf(result))
     return out
