@@ -59,6 +59,25 @@ def verify_log(rf: ResultsFile) -> ChainReport:
     return rf.log.verify()
 
 
+def _check_meta(rf: ResultsFile, report: VerifyReport) -> None:
+    """What the run was told (sources, versions, options) must be what its first entry recorded."""
+    first = rf.log.entries(limit=1)
+    if not first or first[0].action != "screening.created":
+        report.add("the log does not begin with the creation of the results file")
+        return
+    created = first[0].params
+    meta = rf.meta()
+    for key, value in meta.items():
+        if key == "walk_complete":
+            continue
+        if created.get(key) != value:
+            report.add(f"the file's {key!r} differs from what log entry 1 recorded (altered)")
+    if meta.get("walk_complete") and not rf.conn.execute(
+        "SELECT 1 FROM audit WHERE action = 'files.found' AND params LIKE '%\"walk_complete\":true%' LIMIT 1"
+    ).fetchone():  # fmt: skip
+        report.add("the file says its walk is complete, but no log entry records that (altered)")
+
+
 def _replay(rf: ResultsFile) -> None:
     """The last logged digest of every row, in temporary tables (bounded memory for large runs)."""
     c = rf.conn
@@ -84,6 +103,7 @@ def _replay(rf: ResultsFile) -> None:
 
 def verify(rf: ResultsFile, rehash: bool = False) -> VerifyReport:
     report = VerifyReport(verify_log(rf))
+    _check_meta(rf, report)
     _replay(rf)
     c = rf.conn
     checks = (

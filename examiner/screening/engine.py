@@ -42,6 +42,9 @@ class ScreenOptions:
     variability_codec: str | None = None
     seeds: int = 8
     hash_batch: int = 64
+    # The walk runs this many files ahead of the hashing (they wait in the results file, not in
+    # memory), so the total, and with it the time left, is known early on most seizures.
+    walk_ahead: int = 20_000
     target_task_seconds: float = 1.0
     max_batch: int = 32
     retries: int = 2
@@ -74,6 +77,7 @@ class Screening:
         self.file_cursor = 0
         self.analysis_cursor = 0
         self.backlog = 0
+        self.unhashed = 0  # pending files beyond the hashing cursor
         self.hash_inflight = 0
         self.seconds_per_image = 0.0
         self.walker: Iterator[Entry] | None = None
@@ -127,6 +131,7 @@ class Screening:
         self.found = c["files"]
         self.done = c["files"] - c["outcomes"].get(store.PENDING, 0)
         self.backlog = self.rf.count_pending_analyses(0)
+        self.unhashed = self.rf.count_pending_files(0)
         if not self.walk_complete:
             self.walker = walk(self.sources)
         self._progress()
@@ -157,6 +162,8 @@ class Screening:
             if self.hash_inflight < 2 and self._submit_hash(ac):
                 continue
             break
+        if self.walker is not None and self.unhashed < self.options.walk_ahead:
+            self._walk_more(1000)
 
     def _submit(self, ac: Any, job: _Job, fn: Callable[..., Any], *args: Any, priority: int = 0) -> None:
         fut = self.client.submit(fn, *args, pure=False, retries=self.options.retries, priority=priority)
@@ -183,6 +190,7 @@ class Screening:
         self.walk_complete = self.walker is None
         ids = self.rf.add_found(chunk, walk_complete=self.walk_complete)
         self.found += len(ids)
+        self.unhashed += new_files
         self._emit_rows([i for i, c in zip(ids, chunk, strict=True) if c[4] != store.PENDING])
 
     def _submit_hash(self, ac: Any) -> bool:
@@ -194,6 +202,7 @@ class Screening:
         if not batch:
             return False
         self.file_cursor = batch[-1][0]
+        self.unhashed = max(0, self.unhashed - len(batch))
         items = [(fid, path) for fid, path, _size in batch]
         self._submit(ac, _Job("hash", items), tasks.hash_batch, items)
         self.hash_inflight += 1
