@@ -14,7 +14,7 @@ from detection_images import decoder_output, jpeg_bytes, natural, png_bytes
 DEMO_CODEC = "examiner-demo-mbt2018-mean"
 
 
-def make_seizure(root: Path, photos: int = 210, neural: int = 12, demo_codec: int = 0, copies: int = 20,
+def make_seizure(root: Path, photos: int = 170, neural: int = 12, demo_codec: int = 0, copies: int = 20,
                  corrupt: int = 10, outside: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Write the folder; return what it holds (paths by kind) for the checks."""
     kinds: dict[str, list[str]] = {k: [] for k in ("photo", "neural", "demo", "corrupt", "copy", "other")}

@@ -78,18 +78,18 @@ def test_every_file_is_counted_once_with_its_outcome(seizure: dict[str, Any], re
     rows = comparable_rows(reference)
     paths = [r[1] for r in rows]
     assert sorted(paths) == every_entry(Path(seizure["root"])) == seizure["all"]
-    assert len(set(paths)) == len(paths) and len(paths) > 250
+    assert len(set(paths)) == len(paths) and len(paths) > 200
     by_path = {r[1]: r for r in rows}
     assert all(r[3] in ("result", "refused", "error") for r in rows)
     kinds = seizure["kinds"]
     assert all(by_path[p][3] == "refused" and by_path[p][4] for p in kinds["corrupt"])
     assert all(by_path[p][3] == "result" for p in kinds["photo"][10:])
     assert sum(by_path[p][5] == "neural" for p in kinds["neural"]) >= 10
-    assert sum(by_path[p][5] == "not-neural" for p in kinds["photo"]) >= 100
+    assert sum(by_path[p][5] == "not-neural" for p in kinds["photo"]) >= 80
     assert sum(by_path[p][5] in ("neural", "inconclusive") for p in kinds["demo"]) >= 2
-    for p in kinds["copy"]:  # each copy is listed as a duplicate of the first file with its bytes
-        row = by_path[p]
-        assert row[8] is not None and row[2] == next(r[2] for r in rows if r[0] == row[8])
+    for p in kinds["copy"]:  # a copy and its original: the later one is listed as a duplicate of the first
+        same = sorted(r for r in rows if r[2] == by_path[p][2])
+        assert len(same) >= 2 and same[0][8] is None and all(r[8] == same[0][0] for r in same[1:])
     assert "outside the sources" in by_path[seizure["root"] + "/link-out"][4]
     assert "FIFO" in by_path[seizure["root"] + "/pipe"][4]
     assert by_path[seizure["root"] + "/notes.txt"][4] == "the file is text, not an image"

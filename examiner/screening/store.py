@@ -187,6 +187,16 @@ class ResultsFile:
             raise ExaminerError(f"{p}: cannot be read ({exc.strerror or exc})") from None
         if not head.startswith(b"SQLite format 3\x00") or int.from_bytes(head[68:72], "big") != APPLICATION_ID:
             raise ExaminerError(f"{p}: not a screening results file")
+        journal = p.with_name(p.name + "-journal")
+        if read_only and journal.is_file() and journal.stat().st_size > 0:
+            # A run killed mid-commit leaves a hot journal, which a read-only connection cannot
+            # roll back. Rolling it back is SQLite's own crash recovery to the last commit; it
+            # changes nothing that was ever committed.
+            recovery = _connect(p)
+            try:
+                recovery.execute("SELECT count(*) FROM meta").fetchone()
+            finally:
+                recovery.close()
         conn = _connect(p, read_only=read_only)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
