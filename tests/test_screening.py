@@ -132,9 +132,10 @@ def test_a_run_records_every_file_once_and_verifies(tmp_path: Path, client: Any)
 
 
 def test_resuming_a_finished_run_changes_no_row(tmp_path: Path, client: Any) -> None:
+    from screening_fixtures import comparable_rows
+
     from examiner.screening import run as screening
     from examiner.screening.store import ResultsFile
-    from screening_fixtures import comparable_rows
 
     out = _run(tmp_path, client)
     before = comparable_rows(out)
@@ -273,3 +274,21 @@ def test_progress_line_shows_rate_and_time_left() -> None:
     assert "still walking" in bar.line(0, 10, False, now=100.0)
     line = bar.line(50, 100, True, now=110.0)
     assert "50/100 files" in line and "5.0 files/s" in line and "ETA 0:00:10" in line
+
+
+def test_top_ranked_images_get_identification_and_a_variability_attempt(tmp_path: Path, client: Any) -> None:
+    import json
+
+    from examiner.screening.store import ResultsFile
+
+    out = _run(tmp_path, client, identify_top=1, codecs=["examiner-demo-mbt2018-mean"], variability_top=1,
+               variability_codec="examiner-demo-mbt2018-mean")  # fmt: skip
+    with ResultsFile.open(out, read_only=True) as rf:
+        (best,) = rf.top(1)
+        ident = rf.followup(best["sha256"], "identify")
+        var = rf.followup(best["sha256"], "variability")
+    assert ident is not None and ident["status"] == "result"
+    assert json.loads(ident["data"])["candidates"][0]["codec"] == "examiner-demo-mbt2018-mean"
+    # The demonstration codec decodes deterministically: the attempt is recorded with its reason.
+    assert var is not None and var["status"] == "error" and "deterministically" in var["reason"]
+    assert _verify(out).ok

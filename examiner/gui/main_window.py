@@ -233,6 +233,9 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self._act(m, "&New case...", self.new_case_dialog, QKeySequence.StandardKey.New)
         self._act(m, "&Open case...", self.open_case_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = m.addMenu("Open &recent")
+        from examiner.gui.screening_window import install_screening_menu
+
+        install_screening_menu(self, m)
         self._act(m, "&Save", self.save_case, QKeySequence.StandardKey.Save)
         self._act(m, "Save &as...", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
         m.addSeparator()
