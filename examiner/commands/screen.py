@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode.add_argument("--report", metavar="RESULTS", help="write the HTML report again")
     eng = p.add_argument_group("engine")
     eng.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per CPU core)")
-    eng.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="use an existing Dask cluster instead")
+    eng.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="use an existing Dask cluster instead (its address, or its scheduler file)")  # fmt: skip
     eng.add_argument("--memory-limit", default="auto", help="per local worker, e.g. 4GiB (default: Dask's auto)")
     an = p.add_argument_group("analysis")
     an.add_argument("--model", default=None, help="a detector model JSON (default: the shipped one)")

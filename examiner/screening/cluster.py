@@ -6,9 +6,16 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from examiner.errors import ExaminerError
+
+# The local scheduler runs inside the client process. By default it keeps the last 100
+# "computations" (each burst of submissions, with what was submitted) for its dashboard; a
+# screening submits in many small bursts, so that history would make the client's memory grow
+# with the size of the seizure until it is full. The dashboard is off here anyway.
+LOCAL_SCHEDULER_CONFIG = {"distributed.diagnostics.computations.max-history": 5}
 
 
 def default_workers() -> int:
@@ -25,12 +32,15 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     predictable); the nanny restarts a worker that dies or passes its memory limit. Their scratch
     space is Dask's default, in the system's temporary folder, never beside the evidence.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
+        # A scheduler file (``dask scheduler --scheduler-file F``, what SLURM set-ups share) or an address.
+        by_file = "://" not in scheduler and Path(scheduler).is_file()
         try:
-            client = Client(scheduler, timeout="30s")
-        except (OSError, TimeoutError) as exc:
+            client = Client(scheduler_file=scheduler, timeout="30s") if by_file else Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
             raise ExaminerError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         try:
             yield client, {"engine": "existing Dask cluster", "scheduler": scheduler}
@@ -40,14 +50,15 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     n = workers or default_workers()
     if n < 1:
         raise ExaminerError("--workers must be at least 1")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-                           dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
-    client = Client(cluster)
-    try:
-        yield client, {"engine": "Dask LocalCluster", "workers": n, "threads_per_worker": 1, "memory_limit": memory_limit}
-    finally:
-        client.close()
-        cluster.close()
+    with dask.config.set(LOCAL_SCHEDULER_CONFIG):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                               dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+        client = Client(cluster)
+        try:
+            yield client, {"engine": "Dask LocalCluster", "workers": n, "threads_per_worker": 1, "memory_limit": memory_limit}
+        finally:
+            client.close()
+            cluster.close()
 
 
 def total_threads(client: Any) -> int:

@@ -106,8 +106,17 @@ class Screening:
 
     # ------------------------------------------------------------------ checks
     def check_workers(self) -> list[dict[str, Any]]:
-        self.client.wait_for_workers(1, timeout=120)
-        infos = list(self.client.run(tasks.worker_info, self.options.model_path).values())
+        try:
+            self.client.wait_for_workers(1, timeout=120)
+        except TimeoutError:
+            raise ExaminerError("no Dask worker joined the cluster within 120 s") from None
+        try:
+            infos = list(self.client.run(tasks.worker_info, self.options.model_path).values())
+        except ExaminerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a foreign worker raises, say what to fix
+            raise ExaminerError(f"a Dask worker cannot run the analysis ({type(exc).__name__}: {exc}); every "
+                                "worker needs the same Miscompression Examiner install") from None  # fmt: skip
         for info in infos:
             for k in ("tool_version", "model_version", "model_sha256"):
                 if info[k] != self.versions[k]:

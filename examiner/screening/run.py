@@ -41,6 +41,8 @@ def create(out: str | Path, sources: list[str], options: ScreenOptions, actor: s
         raise ExaminerError(f"source not found: {', '.join(missing)}")
     roots = resolve_sources(sources)
     check_outputs_outside(roots, [Path(out)])
+    if options.model_path is not None:
+        options.model_path = str(Path(options.model_path).resolve())
     if options.max_pixels is None:
         options.max_pixels = Settings.load().max_pixels
     versions = tasks.model_versions(options.model_path)
