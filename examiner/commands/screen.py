@@ -135,7 +135,7 @@ def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
         screening.check_outputs_outside(rf.meta()["sources"], [html])
         with dask_client(args.workers, args.scheduler, args.memory_limit) as (client, engine):
             try:
-                summary = screening.screen(rf, client, on_event, engine)
+                summary = screening.screen(rf, client, on_event, engine, rows_wanted=args.json)
             except KeyboardInterrupt:
                 bar.close()
                 print(f"examiner screen: interrupted; continue with: examiner screen --resume {results}", file=sys.stderr)

@@ -80,6 +80,6 @@ def check_resumable(rf: ResultsFile) -> None:
 
 
 def screen(rf: ResultsFile, client: Any, on_event: EventCallback | None = None,
-           engine: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+           engine: dict[str, Any] | None = None, rows_wanted: bool = True) -> dict[str, Any]:  # fmt: skip
     """Run (or continue) the screening recorded in ``rf`` on the cluster behind ``client``."""
-    return Screening(rf, client, options_of(rf), on_event, engine or {}).run()
+    return Screening(rf, client, options_of(rf), on_event, engine or {}, rows_wanted).run()
