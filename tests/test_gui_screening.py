@@ -53,6 +53,13 @@ def _window(qtbot: Any) -> MainWindow:
     return w
 
 
+def _load_all(qtbot: Any, model: Any) -> None:
+    qtbot.waitUntil(lambda: not model.loading, timeout=20000)
+    while model.canFetchMore():
+        model.fetchMore()
+        qtbot.waitUntil(lambda: not model.loading, timeout=20000)
+
+
 def _column(model: Any, key: str) -> list[Any]:
     return [r[key] for r in model.rows]
 
@@ -71,28 +78,37 @@ def test_screening_window_lists_sorts_filters_and_opens_a_case(qtbot: Any, resul
     assert win is not None
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.integrity.text().startswith("log: OK"), timeout=20000)
-    alone = screening_window.ResultsModel(win.rf)  # rows come a page at a time
-    assert alone.total == 8 and alone.rowCount() == 3 and alone.canFetchMore()
+    alone = screening_window.ResultsModel(results, win.jobs)  # rows come a page at a time, from jobs
+    qtbot.waitUntil(lambda: not alone.loading, timeout=20000)
+    assert alone.rowCount() == 3 and alone.canFetchMore()
     alone.fetchMore()
+    qtbot.waitUntil(lambda: not alone.loading, timeout=20000)
     assert alone.rowCount() == 6
     model = win.model
-    while model.canFetchMore():
-        model.fetchMore()
+    _load_all(qtbot, model)
     assert model.rowCount() == 8
-    # Best-ranked first by default; the neural image and its copy lead.
+    assert "8 files (1 duplicates)" in win.summary.text()
+    win.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # best-ranked first: the neural image and its copy
+    _load_all(qtbot, model)
     assert Path(model.rows[0]["path"]).name in ("gen.png", "copy-of-gen.png")
     assert model.rows[0]["verdict"] == "neural"
     win.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    assert _column(model, "id") == [1, 2, 3]
+    _load_all(qtbot, model)
+    assert _column(model, "id") == list(range(1, 9))
     win.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # score; the refused text file goes last
+    _load_all(qtbot, model)
+    assert model.rows[-1]["score"] is None
     scores = [s for s in _column(model, "score") if s is not None]
     assert scores == sorted(scores)
     win.filter_box.setCurrentText("Refused")
-    assert model.total == 1 and model.rows[0]["reason"] == "the file is text, not an image"
+    _load_all(qtbot, model)
+    assert len(model.rows) == 1 and model.rows[0]["reason"] == "the file is text, not an image"
     win.filter_box.setCurrentText("Duplicates")
-    assert model.total == 1 and model.rows[0]["duplicate_of"] is not None
+    _load_all(qtbot, model)
+    assert len(model.rows) == 1 and model.rows[0]["duplicate_of"] is not None
     win.filter_box.setCurrentText("All files")
     win.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    _load_all(qtbot, model)
     win.table.selectRow(0)
     row = win.selected_row()
     assert row == model.rows[0]["id"]

@@ -1,9 +1,9 @@
 """The "Screening" window: the rows of a results file, sortable and filterable, and any image
 opened as a case in the workbench.
 
-The table reads the results file read-only, a page of rows at a time, sorted by SQLite (so a
-file of hundreds of thousands of rows opens at once). Verifying the file and making a case (an
-intake that hashes the image again) run as jobs, off the GUI thread. The window only gets a menu
+The table reads the results file read-only, a page of rows at a time, sorted and filtered by
+SQLite. Those queries, the counts, verifying the file and making a case (an intake that hashes
+the image again) all run as jobs, off the GUI thread. The window only gets a menu
 entry in the main window (:func:`install_screening_menu`).
 """
 
@@ -75,32 +75,68 @@ def _text(key: str, value: Any) -> str:
 
 
 class ResultsModel(QAbstractTableModel):
-    """Rows of a results file, fetched a page at a time in the current sort order."""
+    """Rows of a results file, fetched a page at a time in the current sort order.
 
-    def __init__(self, rf: ResultsFile) -> None:
+    Every query runs in a job on its own read-only connection: sorting or filtering a file of
+    hundreds of thousands of rows takes SQLite a second or more, which must not stall the window.
+    A page that arrives after the sort or filter changed again is dropped (``generation``).
+    """
+
+    def __init__(self, path: Path, jobs: JobManager) -> None:
         super().__init__()
-        self.rf = rf
+        self.path = path
+        self.jobs = jobs
         self.rows: list[dict[str, Any]] = []
         self.order = "a.rank DESC, f.id"
         self.where = ""
-        self._total = 0
         self.closed = False
+        self.exhausted = False
+        self.loading = False
+        self.generation = 0
+        self.on_error: Any = None
         self.reload()
 
     def reload(self) -> None:
         self.beginResetModel()
         self.rows = []
-        sql = f"SELECT count(*) FROM ({store.ROW_SQL}{f' WHERE {self.where}' if self.where else ''})"
-        self._total = int(self.rf.conn.execute(sql).fetchone()[0])
-        self._fetch()
+        self.exhausted = False
+        self.generation += 1
         self.endResetModel()
+        self._request()
 
-    def _fetch(self) -> None:
-        self.rows.extend(store.iter_rows(self.rf.conn, self.where, order=self.order, limit=PAGE, offset=len(self.rows)))
+    def _request(self) -> None:
+        if self.closed or self.exhausted or self.loading:
+            return
+        self.loading = True
+        path, where, order, offset, gen, page = self.path, self.where, self.order, len(self.rows), self.generation, PAGE
 
-    @property
-    def total(self) -> int:
-        return self._total
+        def job(ctx: Any) -> tuple[int, list[dict[str, Any]]]:
+            with ResultsFile.open(path, read_only=True) as rf:
+                return gen, list(store.iter_rows(rf.conn, where, order=order, limit=page, offset=offset))
+
+        self.jobs.submit(f"Rows of {path.name}", job, on_done=self._arrived, on_error=self._failed)
+
+    def _arrived(self, result: tuple[int, list[dict[str, Any]]]) -> None:
+        gen, more = result
+        self.loading = False
+        if self.closed:
+            return
+        if gen != self.generation:
+            self._request()  # the order or filter changed while this page was on its way
+            return
+        if len(more) < PAGE:
+            self.exhausted = True
+        if more:
+            start = len(self.rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
+            self.rows.extend(more)
+            self.endInsertRows()
+
+    def _failed(self, message: str) -> None:
+        self.loading = False
+        self.exhausted = True
+        if self.on_error is not None:
+            self.on_error(message)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.rows)
@@ -109,17 +145,10 @@ class ResultsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not self.closed and not parent.isValid() and len(self.rows) < self._total
+        return not self.closed and not parent.isValid() and not self.exhausted and not self.loading
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
-        start = len(self.rows)
-        more = list(store.iter_rows(self.rf.conn, self.where, order=self.order, limit=PAGE, offset=start))
-        if not more:
-            self._total = start
-            return
-        self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
-        self.rows.extend(more)
-        self.endInsertRows()
+        self._request()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
@@ -158,10 +187,12 @@ class ScreeningWindow(QMainWindow):
         self.workbench = workbench
         self.jobs = jobs or JobManager(self)
         self.messages: list[str] = []
-        self.rf = ResultsFile.open(self.path, read_only=True)
+        with ResultsFile.open(self.path, read_only=True) as rf:  # refuses what is no results file, at once
+            self.meta = rf.meta()
         self.setWindowTitle(f"Screening - {self.path.name}")
         self.resize(1300, 700)
-        self.model = ResultsModel(self.rf)
+        self.model = ResultsModel(self.path, self.jobs)
+        self.model.on_error = self.show_error
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -182,7 +213,7 @@ class ScreeningWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_selected)
         self.verify_button = QPushButton("Verify")
         self.verify_button.clicked.connect(self.verify)
-        self.summary = QLabel(self._summary_text())
+        self.summary = QLabel("counting...")
         self.integrity = QLabel("log: checking...")
         top = QHBoxLayout()
         for w in (QLabel("Show:"), self.filter_box, self.open_button, self.verify_button):
@@ -198,9 +229,8 @@ class ScreeningWindow(QMainWindow):
         self.verify()
 
     # ------------------------------------------------------------------ display
-    def _summary_text(self) -> str:
-        c = store.counts(self.rf.conn)
-        meta = self.rf.meta()
+    def _summary_text(self, c: dict[str, Any]) -> str:
+        meta = self.meta
         v = meta["versions"]
         verdicts = ", ".join(f"{k} {n}" for k, n in sorted(c["verdicts"].items())) or "none"
         outcomes = ", ".join(f"{k} {n}" for k, n in sorted(c["outcomes"].items()))
@@ -229,13 +259,14 @@ class ScreeningWindow(QMainWindow):
 
         path = self.path
 
-        def job(ctx: Any) -> tuple[bool, str]:
+        def job(ctx: Any) -> tuple[bool, str, dict[str, Any]]:
             with ResultsFile.open(path, read_only=True) as rf:
                 report = verify(rf)
-            return report.ok, report.summary()
+                return report.ok, report.summary(), store.counts(rf.conn)
 
-        def done(result: tuple[bool, str]) -> None:
-            ok, text = result
+        def done(result: tuple[bool, str, dict[str, Any]]) -> None:
+            ok, text, counts = result
+            self.summary.setText(self._summary_text(counts))
             self.integrity.setText(("log: OK - " if ok else "log: PROBLEM - ") + text[:120])
             self.integrity.setToolTip(text)
             self.integrity.setStyleSheet("" if ok else "color: #e05050; font-weight: bold;")
@@ -274,7 +305,6 @@ class ScreeningWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.jobs.wait(5000)
         self.model.closed = True  # the view may still ask for rows while it goes
-        self.rf.close()
         super().closeEvent(event)
 
 
