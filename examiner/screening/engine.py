@@ -61,7 +61,6 @@ class ScreenOptions:
 class _Job:
     kind: str  # hash | analyse | followup
     items: list[Any]
-    failures: int = 0
 
 
 @dataclass
