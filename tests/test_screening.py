@@ -292,3 +292,31 @@ def test_top_ranked_images_get_identification_and_a_variability_attempt(tmp_path
     # The demonstration codec decodes deterministically: the attempt is recorded with its reason.
     assert var is not None and var["status"] == "error" and "deterministically" in var["reason"]
     assert _verify(out).ok
+
+
+def test_a_file_that_keeps_killing_workers_becomes_an_error_row_and_a_lost_scheduler_stops_the_run(
+    tmp_path: Path, client: Any
+) -> None:
+    from distributed import KilledWorker
+
+    from examiner.errors import ExaminerError
+    from examiner.screening import run as screening
+    from examiner.screening import store
+    from examiner.screening.engine import Screening, _Job
+    from examiner.screening.store import ResultsFile
+
+    out = _run(tmp_path, client)
+    poison = tmp_path / "src" / "poison.png"
+    poison.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with ResultsFile.open(out, actor="tester") as rf:
+        (fid,) = rf.add_found([(str(poison), str(tmp_path / "src"), 72, 0.0, store.PENDING, None)])
+        s = Screening(rf, client, screening.options_of(rf))
+        killed = KilledWorker("hash_batch-x", None, 3)  # type: ignore[arg-type]
+        s._failed(_Job("hash", [(fid, str(poison)), (1, "other")]), killed)
+        assert sorted(j.items for j in s.resubmits) == [[(1, "other")], [(fid, str(poison))]]  # split, one by one
+        s._failed(_Job("hash", [(fid, str(poison))]), killed)
+        r = store.row(rf.conn, fid)
+        assert r is not None and r["outcome"] == "error" and "worker process was lost" in r["reason"]
+        with pytest.raises(ExaminerError, match="--resume"):
+            s._failed(_Job("analyse", [("0" * 64, str(poison))]), OSError("connection closed"))
+    assert _verify(out).ok

@@ -11,10 +11,9 @@ from typing import Any
 
 from examiner.errors import ExaminerError
 
-# The local scheduler runs inside the client process. By default it keeps the last 100
-# "computations" (each burst of submissions, with what was submitted) for its dashboard; a
-# screening submits in many small bursts, so that history would make the client's memory grow
-# with the size of the seizure until it is full. The dashboard is off here anyway.
+# The local scheduler runs inside the client process. It keeps the last 100 "computations"
+# (bursts of submissions) for a dashboard that is off here; a screening submits in many small
+# bursts, so a short history is enough and keeps that memory small.
 LOCAL_SCHEDULER_CONFIG = {"distributed.diagnostics.computations.max-history": 5}
 
 
