@@ -121,33 +121,30 @@ def plain_loop_on_worker(root: Path) -> tuple[float, int]:
 
 
 def screen_once(root: Path, out: Path, workers: int, top: int) -> dict[str, float]:
-    import logging
-
-    from distributed import Client, LocalCluster
-
     from examiner.screening import run as screening
+    from examiner.screening.cluster import dask_client
     from examiner.screening.engine import ScreenOptions
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)  # fmt: skip
-    client = Client(cluster)
-    client.wait_for_workers(workers)
-    t1 = time.perf_counter()
-    rf = screening.create(out, [str(root)], ScreenOptions(top=top), "bench")
-    try:
-        summary = screening.screen(rf, client, rows_wanted=False)
-    finally:
-        rf.close()
-    t2 = time.perf_counter()
-    client.close()
-    cluster.close()
+    with dask_client(workers) as (client, _engine):  # the cluster `examiner screen` starts, with its settings
+        client.wait_for_workers(workers)
+        t1 = time.perf_counter()
+        rf = screening.create(out, [str(root)], ScreenOptions(top=top), "bench")
+        try:
+            summary = screening.screen(rf, client, rows_wanted=False)
+        finally:
+            rf.close()
+        t2 = time.perf_counter()
     return {"startup_s": t1 - t0, "screen_s": t2 - t1, "files": summary["files"]}
 
 
 def client_rss_child(root: str, out: str, workers: int) -> None:
     """Run in a fresh process: screen ``root`` and print this process's peak RSS."""
     import psutil
+
+    from examiner.screening import run as screening
+    from examiner.screening.cluster import dask_client
+    from examiner.screening.engine import ScreenOptions
 
     proc = psutil.Process()
     samples: list[int] = []
@@ -158,32 +155,18 @@ def client_rss_child(root: str, out: str, workers: int) -> None:
             samples.append(proc.memory_info().rss)
             time.sleep(0.05)
 
-    import logging
-
-    import dask
-    from distributed import Client, LocalCluster
-
-    from examiner.screening import run as screening
-    from examiner.screening.cluster import LOCAL_SCHEDULER_CONFIG
-    from examiner.screening.engine import ScreenOptions
-
-    with dask.config.set(LOCAL_SCHEDULER_CONFIG):  # as `examiner screen` starts its local cluster
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)  # fmt: skip
-    client = Client(cluster)
-    client.wait_for_workers(workers)
-    baseline = proc.memory_info().rss
-    threading.Thread(target=sample, daemon=True).start()
-    t0 = time.perf_counter()
-    rf = screening.create(out, [root], ScreenOptions(top=20), "bench")
-    try:
-        summary = screening.screen(rf, client, rows_wanted=False)
-    finally:
-        rf.close()
-    seconds = time.perf_counter() - t0
-    stop.set()
-    client.close()
-    cluster.close()
+    with dask_client(workers) as (client, _engine):
+        client.wait_for_workers(workers)
+        baseline = proc.memory_info().rss
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.perf_counter()
+        rf = screening.create(out, [root], ScreenOptions(top=20), "bench")
+        try:
+            summary = screening.screen(rf, client, rows_wanted=False)
+        finally:
+            rf.close()
+        seconds = time.perf_counter() - t0
+        stop.set()
     print(json.dumps({"files": summary["files"], "seconds": seconds, "baseline_rss_mb": baseline / 2**20,
                       "peak_rss_mb": max(samples + [baseline]) / 2**20,
                       "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))  # fmt: skip

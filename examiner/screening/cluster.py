@@ -11,10 +11,11 @@ from typing import Any
 
 from examiner.errors import ExaminerError
 
-# The local scheduler runs inside the client process. It keeps the last 100 "computations"
-# (bursts of submissions) for a dashboard that is off here; a screening submits in many small
-# bursts, so a short history is enough and keeps that memory small.
-LOCAL_SCHEDULER_CONFIG = {"distributed.diagnostics.computations.max-history": 5}
+# The local scheduler runs inside the client process. Its message streams to the workers keep
+# the last low-level-log-length messages (1,000 by default) for debugging, each with the task
+# it carried (here up to 64 paths): that alone made the client grow by about 1 KB per file
+# until the log was full. Its "computations" history (100) serves a dashboard that is off here.
+LOCAL_SCHEDULER_CONFIG = {"distributed.admin.low-level-log-length": 20, "distributed.diagnostics.computations.max-history": 5}
 
 
 def default_workers() -> int:
