@@ -31,6 +31,9 @@ def build_menus(w: Any) -> None:
     add_action(w, m, "&New case...", lambda: case_dialogs.new_case(w), QKeySequence.StandardKey.New)
     add_action(w, m, "&Open case...", lambda: case_dialogs.open_case(w), QKeySequence.StandardKey.Open)
     w.recent_menu = m.addMenu("Open &recent")
+    from examiner.gui.screening_window import install_screening_menu
+
+    install_screening_menu(w, m)
     add_action(w, m, "&Save", w.save_case, QKeySequence.StandardKey.Save)
     add_action(w, m, "Save &as...", lambda: case_dialogs.save_as(w), QKeySequence.StandardKey.SaveAs)
     m.addSeparator()
