@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from examiner.analysis import jpeg_evidence, spectral
+from examiner.analysis import jpeg_evidence, likelihood, spectral, texture
 from examiner.analysis.calibration import sigmoid
+from examiner.analysis.likelihood import LrCalibration
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
@@ -103,6 +104,11 @@ class DetectorModel:
     # A combiner of its own, with its own thresholds, for images that show JPEG compression:
     # after JPEG only the luma period-2/4 evidence is left, and JPEG negatives set its bar.
     jpeg_branch: DetectorModel | None = None
+    # Likelihood-ratio calibration of this branch's score, and the LR a "neural" verdict needs
+    # (an ENFSI boundary chosen so that held-out negatives are called neural at most 1 % of the
+    # time, 95 % upper bound). Models without it (v2) give no LR.
+    lr_calibration: LrCalibration | None = None
+    lr_neural: float = 0.0
 
     def branch(self, features: dict[str, float]) -> DetectorModel:
         if self.jpeg_branch is not None and features.get(JPEG_KEY, 0.0) >= 0.5:
@@ -128,8 +134,32 @@ class DetectorModel:
         m = self.branch(features)
         return float(sigmoid(m.contributions(features).sum() + m.bias))
 
+    def likelihood_ratio(self, score: float, features: dict[str, float]) -> float:
+        """The calibrated LR of ``score`` (NaN for a model without LR calibration)."""
+        cal = self.branch(features).lr_calibration
+        return float("nan") if cal is None else cal.lr(score)
+
+    def lr_interval(self, score: float, features: dict[str, float]) -> tuple[float, float]:
+        cal = self.branch(features).lr_calibration
+        return (float("nan"), float("nan")) if cal is None else cal.interval(score)
+
+    def verdict_for_lr(self, lr: float, features: dict[str, float]) -> str:
+        """The verdict follows from the LR: neural at or above the branch's decision level,
+        not-neural at or below 1/10, inconclusive in between (no or weak support either way)."""
+        m = self.branch(features)
+        if not np.isfinite(lr) or m.lr_calibration is None:
+            return self.verdict(self.score(features), features)
+        if lr >= m.lr_neural:
+            return "neural"
+        if lr <= likelihood.NOT_NEURAL_LR:
+            return "not-neural"
+        return "inconclusive"
+
     def verdict(self, score: float, features: dict[str, float] | None = None) -> str:
         m = self.branch(features or {})
+        if m.lr_calibration is not None:
+            lr = m.lr_calibration.lr(score)
+            return "neural" if lr >= m.lr_neural else "not-neural" if lr <= likelihood.NOT_NEURAL_LR else "inconclusive"
         if score >= m.threshold_neural:
             return "neural"
         if score < m.threshold_not_neural:
@@ -145,6 +175,8 @@ class DetectorModel:
             "threshold_not_neural": self.threshold_not_neural, "measured": self.measured,
             "composition": self.composition, "jpeg_masked": self.jpeg_masked,
             "jpeg_branch": None if self.jpeg_branch is None else self.jpeg_branch.to_dict(),
+            "lr_calibration": None if self.lr_calibration is None else self.lr_calibration.to_dict(),
+            "lr_neural": self.lr_neural,
         }
 
     @classmethod
@@ -157,7 +189,42 @@ class DetectorModel:
             measured=dict(d.get("measured", {})), composition=dict(d.get("composition", {})),
             jpeg_masked=list(d.get("jpeg_masked", [])),
             jpeg_branch=None if not d.get("jpeg_branch") else DetectorModel.from_dict(d["jpeg_branch"]),
+            lr_calibration=None if not d.get("lr_calibration") else LrCalibration.from_dict(d["lr_calibration"]),
+            lr_neural=float(d.get("lr_neural", 0.0)),
         )
+
+
+def attach_lr(model: DetectorModel, feats: list[dict[str, float]], oof_scores: np.ndarray, labels: np.ndarray,
+              n_bootstrap: int = 200) -> None:
+    """Calibrate each branch's LR on out-of-fold scores of the images that branch scores, and
+    set its decision level; the score thresholds are kept equal to the LR's for the views that
+    show them."""
+    is_jpeg = np.array([model.jpeg_branch is not None and f.get(JPEG_KEY, 0.0) >= 0.5 for f in feats])
+    for branch, rows in ((model, ~is_jpeg), (model.jpeg_branch, is_jpeg)):
+        if branch is None or not rows.any():
+            continue
+        s, y = np.asarray(oof_scores)[rows], np.asarray(labels)[rows]
+        branch.lr_calibration = likelihood.calibrate(s, y, n_bootstrap=n_bootstrap)
+        branch.lr_neural = likelihood.decision_level(branch.lr_calibration, s[y == 0])
+        branch.threshold_neural = round(branch.lr_calibration.score_for_lr(branch.lr_neural), 6)
+        branch.threshold_not_neural = round(branch.lr_calibration.score_for_lr(likelihood.NOT_NEURAL_LR), 6)
+
+
+def image_features(pixels: np.ndarray, path: str | Path | None = None) -> dict[str, float]:
+    """Every feature a model may use: spectral peaks and coherence, residual statistics, and
+    the JPEG-evidence flag and strengths."""
+    feats = dict(spectral.analyse(pixels).features)
+    feats.update(_extra_features(pixels, jpeg_evidence.analyse(pixels, path)))
+    return feats
+
+
+def _extra_features(pixels: np.ndarray, jpg: jpeg_evidence.JpegEvidence) -> dict[str, float]:
+    f = texture.features(spectral.luma(pixels))
+    f[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
+    f["jpeg_grid"] = float(jpg.grid_strength)
+    f["jpeg_dct"] = float(jpg.dct_quant_score)
+    f["jpeg_quality"] = float(jpg.container_quality or 0.0)  # for the domain check, not a model feature
+    return f
 
 
 _MODEL: DetectorModel | None = None
@@ -195,10 +262,21 @@ class Detection:
     candidates: Any = None  # identify.Identification when codecs were run
     model_version: str = ""
     error_rates: dict[str, Any] = field(default_factory=dict)
+    # Calibrated likelihood ratio (NaN when the model has no LR calibration), its 90 % bootstrap
+    # interval, the ENFSI verbal equivalent, and why the verdict is inconclusive when it is.
+    lr: float = float("nan")
+    lr_interval: tuple[float, float] = (float("nan"), float("nan"))
+    verbal_scale: str = ""
+    out_of_domain: str | None = None
+    inconclusive_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "path": self.path, "score": round(self.score, 4), "verdict": self.verdict,
+            "lr": _round_lr(self.lr), "lr_interval_90": [_round_lr(v) for v in self.lr_interval],
+            "log10_lr": None if not np.isfinite(self.lr) else round(float(np.log10(self.lr)), 3),
+            "verbal_scale": self.verbal_scale, "out_of_domain": self.out_of_domain,
+            "inconclusive_reason": self.inconclusive_reason,
             "explanation": self.explanation, "spectral": self.spectral.key_features(),
             "jpeg": self.jpeg.to_dict(), "model_version": self.model_version,
             "method_module": __name__, "error_rates": self.error_rates,
@@ -208,6 +286,31 @@ class Detection:
             d["candidates"] = ident.pop("candidates")
             d["identification"] = ident
         return d
+
+
+def _round_lr(v: float) -> float | None:
+    """LRs in JSON: NaN becomes null; three significant digits are all the data support."""
+    return None if not np.isfinite(v) else float(f"{v:.3g}")
+
+
+# The validated domain: what the sets behind the error rates contain. Outside it the LR is not
+# reported as evidence and the verdict is inconclusive, saying why.
+MIN_SIDE = 128
+MIN_RESIDUAL_RMS = 0.25  # grey levels: below this the image is flat (a graphic, a blank frame)
+MIN_JPEG_QUALITY = 30  # JPEG below this erases every decoder trace (measured: q20 positives)
+
+
+def domain_issue(pixels: np.ndarray, feats: dict[str, float], jpg: jpeg_evidence.JpegEvidence) -> str | None:
+    h, w = pixels.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        return f"too small: {w}x{h} pixels, the validated minimum is {MIN_SIDE} on each side"
+    if feats.get("t_rms", 1.0) < MIN_RESIDUAL_RMS:
+        return (f"too flat: the fine-detail residual is {feats['t_rms']:.2f} grey levels RMS "
+                f"(validated from {MIN_RESIDUAL_RMS}); there is no texture to carry traces")
+    if jpg.container_quality is not None and jpg.container_quality < MIN_JPEG_QUALITY:
+        return (f"heavy re-processing: JPEG at quality about {jpg.container_quality:.0f} "
+                f"(validated from {MIN_JPEG_QUALITY}), which erases decoder traces")
+    return None
 
 
 def _feature_words(name: str) -> str:
@@ -242,6 +345,10 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     fpr = rates.get("with_shipped_thresholds", {}).get("false_positive_rate")
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
     parts = [f"Score {score:.2f} on a 0-1 scale; verdict: {verdict}."]
+    lr = model.likelihood_ratio(score, feats)
+    if np.isfinite(lr):
+        parts.append(f"Likelihood ratio {lr:.3g}: the score is {lr:.3g} times as probable if the image passed "
+                     f"through a learned image decoder as if it did not ({likelihood.verbal(lr)}).")
     if strong:
         bits = [_evidence_phrase(n, v) for n, v in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
@@ -249,7 +356,7 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append("No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
     if verdict == "neural":
         parts.append("Such periodic traces are what the stride-2 up-sampling layers of learned image decoders leave.")
-    elif verdict == "inconclusive":
+    elif verdict == "inconclusive" and branch.lr_calibration is None:
         parts.append("The traces are stronger than in most never-neural images but below the threshold "
                      "that keeps false positives at 1% or less.")
     if jpeg.compressed:
@@ -265,7 +372,15 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append(jpeg.summary + ".")
     if identification is not None:
         parts.append("Re-compression: " + identification.summary + ".")
-    if fpr is not None and tpr is not None:
+    lofo = known_error_rates(model) if model.measured.get("leave_one_family_out") else {}
+    if lofo.get("balanced_accuracy_worst_family") is not None:
+        parts.append(f"Leave-one-family-out validation of model {model.version}: on codec families never seen in "
+                     f"training the balanced accuracy was {lofo['balanced_accuracy_worst_family']:.2f} at worst "
+                     f"({lofo['worst_family']}) and {lofo['balanced_accuracy_median_family']:.2f} in the median; "
+                     f"on kinds of processing never seen in training at most "
+                     f"{100 * lofo['false_positive_rate_worst_group']:.1f}% of never-neural images were called neural "
+                     f"(95% upper bound {100 * lofo['false_positive_rate_worst_group_upper_95']:.1f}%).")
+    elif fpr is not None and tpr is not None:
         parts.append(f"Measured on the held-out test set of model {model.version}: {100 * fpr:.1f}% of "
                      f"never-neural images were called neural and {100 * tpr:.1f}% of neural-codec outputs were found.")
     return " ".join(parts)
@@ -282,9 +397,20 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     jpg = jpeg_evidence.analyse(pixels, path)
     ctx.progress(0.5, 1.0, "JPEG evidence")
     feats = dict(spec.features)
-    feats[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
+    feats.update(_extra_features(pixels, jpg))
     score = model.score(feats)
-    verdict = model.verdict(score, feats)
+    lr = model.likelihood_ratio(score, feats)
+    interval = model.lr_interval(score, feats)
+    issue = domain_issue(pixels, feats, jpg)
+    verdict = model.verdict_for_lr(lr, feats)
+    reason = None
+    if issue is not None:
+        verdict, reason = "inconclusive", f"outside the validated domain ({issue})"
+    elif verdict == "inconclusive":
+        reason = (f"likelihood ratio {lr:.3g} is close to 1: between {likelihood.NOT_NEURAL_LR:g} and the "
+                  f"{model.branch(feats).lr_neural:g} a neural verdict needs" if np.isfinite(lr)
+                  else "score between the model's thresholds")
+    words = likelihood.verbal(lr) if np.isfinite(lr) else ""
     identification = None
     if codecs != "none":
         from examiner.analysis import identify
@@ -297,14 +423,39 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
         path=None if path is None else str(path), score=score, verdict=verdict,
         explanation=explain(model, feats, score, verdict, jpg, identification),
         spectral=spec, jpeg=jpg, candidates=identification, model_version=model.version,
-        error_rates=known_error_rates(model),
+        error_rates=known_error_rates(model), lr=lr, lr_interval=interval, verbal_scale=words,
+        out_of_domain=issue, inconclusive_reason=reason,
     )
 
 
 def known_error_rates(model: DetectorModel | None = None) -> dict[str, Any]:
-    """The model's error rates as measured on its held-out test set, with that set's make-up,
-    in the form the report quotes."""
+    """The model's error rates as measured by leave-one-family-out validation (model v3) or on
+    its held-out test split (v2), with the make-up of the data, in the form the report quotes."""
     model = model or load_model()
+    lofo = model.measured.get("leave_one_family_out")
+    if lofo:
+        fams = lofo.get("families_left_out", {})
+        groups = lofo.get("negative_groups_left_out", {})
+        bas = [r["balanced_accuracy"] for r in fams.values()]
+        worst_g = max(groups.items(), key=lambda kv: kv[1]["fpr_upper_95"], default=(None, {}))
+        return {
+            "set": "leave-one-family-out validation (each codec family and each negative group held out in turn, "
+                   "source images held out by fold)",
+            "measured_on": model.composition.get("description", ""),
+            "composition": model.composition.get("counts", {}),
+            "model_version": model.version,
+            "n_positives": lofo.get("n_positives"),
+            "n_negatives": lofo.get("n_negatives"),
+            "families_left_out": len(fams),
+            "balanced_accuracy_worst_family": min(bas) if bas else None,
+            "balanced_accuracy_median_family": float(np.median(bas)) if bas else None,
+            "worst_family": min(fams, key=lambda k: fams[k]["balanced_accuracy"]) if fams else None,
+            "families_below_0.90": sum(b < 0.90 for b in bas),
+            "negative_groups_left_out": len(groups),
+            "false_positive_rate_worst_group": worst_g[1].get("false_positive_rate"),
+            "false_positive_rate_worst_group_upper_95": worst_g[1].get("fpr_upper_95"),
+            "worst_negative_group": worst_g[0],
+        }
     test = model.measured.get("test") or model.measured.get("calibration") or {}
     shipped = test.get("with_shipped_thresholds", {})
     return {
