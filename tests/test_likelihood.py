@@ -62,3 +62,21 @@ def test_decision_level_keeps_held_out_false_positives_at_one_percent() -> None:
 def test_one_class_cannot_be_calibrated() -> None:
     with pytest.raises(ValueError, match="both classes"):
         likelihood.calibrate(np.array([0.2, 0.3]), np.array([0, 0]))
+
+
+def test_report_quotes_the_likelihood_ratio_with_its_interval_and_verbal_scale() -> None:
+    from examiner.report.builder import _likelihood_sentence
+
+    text = _likelihood_sentence({"lr": 240.0, "lr_interval_90": [150.0, 380.0],
+                                 "verbal_scale": likelihood.verbal(240.0)})
+    assert text == ("Likelihood ratio 240 (90% bootstrap interval 150 to 380): moderately strong support "
+                    "for neural-codec processing.")
+    # Results recorded by a model without LR calibration have none to quote.
+    assert _likelihood_sentence({"lr": None, "score": 0.4}) == ""
+
+
+def test_the_guideline_is_in_the_bundled_bibliography() -> None:
+    from examiner.report.bibliography import bundled
+
+    entry = bundled()[likelihood.CITATION]
+    assert "Evaluative Reporting" in entry.fields["title"] and entry.fields["year"] == "2015"

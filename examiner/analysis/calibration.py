@@ -98,6 +98,47 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, nonneg: bool | 
     return res.x[:d].copy(), float(res.x[d])
 
 
+def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, monotone: np.ndarray, l2: float = 1e-2, seed: int = 0,
+            iters: int = 300) -> dict[str, Any]:
+    """Class-balanced logistic output over one layer of ``hidden`` tanh units (L-BFGS, L2
+    penalty on both weight layers, fixed seed: deterministic). The per-family traces light up
+    different features (phase coherence for one codec, chroma peaks or flat residuals for
+    another); a linear combiner averages them away, a small hidden layer can take the strongest.
+
+    Monotone in the features of ``monotone`` (a mask): their input weights and every output
+    weight are kept non-negative, and tanh is increasing, so a stronger trace can never lower
+    the score, however far an image lies from the training data."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+    rng = np.random.default_rng(seed)
+    pos = max(1, int(y.sum()))
+    sw = np.where(y == 1, 0.5 / pos, 0.5 / max(1, n - pos))
+    h_ = hidden
+
+    def unpack(th: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        return th[: d * h_].reshape(d, h_), th[d * h_ : d * h_ + h_], th[d * h_ + h_ : d * h_ + 2 * h_], float(th[-1])
+
+    def loss(th: np.ndarray) -> tuple[float, np.ndarray]:
+        w1, b1, w2, b2 = unpack(th)
+        h = np.tanh(x @ w1 + b1)
+        z = h @ w2 + b2
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = (p - y) * sw
+        gh = np.outer(g, w2) * (1.0 - h * h)
+        grad = np.concatenate([(x.T @ gh + l2 * w1).ravel(), gh.sum(0), h.T @ g + l2 * w2, [g.sum()]])
+        value = np.sum(sw * (np.logaddexp(0.0, z) - y * z)) + 0.5 * l2 * (np.sum(w1 * w1) + w2 @ w2)
+        return float(value), grad
+
+    th0 = np.concatenate([np.abs(rng.normal(0, 0.3, d * h_)), np.zeros(h_), np.abs(rng.normal(0, 0.3, h_)), [0.0]])
+    mono = np.repeat(np.asarray(monotone, bool), h_)  # w1 is d x H, row-major
+    bounds = ([(0.0, None) if m else (None, None) for m in mono] + [(None, None)] * h_
+              + [(0.0, None)] * h_ + [(None, None)])
+    res = minimize(loss, th0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": iters})
+    w1, b1, w2, b2 = unpack(res.x)
+    return {"w1": w1.round(6).tolist(), "b1": b1.round(6).tolist(), "w2": w2.round(6).tolist(), "b2": round(b2, 6)}
+
+
 def sigmoid(z: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-np.asarray(z)))
 
@@ -242,8 +283,7 @@ class Measured:
 
 def extract(items: list[LabelledImage], ctx: Any = None) -> Measured:
     """Spectral features of every image; a file that cannot be read is recorded, not fatal."""
-    from examiner.analysis import jpeg_evidence, spectral
-    from examiner.analysis.detector import JPEG_KEY
+    from examiner.analysis.detector import image_features
     from examiner.core.evidence import open_evidence
     from examiner.core.tasks import silent
     from examiner.errors import ExaminerError
@@ -256,8 +296,7 @@ def extract(items: list[LabelledImage], ctx: Any = None) -> Measured:
         ctx.progress(i, len(items), item.path.name)
         try:
             px = open_evidence(item.path).pixels
-            f = dict(spectral.analyse(px).features)
-            f[JPEG_KEY] = 1.0 if jpeg_evidence.analyse(px, item.path).compressed else 0.0
+            f = image_features(px, item.path)
         except (ExaminerError, ValueError) as exc:
             errors.append({"path": str(item.path), "error": str(exc)})
             continue
@@ -286,14 +325,22 @@ JPEG_BRANCH_FEATURES: tuple[str, ...] = (
     "y_p2_diag", "y_p4_diag", "y_p4_axis", "y_p2_axis", "y_ac4", "y_coh4_diag", "y_coh8_diag", "y_coh16_diag",
 )
 
-# Model v3: v2's trace features plus the residual statistics of :mod:`texture` (chosen by the
-# leave-one-family-out figures, see the README).
-V3_FEATURES: tuple[str, ...] = DEFAULT_FEATURES + ("t_flat", "t_kurt", "t_band")
-V3_JPEG_FEATURES: tuple[str, ...] = JPEG_BRANCH_FEATURES + ("t_flat", "t_kurt", "t_band")
+# Model v3: every spectral and coherence feature, the residual statistics of :mod:`texture` and
+# the JPEG-evidence strengths, through a hidden layer of V3_HIDDEN units (chosen by the
+# leave-one-family-out figures, see the README). Its JPEG branch leaves out what JPEG's own
+# grids explain.
+V3_FEATURES: tuple[str, ...] = (
+    tuple(f"y_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag")) + ("y_ac2", "y_ac4", "y_ac8", "y_ac16")
+    + tuple(f"y_coh{p}_{k}" for p in (16, 8, 4) for k in ("axis", "diag"))
+    + tuple(f"c_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag")) + ("c_ac2", "c_ac4", "c_ac8", "c_ac16")
+    + ("t_flat", "t_kurt", "t_band", "jpeg_grid", "jpeg_dct")
+)
+V3_JPEG_FEATURES: tuple[str, ...] = tuple(f for f in V3_FEATURES if not jpeg_explained(f))
+V3_HIDDEN = 8
 
 
 def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
-                not_neural_quantile: float) -> Any:
+                not_neural_quantile: float, hidden: int = 0) -> Any:
     from examiner.analysis.detector import DetectorModel
 
     labels = np.array([it.label for it in m.items])[rows]
@@ -307,7 +354,10 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
     mean, std = standardise(x)
     w, b = fit_logistic((x - mean) / std, labels.astype(float), nonneg=np.array([not signed(f) for f in features]))
     model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0)
-    scores = np.array([float(sigmoid((model.vector(f) - mean) / std @ w + b)) for f in feats])
+    if hidden:
+        model.hidden = fit_mlp((x - mean) / std, labels.astype(float), hidden,
+                               monotone=np.array([not signed(f) for f in features]))
+    scores = np.array([float(sigmoid(model.logit(f))) for f in feats])
     neg = scores[labels == 0]
     # The 1 % target must hold beyond this particular set of negatives, so the threshold is set
     # where the 95 % upper confidence bound of the false-positive rate is 1 %.
@@ -317,17 +367,18 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
 
 
 def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "2",
-          not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = ()) -> Any:
+          not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = (), hidden: int = 0) -> Any:
     """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
     one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,
     each with a false-positive rate of at most 1 % (95 % confidence) on its own negatives."""
     from examiner.analysis.detector import JPEG_KEY
 
     is_jpeg = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
-    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile)
+    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, hidden)
     main.jpeg_masked = [f for f in features if jpeg_explained(f)]
     try:
-        main.jpeg_branch = _fit_branch(m, is_jpeg, jpeg_features or JPEG_BRANCH_FEATURES, version, not_neural_quantile)
+        main.jpeg_branch = _fit_branch(m, is_jpeg, jpeg_features or JPEG_BRANCH_FEATURES, version,
+                                       not_neural_quantile, hidden)
     except ValueError:
         # No JPEG-compressed positives and negatives to calibrate on: images with JPEG evidence
         # are scored by the main combiner with the JPEG-explained features switched off.
@@ -339,6 +390,11 @@ def evaluate(model: Any, m: Measured) -> dict[str, Any]:
     labels = np.array([it.label for it in m.items])
     scores = np.array([model.score(f) for f in m.features])
     verdicts = [model.verdict(s, f) for s, f in zip(scores, m.features, strict=True)]
+    if model.lr_calibration is not None:
+        # The two branches' scores are on scales of their own; their likelihood ratios are not.
+        # LR / (1 + LR) ranks the images by LR on a 0-1 scale.
+        lrs = np.array([model.likelihood_ratio(s, f) for s, f in zip(scores, m.features, strict=True)])
+        scores = lrs / (1.0 + lrs)
     out = rates(scores, labels, verdicts, [it.family for it in m.items], [it.bpp for it in m.items])
     out["composition"] = composition(m)
     return out

@@ -1,25 +1,29 @@
-"""The combined verdict: was this image ever through a neural codec?
+"""The combined verdict: was this image ever through a neural codec, and how strong is the evidence?
 
-The spectral peak strengths of :mod:`examiner.analysis.spectral` go through a calibrated,
-non-negative logistic combiner (:mod:`examiner.analysis.calibration`) to a score in [0, 1]. Two
-thresholds, both fixed on the calibration negatives, turn the score into a verdict:
+The spectral peak strengths and phase coherence of :mod:`examiner.analysis.spectral`, the
+residual statistics of :mod:`examiner.analysis.texture` and the JPEG evidence's strengths go
+through a small combiner (model v3: one hidden layer, monotone in every trace feature; v2: a
+non-negative logistic combiner) to a score in [0, 1]. The score becomes a likelihood ratio by
+the calibration of :mod:`examiner.analysis.likelihood`, and the verdict follows from the LR:
 
-* ``neural`` at or above the threshold where the false-positive rate on the calibration
-  negatives is at most 1 % with 95 % confidence (one-sided Clopper-Pearson bound);
-* ``not-neural`` below the threshold under which 90 % of never-neural images score;
-* ``inconclusive`` in between.
+* ``neural`` at or above the model's decision level, an ENFSI boundary at which held-out
+  never-neural images were called neural at most 1 % of the time (95 % upper bound);
+* ``not-neural`` at or below 1/10;
+* ``inconclusive`` in between, or when the image lies outside the validated domain (too
+  small, too flat, JPEG below quality 30), which the result says.
 
-JPEG evidence (:mod:`examiner.analysis.jpeg_evidence`) is reported alongside and qualifies the
-explanation: JPEG at moderate quality erases the finest decoder traces, so the absence of traces
-in a JPEG is weaker evidence than in a lossless file.
+JPEG evidence (:mod:`examiner.analysis.jpeg_evidence`) also qualifies the explanation: JPEG at
+moderate quality erases the finest decoder traces, so their absence in a JPEG is weaker
+evidence than in a lossless file.
 
-The model (features, weights, thresholds) and the error rates measured with it ship in a
-versioned JSON file, ``examiner/data/detector_v2.json``, together with the composition of the
-image sets they were measured on.
+The model (features, weights, LR calibration, decision levels) and the error rates measured
+with it by leave-one-family-out validation ship in a versioned JSON file,
+``examiner/data/detector_v3.json``, with the composition of the data they were measured on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,27 +37,31 @@ from examiner.analysis.likelihood import LrCalibration
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
-MODEL_FILE = "detector_v2.json"
+MODEL_FILE = "detector_v3.json"
 # Key in a feature dict that carries the JPEG-evidence flag into the model.
 JPEG_KEY = "jpeg_compressed"
 
 METHOD: dict[str, Any] = {
     "name": "Neural-compression trace detection",
-    "version": "2",
+    "version": "3",
     "description": (
         "The image's luma and chroma are high-pass filtered (each pixel minus its 3x3 mean), cut "
         "into Hann-windowed tiles and their power spectra averaged, which makes the result "
         "independent of where the tiles fall. Learned image decoders up-sample with stride-2 "
-        "layers whose kernels overlap unevenly, so their outputs carry peaks at the frequencies "
-        "k/2, k/4, k/8 and k/16 cycles per pixel. Because that pattern repeats with the same "
-        "phase everywhere, the luma residual is also cut into 16x16 cells and the phase coherence "
-        "of the cells' Fourier coefficients at periods 4, 8 and 16 is measured (about 1 for "
-        "content and for JPEG block edges, whose phases are random). The strength of each peak "
-        "over its spectral neighbourhood and the coherence are combined by a logistic model, with weights constrained to be "
-        "non-negative, into a score between 0 and 1; the decision thresholds were set on a "
-        "calibration set so that at most 1% of never-neural images are called neural (95% upper confidence bound). JPEG "
-        "compression is assessed separately (8x8 block grid, clustering of DCT coefficients at "
-        "quantisation steps, the file's quantisation tables) and reported alongside."
+        "layers, so their outputs carry peaks at the frequencies k/2, k/4, k/8 and k/16 cycles "
+        "per pixel; because that pattern repeats with the same phase everywhere, the phase "
+        "coherence of 16x16 cells at periods 4, 8 and 16 is measured too (about 1 for content "
+        "and for JPEG block edges, whose phases are random). Statistics of the finest residual "
+        "(how flat, how heavy-tailed, how much of the finest band a codec kept) and the "
+        "strength of JPEG's block grid complete the features. A small model (one hidden layer "
+        "of 8 units, one for images without and one for images with JPEG evidence) combines "
+        "them into a score, and the score is converted into a likelihood ratio by logistic "
+        "calibration on images the model had not been fitted on. The verdict follows from the "
+        "likelihood ratio: neural at or above the level at which held-out never-neural images "
+        "were called neural at most 1% of the time (95% upper confidence bound), not-neural at "
+        "or below 1/10, inconclusive in between or when the image is outside the validated "
+        "domain. Error rates come from leave-one-family-out validation: every codec family and "
+        "every kind of classical processing was held out of training in turn."
     ),
     "parameters": {
         "tile": spectral.TILE,
@@ -62,20 +70,28 @@ METHOD: dict[str, Any] = {
         "coherence periods": list(spectral.COHERENCE_PERIODS),
         "residual": "pixel minus 3x3 mean",
         "window": "Hann",
-        "neural threshold": "false-positive rate <= 1% on calibration negatives at 95% confidence (Clopper-Pearson)",
-        "not-neural threshold": "90% of calibration negatives below",
+        "combiner": "one hidden layer of 8 tanh units per branch (JPEG evidence or not)",
+        "likelihood ratio": "log LR = a logit(score) + b, class-balanced logistic calibration on out-of-fold "
+                            "scores, 90% bootstrap interval, capped at the calibration set size",
+        "neural verdict": "LR at or above the smallest ENFSI boundary with held-out FPR <= 1% (95% upper bound)",
+        "not-neural verdict": f"LR at most {likelihood.NOT_NEURAL_LR:g}",
+        "validated domain": "at least 256 pixels a side, residual RMS at least 0.25 grey levels, "
+                            "JPEG quality at least 30",
     },
     "limitations": [
         "Traces weaken at high bit rates and are largely erased by JPEG re-compression below "
         "about quality 90, by down-scaling, by heavy filtering and by printing/re-photographing; "
         "a not-neural verdict is therefore not proof that no neural codec was involved.",
-        "Camera demosaicking and some resampling leave period-2 structure that resembles decoder "
-        "traces; the model relies more on periods 4 and 8 for that reason.",
-        "Error rates were measured on a limited set (see the measured-rates table); codecs with "
-        "decoders unlike those in the set may behave differently.",
-        "Diffusion-based decoders without stride-2 up-sampling may leave no periodic trace.",
+        "Up-scaling and camera demosaicking leave periodic structure that resembles decoder "
+        "traces; kinds of processing not in the validation data may be called neural more often "
+        "than the measured rates say.",
+        "Codec families unlike those in the validation data may be missed: high-rate "
+        "MSE-optimised codecs (JPEG AI, SwinT-ChARM, checkerboard context models) and "
+        "nearest-neighbour up-sampling decoders were mostly missed when held out.",
+        "Diffusion-based decoders were not in the validation data; nothing is known of how "
+        "they are scored.",
     ],
-    "citations": ["bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai"],
+    "citations": ["bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai", likelihood.CITATION],
 }
 
 # Plain-language names for the features, used in explanations.
@@ -109,6 +125,13 @@ class DetectorModel:
     # time, 95 % upper bound). Models without it (v2) give no LR.
     lr_calibration: LrCalibration | None = None
     lr_neural: float = 0.0
+    # Model v3: one hidden layer of tanh units between the standardised features and the logit
+    # ({"w1": d x H, "b1": H, "w2": H, "b2": float}); the linear weights then only serve the
+    # explanation's first guess and v2 compatibility.
+    hidden: dict[str, Any] | None = None
+    # SHA-256 of the file the model was read from (not stored in it): names the exact model
+    # in every result.
+    sha256: str = ""
 
     def branch(self, features: dict[str, float]) -> DetectorModel:
         if self.jpeg_branch is not None and features.get(JPEG_KEY, 0.0) >= 0.5:
@@ -121,18 +144,34 @@ class DetectorModel:
         hi = np.array([self.clip.get(f, [-np.inf, np.inf])[1] for f in self.features])
         return np.clip(x, lo, hi)
 
+    def _inputs(self, features: dict[str, float]) -> np.ndarray:
+        x = (self.vector(features) - self.mean) / self.std
+        if features.get(JPEG_KEY, 0.0) >= 0.5 and self.jpeg_masked:
+            x[[f in self.jpeg_masked for f in self.features]] = 0.0
+        return x
+
     def contributions(self, features: dict[str, float]) -> np.ndarray:
         """Per-feature terms of the logit (of this model itself, not of its JPEG branch).
         ``features[JPEG_KEY]`` (1.0 when the image shows JPEG compression) switches the masked
-        features off."""
-        c = self.weights * (self.vector(features) - self.mean) / self.std
-        if features.get(JPEG_KEY, 0.0) >= 0.5 and self.jpeg_masked:
-            c[[f in self.jpeg_masked for f in self.features]] = 0.0
-        return c
+        features off. With a hidden layer: each input times the logit's slope along it at this
+        point (a local linearisation, for the explanation only)."""
+        x = self._inputs(features)
+        if self.hidden is None:
+            return self.weights * x
+        w1, b1, w2 = (np.asarray(self.hidden[k], float) for k in ("w1", "b1", "w2"))
+        h = np.tanh(x @ w1 + b1)
+        return x * (w1 @ (w2 * (1.0 - h * h)))
+
+    def logit(self, features: dict[str, float]) -> float:
+        """This model's own logit (not its JPEG branch's)."""
+        x = self._inputs(features)
+        if self.hidden is None:
+            return float(self.weights @ x + self.bias)
+        w1, b1, w2 = (np.asarray(self.hidden[k], float) for k in ("w1", "b1", "w2"))
+        return float(np.tanh(x @ w1 + b1) @ w2 + float(self.hidden["b2"]))
 
     def score(self, features: dict[str, float]) -> float:
-        m = self.branch(features)
-        return float(sigmoid(m.contributions(features).sum() + m.bias))
+        return float(sigmoid(self.branch(features).logit(features)))
 
     def likelihood_ratio(self, score: float, features: dict[str, float]) -> float:
         """The calibrated LR of ``score`` (NaN for a model without LR calibration)."""
@@ -176,7 +215,7 @@ class DetectorModel:
             "composition": self.composition, "jpeg_masked": self.jpeg_masked,
             "jpeg_branch": None if self.jpeg_branch is None else self.jpeg_branch.to_dict(),
             "lr_calibration": None if self.lr_calibration is None else self.lr_calibration.to_dict(),
-            "lr_neural": self.lr_neural,
+            "lr_neural": self.lr_neural, "hidden": self.hidden,
         }
 
     @classmethod
@@ -191,6 +230,7 @@ class DetectorModel:
             jpeg_branch=None if not d.get("jpeg_branch") else DetectorModel.from_dict(d["jpeg_branch"]),
             lr_calibration=None if not d.get("lr_calibration") else LrCalibration.from_dict(d["lr_calibration"]),
             lr_neural=float(d.get("lr_neural", 0.0)),
+            hidden=None if not d.get("hidden") else {k: d["hidden"][k] for k in ("w1", "b1", "w2", "b2")},
         )
 
 
@@ -242,10 +282,16 @@ def load_model(path: str | Path | None = None) -> DetectorModel:
         else:
             text = (Path(__file__).resolve().parents[1] / "data" / MODEL_FILE).read_text(encoding="utf-8")
         model = DetectorModel.from_dict(json.loads(text))
+        model.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ExaminerError(f"{where}: cannot load the detector model ({type(exc).__name__}: {exc})") from exc
-    if len(model.weights) != len(model.features) or len(model.mean) != len(model.features):
-        raise ExaminerError(f"{where}: detector model is inconsistent (feature and weight counts differ)")
+    for m in (model, model.jpeg_branch):
+        if m is None:
+            continue
+        if len(m.weights) != len(m.features) or len(m.mean) != len(m.features):
+            raise ExaminerError(f"{where}: detector model is inconsistent (feature and weight counts differ)")
+        if m.hidden is not None and np.asarray(m.hidden["w1"], float).shape[0] != len(m.features):
+            raise ExaminerError(f"{where}: detector model is inconsistent (hidden layer and feature counts differ)")
     if path is None:
         _MODEL = model
     return model
@@ -262,6 +308,7 @@ class Detection:
     candidates: Any = None  # identify.Identification when codecs were run
     model_version: str = ""
     error_rates: dict[str, Any] = field(default_factory=dict)
+    model_sha256: str = ""
     # Calibrated likelihood ratio (NaN when the model has no LR calibration), its 90 % bootstrap
     # interval, the ENFSI verbal equivalent, and why the verdict is inconclusive when it is.
     lr: float = float("nan")
@@ -278,7 +325,7 @@ class Detection:
             "verbal_scale": self.verbal_scale, "out_of_domain": self.out_of_domain,
             "inconclusive_reason": self.inconclusive_reason,
             "explanation": self.explanation, "spectral": self.spectral.key_features(),
-            "jpeg": self.jpeg.to_dict(), "model_version": self.model_version,
+            "jpeg": self.jpeg.to_dict(), "model_version": self.model_version, "model_sha256": self.model_sha256,
             "method_module": __name__, "error_rates": self.error_rates,
         }
         if self.candidates is not None:
@@ -295,7 +342,7 @@ def _round_lr(v: float) -> float | None:
 
 # The validated domain: what the sets behind the error rates contain. Outside it the LR is not
 # reported as evidence and the verdict is inconclusive, saying why.
-MIN_SIDE = 128
+MIN_SIDE = 256  # the smallest images in the validation data (Kodak halved) are 384x256
 MIN_RESIDUAL_RMS = 0.25  # grey levels: below this the image is flat (a graphic, a blank frame)
 MIN_JPEG_QUALITY = 30  # JPEG below this erases every decoder trace (measured: q20 positives)
 
@@ -407,8 +454,9 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     if issue is not None:
         verdict, reason = "inconclusive", f"outside the validated domain ({issue})"
     elif verdict == "inconclusive":
-        reason = (f"likelihood ratio {lr:.3g} is close to 1: between {likelihood.NOT_NEURAL_LR:g} and the "
-                  f"{model.branch(feats).lr_neural:g} a neural verdict needs" if np.isfinite(lr)
+        reason = (f"likelihood ratio {lr:.3g} is between {likelihood.NOT_NEURAL_LR:g} and "
+                  f"{model.branch(feats).lr_neural:g}, the level a neural verdict needs (on held-out never-neural "
+                  "images that level was passed at most 1% of the time)" if np.isfinite(lr)
                   else "score between the model's thresholds")
     words = likelihood.verbal(lr) if np.isfinite(lr) else ""
     identification = None
@@ -423,7 +471,7 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
         path=None if path is None else str(path), score=score, verdict=verdict,
         explanation=explain(model, feats, score, verdict, jpg, identification),
         spectral=spec, jpeg=jpg, candidates=identification, model_version=model.version,
-        error_rates=known_error_rates(model), lr=lr, lr_interval=interval, verbal_scale=words,
+        error_rates=known_error_rates(model), model_sha256=model.sha256, lr=lr, lr_interval=interval, verbal_scale=words,
         out_of_domain=issue, inconclusive_reason=reason,
     )
 

@@ -66,7 +66,7 @@ def _fit_ab(z: np.ndarray, y: np.ndarray, weights: np.ndarray, iters: int = 60) 
     """Weighted logistic regression of y on z (Newton's method; two parameters)."""
     a, b = 1.0, 0.0
     for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * z + b, -500.0, 500.0)))
         g = np.array([np.sum(weights * (p - y) * z), np.sum(weights * (p - y))])
         h = weights * p * (1 - p)
         hess = np.array([[np.sum(h * z * z), np.sum(h * z)], [np.sum(h * z), np.sum(h)]]) + 1e-6 * np.eye(2)

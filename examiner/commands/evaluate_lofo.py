@@ -17,7 +17,7 @@ def fitter(version: str = "3") -> Any:
 
     def fit(m: calibration.Measured) -> Any:
         return calibration.train(m, features=calibration.V3_FEATURES, version=version,
-                                 jpeg_features=calibration.V3_JPEG_FEATURES)
+                                 jpeg_features=calibration.V3_JPEG_FEATURES, hidden=calibration.V3_HIDDEN)
 
     return fit
 
@@ -78,3 +78,11 @@ def print_table(report: dict[str, Any]) -> None:
             continue
         print(f"{grp:<34} {r['n']:>5} {r['called_neural']:>6} {r['false_positive_rate']:>6.3f} "
               f"{r['fpr_upper_95']:>7.3f} {r['inconclusive']:>5}")
+    cv = report.get("source_folds_only", {})
+    if cv:
+        print("with every family and group in training, source images held out:")
+        for grp, r in cv["negative_groups"].items():
+            print(f"  {grp:<32} {r['n']:>5} {r['called_neural']:>6} {r['false_positive_rate']:>6.3f} "
+                  f"{r['fpr_upper_95']:>7.3f} {r['inconclusive']:>5}")
+        for fam, r in cv["families"].items():
+            print(f"  {fam:<32} {r['n']:>5} TPR {r['true_positive_rate']:.3f} bal.acc {r['balanced_accuracy']:.3f}")
