@@ -340,7 +340,7 @@ V3_HIDDEN = 8
 
 
 def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
-                not_neural_quantile: float, hidden: int = 0) -> Any:
+                not_neural_quantile: float, hidden: int = 0, monotone: bool = True) -> Any:
     from examiner.analysis.detector import DetectorModel
 
     labels = np.array([it.label for it in m.items])[rows]
@@ -356,7 +356,7 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
     model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0)
     if hidden:
         model.hidden = fit_mlp((x - mean) / std, labels.astype(float), hidden,
-                               monotone=np.array([not signed(f) for f in features]))
+                               monotone=np.array([monotone and not signed(f) for f in features]))
     scores = np.array([float(sigmoid(model.logit(f))) for f in feats])
     neg = scores[labels == 0]
     # The 1 % target must hold beyond this particular set of negatives, so the threshold is set
@@ -367,18 +367,19 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
 
 
 def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "2",
-          not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = (), hidden: int = 0) -> Any:
+          not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = (), hidden: int = 0,
+          monotone: bool = True) -> Any:
     """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
     one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,
     each with a false-positive rate of at most 1 % (95 % confidence) on its own negatives."""
     from examiner.analysis.detector import JPEG_KEY
 
     is_jpeg = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
-    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, hidden)
+    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, hidden, monotone)
     main.jpeg_masked = [f for f in features if jpeg_explained(f)]
     try:
         main.jpeg_branch = _fit_branch(m, is_jpeg, jpeg_features or JPEG_BRANCH_FEATURES, version,
-                                       not_neural_quantile, hidden)
+                                       not_neural_quantile, hidden, monotone)
     except ValueError:
         # No JPEG-compressed positives and negatives to calibrate on: images with JPEG evidence
         # are scored by the main combiner with the JPEG-explained features switched off.

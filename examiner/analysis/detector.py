@@ -372,9 +372,20 @@ def _feature_words(name: str) -> str:
     return f"{_FEATURE_WORDS.get(per, per)} peaks in the {plane} residual spectrum {where}"
 
 
+_STAT_WORDS = {
+    "t_flat": "the share of flat 8x8 areas in the finest residual ({:.0%})",
+    "t_kurt": "how heavy-tailed the finest residual is (log kurtosis {:.2f})",
+    "t_band": "how much of the finest detail band is left against the next one (log ratio {:.2f})",
+    "jpeg_grid": "the strength of an 8x8 block grid (log ratio {:.2f})",
+    "jpeg_dct": "the clustering of DCT coefficients at quantisation steps ({:.2f})",
+}
+
+
 def _evidence_phrase(name: str, value: float) -> str:
     """A feature and its strength in words: peaks against the spectral floor, coherence against
     random phases; autocorrelation features have no ratio to quote."""
+    if name in _STAT_WORDS:
+        return _STAT_WORDS[name].format(value)
     if "_ac" in name:
         return _feature_words(name)
     if "_coh" in name:
