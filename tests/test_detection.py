@@ -226,3 +226,24 @@ def test_phase_coherence_finds_a_weak_repeated_pattern_and_ignores_its_phase() -
     assert coh["y_coh8_diag"] > plain["y_coh8_diag"] + 1.5
     shifted = spectral.coherence_features(spectral.residual((noise + pattern)[3:, 5:]))
     assert abs(shifted["y_coh8_diag"] - coh["y_coh8_diag"]) < 0.3  # a crop changes nothing
+
+
+def test_localisation_flags_pasted_decoder_output_and_not_an_untouched_image() -> None:
+    from examiner.analysis import localise
+
+    model = localise.load_model()
+    assert (model.weights >= 0).all() and model.measured["untouched_test_images"] > 0
+    img = natural(512, 768, seed=5)
+    assert not localise.localise(img, model).flagged
+    img[128:384, 256:512] = decoder_output(256, 256, seed=6)
+    found = localise.localise(img, model)
+    assert found.flagged
+    mask = found.pixel_mask(img.shape[:2])
+    box = np.zeros(img.shape[:2], bool)
+    box[128:384, 256:512] = True
+    # Most of the pasted box is flagged and the strongest window is centred inside it (a trace
+    # this strong also lifts windows that only partly overlap the box, so the mask is larger).
+    assert (mask & box).sum() / box.sum() >= 0.8
+    r, c = np.unravel_index(int(np.argmax(found.scores)), found.scores.shape)
+    cy, cx = r * found.stride + (128 + found.stride) // 2, c * found.stride + (128 + found.stride) // 2
+    assert box[cy, cx]

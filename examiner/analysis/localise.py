@@ -1,94 +1,110 @@
 """Where in an image the decoder trace is: a map for neural content pasted into a camera image.
 
-A learned decoder's up-sampling pattern repeats with one phase over the whole of its output, so
-the 16x16 cells of a region that came out of a decoder add up in phase at the decoder grid
-frequencies (the same statistic as :func:`spectral.coherence_features`, here in a sliding window
-of ``WINDOW`` x ``WINDOW`` cells). Camera content, noise and JPEG blocks add up with random
-phases: the statistic is about 1 there.
+The luma residual's tile spectra of :mod:`spectral` (128x128 tiles) are averaged over every 2x2
+group of neighbouring tiles (a sliding window of 256 pixels, or 192 where small images make the
+tiles overlap by half), and in each window the power at the decoder grid frequencies of periods
+2, 4 and 8 (axes and diagonal lattice) is compared with its spectral neighbourhood, as for the
+whole image. A logistic model with non-negative weights (a stronger peak never lowers the
+score) turns the six peak strengths into a window score; a window at or above the threshold
+flags the square of one tile stride around its centre.
 
-A window that lies a fraction f inside a decoded region has a coherent part of about f^2 times
-that of a window wholly inside it, so the region is taken as the window centres whose coherent
-excess (statistic minus 1) is at least a quarter of the largest one: the centres of windows at
-least half inside. Nothing is flagged unless the largest statistic passes ``threshold``, which
-is set on untouched images (``bench/bench_localisation.py``).
+The model and its threshold ship in ``examiner/data/localisation_v1.json``, made by
+``bench/bench_localisation.py --fit``: fitted on windows of kodim01-12 (decoded by the
+project's and the demonstration codecs as positives, the detector v3 negatives as negatives),
+the threshold set so that 95 % of those untouched images flag nothing.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import fft as sfft
 
 from examiner.analysis import spectral
 
-CELL = spectral.COHERENCE_CELL
-WINDOW = 12  # cells: 192 pixels
-GROUPS = ("y_coh4_diag", "y_coh8_diag", "y_coh16_diag")
+MODEL_FILE = "localisation_v1.json"
+FEATURES = ("p2_axis", "p2_diag", "p4_axis", "p4_diag", "p8_axis", "p8_diag")
+
+
+@dataclass
+class LocalModel:
+    mean: np.ndarray
+    std: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    measured: dict[str, Any]
+
+    def scores(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.mean) / self.std) @ self.weights + self.bias
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "miscompression-examiner localisation model", "version": "1", "features": list(FEATURES),
+                "mean": self.mean.round(6).tolist(), "std": self.std.round(6).tolist(),
+                "weights": self.weights.round(6).tolist(), "bias": round(self.bias, 6),
+                "threshold": round(self.threshold, 6), "measured": self.measured}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LocalModel:
+        return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), np.asarray(d["weights"], float),
+                   float(d["bias"]), float(d["threshold"]), dict(d.get("measured", {})))
+
+
+def load_model(path: str | Path | None = None) -> LocalModel:
+    p = Path(path) if path is not None else Path(__file__).resolve().parents[1] / "data" / MODEL_FILE
+    return LocalModel.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+def window_features(pixels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Peak strengths (rows-1 x cols-1 x 6) of every 2x2 group of tiles, and the tile stride."""
+    res = spectral.residual(spectral.luma(pixels))
+    tiles, _, stride = spectral.tile_spectra(res)
+    if tiles.shape[0] < 2 or tiles.shape[1] < 2:
+        return np.zeros((0, 0, len(FEATURES)), np.float32), stride
+    groups = (tiles[:-1, :-1] + tiles[1:, :-1] + tiles[:-1, 1:] + tiles[1:, 1:]) / 4
+    full = spectral.full_spectrum(groups)
+    out = []
+    for period in (2, 4, 8):
+        axis, diag = spectral._grid_points(period)
+        out.append(spectral._log_ratio(full, axis))
+        out.append(spectral._log_ratio(full, diag))
+    return np.stack(out, axis=-1).astype(np.float32), stride
 
 
 @dataclass
 class Localisation:
-    coherence: np.ndarray  # float32, log of the statistic per window centre (one value per cell)
-    mask: np.ndarray  # bool, cells judged to be decoder output
-    cell: int
+    scores: np.ndarray  # per window (rows-1 x cols-1)
+    flagged_windows: np.ndarray  # bool, same shape
+    stride: int
     threshold: float
-    flagged: bool
 
-    def bbox(self) -> tuple[int, int, int, int] | None:
-        """(x0, y0, x1, y1) in pixels of the flagged cells, None when nothing is flagged."""
-        if not self.mask.any():
-            return None
-        ys, xs = np.nonzero(self.mask)
-        return int(xs.min() * self.cell), int(ys.min() * self.cell), int((xs.max() + 1) * self.cell), int((ys.max() + 1) * self.cell)
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flagged_windows.any())
 
     def pixel_mask(self, shape: tuple[int, int]) -> np.ndarray:
-        m = np.kron(self.mask, np.ones((self.cell, self.cell), bool))
-        out = np.zeros(shape, bool)
-        h, w = min(shape[0], m.shape[0]), min(shape[1], m.shape[1])
-        out[:h, :w] = m[:h, :w]
-        return out
+        """Pixels judged to be decoder output: one tile stride square around each flagged
+        window's centre."""
+        mask = np.zeros(shape, bool)
+        st, span = self.stride, spectral.TILE + self.stride
+        for r, c in zip(*np.nonzero(self.flagged_windows), strict=True):
+            cy, cx = r * st + span // 2, c * st + span // 2
+            mask[max(0, cy - st) : cy + st, max(0, cx - st) : cx + st] = True
+        return mask
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"flagged": self.flagged, "bbox": self.bbox(), "cells_flagged": int(self.mask.sum()),
-                "cell": self.cell, "window_cells": WINDOW, "threshold": self.threshold,
-                "max_log_coherence": round(float(self.coherence.max()), 3) if self.coherence.size else None}
-
-
-def _box_sum(a: np.ndarray, win: int) -> np.ndarray:
-    """Sums over every win x win block of the first two axes ('valid' positions)."""
-    c = np.pad(a, ((1, 0), (1, 0)) + ((0, 0),) * (a.ndim - 2)).cumsum(0).cumsum(1)
-    return c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]
-
-
-def coherence_map(pixels: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """Log coherence statistic of every window, placed at the cell of its centre (same grid as
-    the cells; border cells without a full window get the nearest window's value)."""
-    res = spectral.residual(spectral.luma(pixels))
-    rows, cols = res.shape[0] // CELL, res.shape[1] // CELL
-    if rows < window or cols < window:
-        return np.zeros((max(rows, 0), max(cols, 0)), np.float32)
-    cells = np.ascontiguousarray(res[: rows * CELL, : cols * CELL].reshape(rows, CELL, cols, CELL).transpose(0, 2, 1, 3))
-    f = sfft.rfft2(cells, axes=(-2, -1), workers=-1)
-    best = None
-    for g in GROUPS:
-        pts = spectral._COHERENCE_POINTS[g]
-        coef = np.stack([f[..., u, v] for u, v in pts], axis=-1)
-        power = _box_sum((coef.real**2 + coef.imag**2).astype(np.float64), window)
-        coherent = _box_sum(coef.real.astype(np.float64), window) ** 2 + _box_sum(coef.imag.astype(np.float64), window) ** 2
-        z = np.log((coherent / (power + 1e-12)).mean(axis=-1) + 1e-12)
-        best = z if best is None else np.maximum(best, z)
-    assert best is not None
-    lo = window // 2
-    pad = ((lo, rows - best.shape[0] - lo), (lo, cols - best.shape[1] - lo))
-    return np.pad(best, pad, mode="edge").astype(np.float32)
+    def bbox(self, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+        m = self.pixel_mask(shape)
+        if not m.any():
+            return None
+        ys, xs = np.nonzero(m)
+        return int(xs.min()), int(ys.min()), int(xs.max() + 1), int(ys.max() + 1)
 
 
-def localise(pixels: np.ndarray, threshold: float, window: int = WINDOW) -> Localisation:
-    z = coherence_map(pixels, window)
-    if z.size == 0 or float(z.max()) < threshold:
-        return Localisation(z, np.zeros(z.shape, bool), CELL, threshold, False)
-    excess = np.exp(z) - 1.0
-    mask = excess >= 0.25 * float(excess.max())
-    return Localisation(z, mask, CELL, threshold, True)
+def localise(pixels: np.ndarray, model: LocalModel | None = None) -> Localisation:
+    model = model or load_model()
+    feats, stride = window_features(pixels)
+    scores = model.scores(feats) if feats.size else np.zeros(feats.shape[:2])
+    return Localisation(scores, scores >= model.threshold, stride, model.threshold)
