@@ -199,6 +199,7 @@ def test_inputs_outside_the_validated_domain_are_inconclusive_and_say_why(negati
     heavy = detector.detect_file(path)
     assert heavy.verdict == "inconclusive" and heavy.out_of_domain.startswith("heavy re-processing")
     assert "outside the validated domain" in heavy.inconclusive_reason
+    assert heavy.verbal_scale.startswith("not evaluated") and "not evidence" in heavy.explanation
 
 
 def test_detection_can_be_cancelled(positive: np.ndarray) -> None:

@@ -394,7 +394,7 @@ def _evidence_phrase(name: str, value: float) -> str:
 
 
 def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict: str,
-            jpeg: jpeg_evidence.JpegEvidence, identification: Any = None) -> str:
+            jpeg: jpeg_evidence.JpegEvidence, identification: Any = None, out_of_domain: str | None = None) -> str:
     branch = model.branch(feats)
     contrib = branch.contributions(feats)
     order = np.argsort(-contrib)
@@ -404,7 +404,10 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
     parts = [f"Score {score:.2f} on a 0-1 scale; verdict: {verdict}."]
     lr = model.likelihood_ratio(score, feats)
-    if np.isfinite(lr):
+    if out_of_domain is not None:
+        parts.append(f"The image is outside the domain the method was validated on ({out_of_domain}); "
+                     "the likelihood ratio is not evidence here.")
+    elif np.isfinite(lr):
         parts.append(f"Likelihood ratio {lr:.3g}: the score is {lr:.3g} times as probable if the image passed "
                      f"through a learned image decoder as if it did not ({likelihood.verbal(lr)}).")
     if strong:
@@ -469,7 +472,10 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
                   f"{model.branch(feats).lr_neural:g}, the level a neural verdict needs (on held-out never-neural "
                   "images that level was passed at most 1% of the time)" if np.isfinite(lr)
                   else "score between the model's thresholds")
-    words = likelihood.verbal(lr) if np.isfinite(lr) else ""
+    # Outside the validated domain the LR is still given (so results can be ranked) but is not
+    # put into words as evidence.
+    words = ("not evaluated (outside the validated domain)" if issue is not None
+             else likelihood.verbal(lr) if np.isfinite(lr) else "")
     identification = None
     if codecs != "none":
         from examiner.analysis import identify
@@ -480,7 +486,7 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     ctx.progress(1.0, 1.0, "detection done")
     return Detection(
         path=None if path is None else str(path), score=score, verdict=verdict,
-        explanation=explain(model, feats, score, verdict, jpg, identification),
+        explanation=explain(model, feats, score, verdict, jpg, identification, out_of_domain=issue),
         spectral=spec, jpeg=jpg, candidates=identification, model_version=model.version,
         error_rates=known_error_rates(model), model_sha256=model.sha256, lr=lr, lr_interval=interval, verbal_scale=words,
         out_of_domain=issue, inconclusive_reason=reason,
