@@ -126,11 +126,21 @@ def test_no_jpeg_evidence_in_a_lossless_image(negative: np.ndarray) -> None:
 
 def test_shipped_model_declares_its_rates_and_method() -> None:
     model = detector.load_model()
+    assert model.version == "3" and len(model.sha256) == 64
     assert model.threshold_not_neural <= model.threshold_neural
-    assert (model.weights >= 0).all()
+    for branch in (model, model.jpeg_branch):
+        assert branch is not None and branch.hidden is not None and branch.lr_calibration is not None
+        assert branch.lr_neural in (10.0, 100.0, 1000.0, 10000.0)
+        # Monotone in every trace feature: their input weights and all output weights are >= 0.
+        w1 = np.asarray(branch.hidden["w1"])
+        trace = [not f.startswith(("t_", "jpeg_")) for f in branch.features]
+        assert (w1[trace] >= 0).all() and (np.asarray(branch.hidden["w2"]) >= 0).all()
     rates = detector.known_error_rates(model)
-    assert rates["false_positive_rate"] is not None and rates["composition"]
-    assert set(detector.METHOD["citations"]) == {"bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai"}
+    assert rates["set"].startswith("leave-one-family-out") and rates["composition"]
+    assert rates["families_left_out"] >= 10 and rates["negative_groups_left_out"] >= 10
+    assert 0.0 <= rates["balanced_accuracy_worst_family"] <= rates["balanced_accuracy_median_family"] <= 1.0
+    assert set(detector.METHOD["citations"]) == {"bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai",
+                                                 "enfsi2015guideline"}
     for key in ("name", "description", "parameters", "limitations"):
         assert detector.METHOD[key]
 
@@ -139,16 +149,20 @@ def test_images_with_jpeg_evidence_use_the_jpeg_branch(negative: np.ndarray) -> 
     model = detector.load_model()
     assert model.jpeg_branch is not None
     # After JPEG only luma periods 2 and 4 are free of the JPEG grids' own power peaks; phase
-    # coherence is free of them at every period.
-    assert all(f.startswith(("y_p2", "y_p4", "y_ac4", "y_coh")) for f in model.jpeg_branch.features)
+    # coherence is free of them at every period; residual statistics and the JPEG evidence's own
+    # strengths say how much JPEG took away.
+    assert all(f.startswith(("y_p2", "y_p4", "y_ac2", "y_ac4", "y_coh", "t_", "jpeg_")) for f in model.jpeg_branch.features)
     assert any(f.startswith("y_coh") for f in model.jpeg_branch.features)
-    feats = dict(spectral.analyse(negative).features)
+    decoded = jpeg(negative, 75)
+    feats = detector.image_features(decoded)
+    assert feats[detector.JPEG_KEY] == 1.0
     plain = dict(feats, **{detector.JPEG_KEY: 0.0})
-    jpeg_flagged = dict(feats, **{detector.JPEG_KEY: 1.0})
-    assert model.branch(plain) is model and model.branch(jpeg_flagged) is model.jpeg_branch
-    strong = dict(jpeg_flagged, y_p4_diag=3.0, y_p2_diag=3.0)
+    assert model.branch(plain) is model and model.branch(feats) is model.jpeg_branch
+    assert model.verdict(model.score(feats), feats) != "neural"
+    # Monotone: stronger period-2/4 traces and phase coherence only raise the JPEG branch's score.
+    strong = dict(feats, y_p4_diag=6.0, y_p2_diag=6.0, y_coh4_diag=6.0, y_coh8_diag=6.0)
+    assert model.score(strong) > model.score(feats)
     assert model.verdict(model.score(strong), strong) == "neural"
-    assert model.verdict(model.score(jpeg_flagged), jpeg_flagged) != "neural"
 
 
 def test_detection_record_is_json_ready(positive: np.ndarray) -> None:
@@ -156,7 +170,36 @@ def test_detection_record_is_json_ready(positive: np.ndarray) -> None:
 
     d = detector.detect_pixels(positive).to_dict()
     text = json.dumps(d)
-    assert {"path", "score", "verdict", "explanation", "spectral", "jpeg", "error_rates"} <= set(json.loads(text))
+    back = json.loads(text)
+    assert {"path", "score", "verdict", "explanation", "spectral", "jpeg", "error_rates", "lr", "lr_interval_90",
+            "verbal_scale", "model_sha256"} <= set(back)
+    assert back["lr"] > 0 and back["lr_interval_90"][0] <= back["lr"] <= back["lr_interval_90"][1]
+    assert back["verbal_scale"].endswith("support for neural-codec processing")
+
+
+def test_verdict_follows_from_the_likelihood_ratio(positive: np.ndarray, negative: np.ndarray) -> None:
+    model = detector.load_model()
+    for img in (positive, negative):
+        det = detector.detect_pixels(img)
+        feats = {**spectral.analyse(img).features, **detector._extra_features(img, det.jpeg)}
+        assert det.lr == pytest.approx(model.likelihood_ratio(det.score, feats))
+        assert det.verdict == model.verdict_for_lr(det.lr, feats)
+    assert detector.detect_pixels(positive).lr >= model.lr_neural
+    assert detector.detect_pixels(negative).lr <= 0.1
+
+
+def test_inputs_outside_the_validated_domain_are_inconclusive_and_say_why(negative: np.ndarray, tmp_path) -> None:
+    flat = np.full((300, 300, 3), 128, np.uint8)
+    det = detector.detect_pixels(flat)
+    assert det.verdict == "inconclusive" and det.out_of_domain and det.out_of_domain.startswith("too flat")
+    small = detector.detect_pixels(negative[:200, :300])
+    assert small.verdict == "inconclusive" and small.out_of_domain.startswith("too small")
+    path = tmp_path / "q20.jpg"
+    path.write_bytes(jpeg_bytes(negative, 20))
+    heavy = detector.detect_file(path)
+    assert heavy.verdict == "inconclusive" and heavy.out_of_domain.startswith("heavy re-processing")
+    assert "outside the validated domain" in heavy.inconclusive_reason
+    assert heavy.verbal_scale.startswith("not evaluated") and "not evidence" in heavy.explanation
 
 
 def test_detection_can_be_cancelled(positive: np.ndarray) -> None:
@@ -184,3 +227,24 @@ def test_phase_coherence_finds_a_weak_repeated_pattern_and_ignores_its_phase() -
     assert coh["y_coh8_diag"] > plain["y_coh8_diag"] + 1.5
     shifted = spectral.coherence_features(spectral.residual((noise + pattern)[3:, 5:]))
     assert abs(shifted["y_coh8_diag"] - coh["y_coh8_diag"]) < 0.3  # a crop changes nothing
+
+
+def test_localisation_flags_pasted_decoder_output_and_not_an_untouched_image() -> None:
+    from examiner.analysis import localise
+
+    model = localise.load_model()
+    assert (model.weights >= 0).all() and model.measured["untouched_test_images"] > 0
+    img = natural(512, 768, seed=5)
+    assert not localise.localise(img, model).flagged
+    img[128:384, 256:512] = decoder_output(256, 256, seed=6)
+    found = localise.localise(img, model)
+    assert found.flagged
+    mask = found.pixel_mask(img.shape[:2])
+    box = np.zeros(img.shape[:2], bool)
+    box[128:384, 256:512] = True
+    # Most of the pasted box is flagged and the strongest window is centred inside it (a trace
+    # this strong also lifts windows that only partly overlap the box, so the mask is larger).
+    assert (mask & box).sum() / box.sum() >= 0.8
+    r, c = np.unravel_index(int(np.argmax(found.scores)), found.scores.shape)
+    cy, cx = r * found.stride + (128 + found.stride) // 2, c * found.stride + (128 + found.stride) // 2
+    assert box[cy, cx]

@@ -1,25 +1,29 @@
-"""The combined verdict: was this image ever through a neural codec?
+"""The combined verdict: was this image ever through a neural codec, and how strong is the evidence?
 
-The spectral peak strengths of :mod:`examiner.analysis.spectral` go through a calibrated,
-non-negative logistic combiner (:mod:`examiner.analysis.calibration`) to a score in [0, 1]. Two
-thresholds, both fixed on the calibration negatives, turn the score into a verdict:
+The spectral peak strengths and phase coherence of :mod:`examiner.analysis.spectral`, the
+residual statistics of :mod:`examiner.analysis.texture` and the JPEG evidence's strengths go
+through a small combiner (model v3: one hidden layer, monotone in every trace feature; v2: a
+non-negative logistic combiner) to a score in [0, 1]. The score becomes a likelihood ratio by
+the calibration of :mod:`examiner.analysis.likelihood`, and the verdict follows from the LR:
 
-* ``neural`` at or above the threshold where the false-positive rate on the calibration
-  negatives is at most 1 % with 95 % confidence (one-sided Clopper-Pearson bound);
-* ``not-neural`` below the threshold under which 90 % of never-neural images score;
-* ``inconclusive`` in between.
+* ``neural`` at or above the model's decision level, an ENFSI boundary at which held-out
+  never-neural images were called neural at most 1 % of the time (95 % upper bound);
+* ``not-neural`` at or below 1/10;
+* ``inconclusive`` in between, or when the image lies outside the validated domain (too
+  small, too flat, JPEG below quality 30), which the result says.
 
-JPEG evidence (:mod:`examiner.analysis.jpeg_evidence`) is reported alongside and qualifies the
-explanation: JPEG at moderate quality erases the finest decoder traces, so the absence of traces
-in a JPEG is weaker evidence than in a lossless file.
+JPEG evidence (:mod:`examiner.analysis.jpeg_evidence`) also qualifies the explanation: JPEG at
+moderate quality erases the finest decoder traces, so their absence in a JPEG is weaker
+evidence than in a lossless file.
 
-The model (features, weights, thresholds) and the error rates measured with it ship in a
-versioned JSON file, ``examiner/data/detector_v2.json``, together with the composition of the
-image sets they were measured on.
+The model (features, weights, LR calibration, decision levels) and the error rates measured
+with it by leave-one-family-out validation ship in a versioned JSON file,
+``examiner/data/detector_v3.json``, with the composition of the data they were measured on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,32 +31,37 @@ from typing import Any
 
 import numpy as np
 
-from examiner.analysis import jpeg_evidence, spectral
+from examiner.analysis import jpeg_evidence, likelihood, spectral, texture
+from examiner.analysis.likelihood import LrCalibration
 from examiner.analysis.logistic import sigmoid
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
-MODEL_FILE = "detector_v2.json"
+MODEL_FILE = "detector_v3.json"
 # Key in a feature dict that carries the JPEG-evidence flag into the model.
 JPEG_KEY = "jpeg_compressed"
 
 METHOD: dict[str, Any] = {
     "name": "Neural-compression trace detection",
-    "version": "2",
+    "version": "3",
     "description": (
         "The image's luma and chroma are high-pass filtered (each pixel minus its 3x3 mean), cut "
         "into Hann-windowed tiles and their power spectra averaged, which makes the result "
         "independent of where the tiles fall. Learned image decoders up-sample with stride-2 "
-        "layers whose kernels overlap unevenly, so their outputs carry peaks at the frequencies "
-        "k/2, k/4, k/8 and k/16 cycles per pixel. Because that pattern repeats with the same "
-        "phase everywhere, the luma residual is also cut into 16x16 cells and the phase coherence "
-        "of the cells' Fourier coefficients at periods 4, 8 and 16 is measured (about 1 for "
-        "content and for JPEG block edges, whose phases are random). The strength of each peak "
-        "over its spectral neighbourhood and the coherence are combined by a logistic model, with weights constrained to be "
-        "non-negative, into a score between 0 and 1; the decision thresholds were set on a "
-        "calibration set so that at most 1% of never-neural images are called neural (95% upper confidence bound). JPEG "
-        "compression is assessed separately (8x8 block grid, clustering of DCT coefficients at "
-        "quantisation steps, the file's quantisation tables) and reported alongside."
+        "layers, so their outputs carry peaks at the frequencies k/2, k/4, k/8 and k/16 cycles "
+        "per pixel; because that pattern repeats with the same phase everywhere, the phase "
+        "coherence of 16x16 cells at periods 4, 8 and 16 is measured too (about 1 for content "
+        "and for JPEG block edges, whose phases are random). Statistics of the finest residual "
+        "(how flat, how heavy-tailed, how much of the finest band a codec kept) and the "
+        "strength of JPEG's block grid complete the features. A small model (one hidden layer "
+        "of 8 units, one for images without and one for images with JPEG evidence) combines "
+        "them into a score, and the score is converted into a likelihood ratio by logistic "
+        "calibration on images the model had not been fitted on. The verdict follows from the "
+        "likelihood ratio: neural at or above the level at which held-out never-neural images "
+        "were called neural at most 1% of the time (95% upper confidence bound), not-neural at "
+        "or below 1/10, inconclusive in between or when the image is outside the validated "
+        "domain. Error rates come from leave-one-family-out validation: every codec family and "
+        "every kind of classical processing was held out of training in turn."
     ),
     "parameters": {
         "tile": spectral.TILE,
@@ -61,20 +70,28 @@ METHOD: dict[str, Any] = {
         "coherence periods": list(spectral.COHERENCE_PERIODS),
         "residual": "pixel minus 3x3 mean",
         "window": "Hann",
-        "neural threshold": "false-positive rate <= 1% on calibration negatives at 95% confidence (Clopper-Pearson)",
-        "not-neural threshold": "90% of calibration negatives below",
+        "combiner": "one hidden layer of 8 tanh units per branch (JPEG evidence or not)",
+        "likelihood ratio": "log LR = a logit(score) + b, class-balanced logistic calibration on out-of-fold "
+                            "scores, 90% bootstrap interval, capped at the calibration set size",
+        "neural verdict": "LR at or above the smallest ENFSI boundary with held-out FPR <= 1% (95% upper bound)",
+        "not-neural verdict": f"LR at most {likelihood.NOT_NEURAL_LR:g}",
+        "validated domain": "at least 256 pixels a side, residual RMS at least 0.25 grey levels, "
+                            "JPEG quality at least 30",
     },
     "limitations": [
         "Traces weaken at high bit rates and are largely erased by JPEG re-compression below "
         "about quality 90, by down-scaling, by heavy filtering and by printing/re-photographing; "
         "a not-neural verdict is therefore not proof that no neural codec was involved.",
-        "Camera demosaicking and some resampling leave period-2 structure that resembles decoder "
-        "traces; the model relies more on periods 4 and 8 for that reason.",
-        "Error rates were measured on a limited set (see the measured-rates table); codecs with "
-        "decoders unlike those in the set may behave differently.",
-        "Diffusion-based decoders without stride-2 up-sampling may leave no periodic trace.",
+        "Up-scaling and camera demosaicking leave periodic structure that resembles decoder "
+        "traces; kinds of processing not in the validation data may be called neural more often "
+        "than the measured rates say.",
+        "Codec families unlike those in the validation data may be missed: high-rate "
+        "MSE-optimised codecs (JPEG AI, SwinT-ChARM, checkerboard context models) and "
+        "nearest-neighbour up-sampling decoders were mostly missed when held out.",
+        "Diffusion-based decoders were not in the validation data; nothing is known of how "
+        "they are scored.",
     ],
-    "citations": ["bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai"],
+    "citations": ["bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai", likelihood.CITATION],
 }
 
 # Plain-language names for the features, used in explanations.
@@ -103,6 +120,18 @@ class DetectorModel:
     # A combiner of its own, with its own thresholds, for images that show JPEG compression:
     # after JPEG only the luma period-2/4 evidence is left, and JPEG negatives set its bar.
     jpeg_branch: DetectorModel | None = None
+    # Likelihood-ratio calibration of this branch's score, and the LR a "neural" verdict needs
+    # (an ENFSI boundary chosen so that held-out negatives are called neural at most 1 % of the
+    # time, 95 % upper bound). Models without it (v2) give no LR.
+    lr_calibration: LrCalibration | None = None
+    lr_neural: float = 0.0
+    # Model v3: one hidden layer of tanh units between the standardised features and the logit
+    # ({"w1": d x H, "b1": H, "w2": H, "b2": float}); the linear weights then only serve the
+    # explanation's first guess and v2 compatibility.
+    hidden: dict[str, Any] | None = None
+    # SHA-256 of the file the model was read from (not stored in it): names the exact model
+    # in every result.
+    sha256: str = ""
 
     def branch(self, features: dict[str, float]) -> DetectorModel:
         if self.jpeg_branch is not None and features.get(JPEG_KEY, 0.0) >= 0.5:
@@ -115,21 +144,61 @@ class DetectorModel:
         hi = np.array([self.clip.get(f, [-np.inf, np.inf])[1] for f in self.features])
         return np.clip(x, lo, hi)
 
+    def _inputs(self, features: dict[str, float]) -> np.ndarray:
+        x = (self.vector(features) - self.mean) / self.std
+        if features.get(JPEG_KEY, 0.0) >= 0.5 and self.jpeg_masked:
+            x[[f in self.jpeg_masked for f in self.features]] = 0.0
+        return x
+
     def contributions(self, features: dict[str, float]) -> np.ndarray:
         """Per-feature terms of the logit (of this model itself, not of its JPEG branch).
         ``features[JPEG_KEY]`` (1.0 when the image shows JPEG compression) switches the masked
-        features off."""
-        c = self.weights * (self.vector(features) - self.mean) / self.std
-        if features.get(JPEG_KEY, 0.0) >= 0.5 and self.jpeg_masked:
-            c[[f in self.jpeg_masked for f in self.features]] = 0.0
-        return c
+        features off. With a hidden layer: each input times the logit's slope along it at this
+        point (a local linearisation, for the explanation only)."""
+        x = self._inputs(features)
+        if self.hidden is None:
+            return self.weights * x
+        w1, b1, w2 = (np.asarray(self.hidden[k], float) for k in ("w1", "b1", "w2"))
+        h = np.tanh(x @ w1 + b1)
+        return x * (w1 @ (w2 * (1.0 - h * h)))
+
+    def logit(self, features: dict[str, float]) -> float:
+        """This model's own logit (not its JPEG branch's)."""
+        x = self._inputs(features)
+        if self.hidden is None:
+            return float(self.weights @ x + self.bias)
+        w1, b1, w2 = (np.asarray(self.hidden[k], float) for k in ("w1", "b1", "w2"))
+        return float(np.tanh(x @ w1 + b1) @ w2 + float(self.hidden["b2"]))
 
     def score(self, features: dict[str, float]) -> float:
+        return float(sigmoid(self.branch(features).logit(features)))
+
+    def likelihood_ratio(self, score: float, features: dict[str, float]) -> float:
+        """The calibrated LR of ``score`` (NaN for a model without LR calibration)."""
+        cal = self.branch(features).lr_calibration
+        return float("nan") if cal is None else cal.lr(score)
+
+    def lr_interval(self, score: float, features: dict[str, float]) -> tuple[float, float]:
+        cal = self.branch(features).lr_calibration
+        return (float("nan"), float("nan")) if cal is None else cal.interval(score)
+
+    def verdict_for_lr(self, lr: float, features: dict[str, float]) -> str:
+        """The verdict follows from the LR: neural at or above the branch's decision level,
+        not-neural at or below 1/10, inconclusive in between (no or weak support either way)."""
         m = self.branch(features)
-        return float(sigmoid(m.contributions(features).sum() + m.bias))
+        if not np.isfinite(lr) or m.lr_calibration is None:
+            return self.verdict(self.score(features), features)
+        if lr >= m.lr_neural:
+            return "neural"
+        if lr <= likelihood.NOT_NEURAL_LR:
+            return "not-neural"
+        return "inconclusive"
 
     def verdict(self, score: float, features: dict[str, float] | None = None) -> str:
         m = self.branch(features or {})
+        if m.lr_calibration is not None:
+            lr = m.lr_calibration.lr(score)
+            return "neural" if lr >= m.lr_neural else "not-neural" if lr <= likelihood.NOT_NEURAL_LR else "inconclusive"
         if score >= m.threshold_neural:
             return "neural"
         if score < m.threshold_not_neural:
@@ -145,6 +214,8 @@ class DetectorModel:
             "threshold_not_neural": self.threshold_not_neural, "measured": self.measured,
             "composition": self.composition, "jpeg_masked": self.jpeg_masked,
             "jpeg_branch": None if self.jpeg_branch is None else self.jpeg_branch.to_dict(),
+            "lr_calibration": None if self.lr_calibration is None else self.lr_calibration.to_dict(),
+            "lr_neural": self.lr_neural, "hidden": self.hidden,
         }
 
     @classmethod
@@ -157,7 +228,43 @@ class DetectorModel:
             measured=dict(d.get("measured", {})), composition=dict(d.get("composition", {})),
             jpeg_masked=list(d.get("jpeg_masked", [])),
             jpeg_branch=None if not d.get("jpeg_branch") else DetectorModel.from_dict(d["jpeg_branch"]),
+            lr_calibration=None if not d.get("lr_calibration") else LrCalibration.from_dict(d["lr_calibration"]),
+            lr_neural=float(d.get("lr_neural", 0.0)),
+            hidden=None if not d.get("hidden") else {k: d["hidden"][k] for k in ("w1", "b1", "w2", "b2")},
         )
+
+
+def attach_lr(model: DetectorModel, feats: list[dict[str, float]], oof_scores: np.ndarray, labels: np.ndarray,
+              n_bootstrap: int = 200) -> None:
+    """Calibrate each branch's LR on out-of-fold scores of the images that branch scores, and
+    set its decision level; the score thresholds are kept equal to the LR's for the views that
+    show them."""
+    is_jpeg = np.array([model.jpeg_branch is not None and f.get(JPEG_KEY, 0.0) >= 0.5 for f in feats])
+    for branch, rows in ((model, ~is_jpeg), (model.jpeg_branch, is_jpeg)):
+        if branch is None or not rows.any():
+            continue
+        s, y = np.asarray(oof_scores)[rows], np.asarray(labels)[rows]
+        branch.lr_calibration = likelihood.calibrate(s, y, n_bootstrap=n_bootstrap)
+        branch.lr_neural = likelihood.decision_level(branch.lr_calibration, s[y == 0])
+        branch.threshold_neural = round(branch.lr_calibration.score_for_lr(branch.lr_neural), 6)
+        branch.threshold_not_neural = round(branch.lr_calibration.score_for_lr(likelihood.NOT_NEURAL_LR), 6)
+
+
+def image_features(pixels: np.ndarray, path: str | Path | None = None) -> dict[str, float]:
+    """Every feature a model may use: spectral peaks and coherence, residual statistics, and
+    the JPEG-evidence flag and strengths."""
+    feats = dict(spectral.analyse(pixels).features)
+    feats.update(_extra_features(pixels, jpeg_evidence.analyse(pixels, path)))
+    return feats
+
+
+def _extra_features(pixels: np.ndarray, jpg: jpeg_evidence.JpegEvidence) -> dict[str, float]:
+    f = texture.features(spectral.luma(pixels))
+    f[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
+    f["jpeg_grid"] = float(jpg.grid_strength)
+    f["jpeg_dct"] = float(jpg.dct_quant_score)
+    f["jpeg_quality"] = float(jpg.container_quality or 0.0)  # for the domain check, not a model feature
+    return f
 
 
 _MODEL: DetectorModel | None = None
@@ -175,10 +282,16 @@ def load_model(path: str | Path | None = None) -> DetectorModel:
         else:
             text = (Path(__file__).resolve().parents[1] / "data" / MODEL_FILE).read_text(encoding="utf-8")
         model = DetectorModel.from_dict(json.loads(text))
+        model.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ExaminerError(f"{where}: cannot load the detector model ({type(exc).__name__}: {exc})") from exc
-    if len(model.weights) != len(model.features) or len(model.mean) != len(model.features):
-        raise ExaminerError(f"{where}: detector model is inconsistent (feature and weight counts differ)")
+    for m in (model, model.jpeg_branch):
+        if m is None:
+            continue
+        if len(m.weights) != len(m.features) or len(m.mean) != len(m.features):
+            raise ExaminerError(f"{where}: detector model is inconsistent (feature and weight counts differ)")
+        if m.hidden is not None and np.asarray(m.hidden["w1"], float).shape[0] != len(m.features):
+            raise ExaminerError(f"{where}: detector model is inconsistent (hidden layer and feature counts differ)")
     if path is None:
         _MODEL = model
     return model
@@ -195,12 +308,24 @@ class Detection:
     candidates: Any = None  # identify.Identification when codecs were run
     model_version: str = ""
     error_rates: dict[str, Any] = field(default_factory=dict)
+    model_sha256: str = ""
+    # Calibrated likelihood ratio (NaN when the model has no LR calibration), its 90 % bootstrap
+    # interval, the ENFSI verbal equivalent, and why the verdict is inconclusive when it is.
+    lr: float = float("nan")
+    lr_interval: tuple[float, float] = (float("nan"), float("nan"))
+    verbal_scale: str = ""
+    out_of_domain: str | None = None
+    inconclusive_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "path": self.path, "score": round(self.score, 4), "verdict": self.verdict,
+            "lr": _round_lr(self.lr), "lr_interval_90": [_round_lr(v) for v in self.lr_interval],
+            "log10_lr": None if not np.isfinite(self.lr) else round(float(np.log10(self.lr)), 3),
+            "verbal_scale": self.verbal_scale, "out_of_domain": self.out_of_domain,
+            "inconclusive_reason": self.inconclusive_reason,
             "explanation": self.explanation, "spectral": self.spectral.key_features(),
-            "jpeg": self.jpeg.to_dict(), "model_version": self.model_version,
+            "jpeg": self.jpeg.to_dict(), "model_version": self.model_version, "model_sha256": self.model_sha256,
             "method_module": __name__, "error_rates": self.error_rates,
         }
         if self.candidates is not None:
@@ -208,6 +333,31 @@ class Detection:
             d["candidates"] = ident.pop("candidates")
             d["identification"] = ident
         return d
+
+
+def _round_lr(v: float) -> float | None:
+    """LRs in JSON: NaN becomes null; three significant digits are all the data support."""
+    return None if not np.isfinite(v) else float(f"{v:.3g}")
+
+
+# The validated domain: what the sets behind the error rates contain. Outside it the LR is not
+# reported as evidence and the verdict is inconclusive, saying why.
+MIN_SIDE = 256  # the smallest images in the validation data (Kodak halved) are 384x256
+MIN_RESIDUAL_RMS = 0.25  # grey levels: below this the image is flat (a graphic, a blank frame)
+MIN_JPEG_QUALITY = 30  # JPEG below this erases every decoder trace (measured: q20 positives)
+
+
+def domain_issue(pixels: np.ndarray, feats: dict[str, float], jpg: jpeg_evidence.JpegEvidence) -> str | None:
+    h, w = pixels.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        return f"too small: {w}x{h} pixels, the validated minimum is {MIN_SIDE} on each side"
+    if feats.get("t_rms", 1.0) < MIN_RESIDUAL_RMS:
+        return (f"too flat: the fine-detail residual is {feats['t_rms']:.2f} grey levels RMS "
+                f"(validated from {MIN_RESIDUAL_RMS}); there is no texture to carry traces")
+    if jpg.container_quality is not None and jpg.container_quality < MIN_JPEG_QUALITY:
+        return (f"heavy re-processing: JPEG at quality about {jpg.container_quality:.0f} "
+                f"(validated from {MIN_JPEG_QUALITY}), which erases decoder traces")
+    return None
 
 
 def _feature_words(name: str) -> str:
@@ -222,9 +372,20 @@ def _feature_words(name: str) -> str:
     return f"{_FEATURE_WORDS.get(per, per)} peaks in the {plane} residual spectrum {where}"
 
 
+_STAT_WORDS = {
+    "t_flat": "the share of flat 8x8 areas in the finest residual ({:.0%})",
+    "t_kurt": "how heavy-tailed the finest residual is (log kurtosis {:.2f})",
+    "t_band": "how much of the finest detail band is left against the next one (log ratio {:.2f})",
+    "jpeg_grid": "the strength of an 8x8 block grid (log ratio {:.2f})",
+    "jpeg_dct": "the clustering of DCT coefficients at quantisation steps ({:.2f})",
+}
+
+
 def _evidence_phrase(name: str, value: float) -> str:
     """A feature and its strength in words: peaks against the spectral floor, coherence against
     random phases; autocorrelation features have no ratio to quote."""
+    if name in _STAT_WORDS:
+        return _STAT_WORDS[name].format(value)
     if "_ac" in name:
         return _feature_words(name)
     if "_coh" in name:
@@ -233,7 +394,7 @@ def _evidence_phrase(name: str, value: float) -> str:
 
 
 def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict: str,
-            jpeg: jpeg_evidence.JpegEvidence, identification: Any = None) -> str:
+            jpeg: jpeg_evidence.JpegEvidence, identification: Any = None, out_of_domain: str | None = None) -> str:
     branch = model.branch(feats)
     contrib = branch.contributions(feats)
     order = np.argsort(-contrib)
@@ -242,6 +403,13 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     fpr = rates.get("with_shipped_thresholds", {}).get("false_positive_rate")
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
     parts = [f"Score {score:.2f} on a 0-1 scale; verdict: {verdict}."]
+    lr = model.likelihood_ratio(score, feats)
+    if out_of_domain is not None:
+        parts.append(f"The image is outside the domain the method was validated on ({out_of_domain}); "
+                     "the likelihood ratio is not evidence here.")
+    elif np.isfinite(lr):
+        parts.append(f"Likelihood ratio {lr:.3g}: the score is {lr:.3g} times as probable if the image passed "
+                     f"through a learned image decoder as if it did not ({likelihood.verbal(lr)}).")
     if strong:
         bits = [_evidence_phrase(n, v) for n, v in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
@@ -249,7 +417,7 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append("No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
     if verdict == "neural":
         parts.append("Such periodic traces are what the stride-2 up-sampling layers of learned image decoders leave.")
-    elif verdict == "inconclusive":
+    elif verdict == "inconclusive" and branch.lr_calibration is None:
         parts.append("The traces are stronger than in most never-neural images but below the threshold "
                      "that keeps false positives at 1% or less.")
     if jpeg.compressed:
@@ -265,7 +433,15 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append(jpeg.summary + ".")
     if identification is not None:
         parts.append("Re-compression: " + identification.summary + ".")
-    if fpr is not None and tpr is not None:
+    lofo = known_error_rates(model) if model.measured.get("leave_one_family_out") else {}
+    if lofo.get("balanced_accuracy_worst_family") is not None:
+        parts.append(f"Leave-one-family-out validation of model {model.version}: on codec families never seen in "
+                     f"training the balanced accuracy was {lofo['balanced_accuracy_worst_family']:.2f} at worst "
+                     f"({lofo['worst_family']}) and {lofo['balanced_accuracy_median_family']:.2f} in the median; "
+                     f"on kinds of processing never seen in training at most "
+                     f"{100 * lofo['false_positive_rate_worst_group']:.1f}% of never-neural images were called neural "
+                     f"(95% upper bound {100 * lofo['false_positive_rate_worst_group_upper_95']:.1f}%).")
+    elif fpr is not None and tpr is not None:
         parts.append(f"Measured on the held-out test set of model {model.version}: {100 * fpr:.1f}% of "
                      f"never-neural images were called neural and {100 * tpr:.1f}% of neural-codec outputs were found.")
     return " ".join(parts)
@@ -282,9 +458,24 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     jpg = jpeg_evidence.analyse(pixels, path)
     ctx.progress(0.5, 1.0, "JPEG evidence")
     feats = dict(spec.features)
-    feats[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
+    feats.update(_extra_features(pixels, jpg))
     score = model.score(feats)
-    verdict = model.verdict(score, feats)
+    lr = model.likelihood_ratio(score, feats)
+    interval = model.lr_interval(score, feats)
+    issue = domain_issue(pixels, feats, jpg)
+    verdict = model.verdict_for_lr(lr, feats)
+    reason = None
+    if issue is not None:
+        verdict, reason = "inconclusive", f"outside the validated domain ({issue})"
+    elif verdict == "inconclusive":
+        reason = (f"likelihood ratio {lr:.3g} is between {likelihood.NOT_NEURAL_LR:g} and "
+                  f"{model.branch(feats).lr_neural:g}, the level a neural verdict needs (on held-out never-neural "
+                  "images that level was passed at most 1% of the time)" if np.isfinite(lr)
+                  else "score between the model's thresholds")
+    # Outside the validated domain the LR is still given (so results can be ranked) but is not
+    # put into words as evidence.
+    words = ("not evaluated (outside the validated domain)" if issue is not None
+             else likelihood.verbal(lr) if np.isfinite(lr) else "")
     identification = None
     if codecs != "none":
         from examiner.analysis import identify
@@ -295,16 +486,41 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     ctx.progress(1.0, 1.0, "detection done")
     return Detection(
         path=None if path is None else str(path), score=score, verdict=verdict,
-        explanation=explain(model, feats, score, verdict, jpg, identification),
+        explanation=explain(model, feats, score, verdict, jpg, identification, out_of_domain=issue),
         spectral=spec, jpeg=jpg, candidates=identification, model_version=model.version,
-        error_rates=known_error_rates(model),
+        error_rates=known_error_rates(model), model_sha256=model.sha256, lr=lr, lr_interval=interval, verbal_scale=words,
+        out_of_domain=issue, inconclusive_reason=reason,
     )
 
 
 def known_error_rates(model: DetectorModel | None = None) -> dict[str, Any]:
-    """The model's error rates as measured on its held-out test set, with that set's make-up,
-    in the form the report quotes."""
+    """The model's error rates as measured by leave-one-family-out validation (model v3) or on
+    its held-out test split (v2), with the make-up of the data, in the form the report quotes."""
     model = model or load_model()
+    lofo = model.measured.get("leave_one_family_out")
+    if lofo:
+        fams = lofo.get("families_left_out", {})
+        groups = lofo.get("negative_groups_left_out", {})
+        bas = [r["balanced_accuracy"] for r in fams.values()]
+        worst_g = max(groups.items(), key=lambda kv: kv[1]["fpr_upper_95"], default=(None, {}))
+        return {
+            "set": "leave-one-family-out validation (each codec family and each negative group held out in turn, "
+                   "source images held out by fold)",
+            "measured_on": model.composition.get("description", ""),
+            "composition": model.composition.get("counts", {}),
+            "model_version": model.version,
+            "n_positives": lofo.get("n_positives"),
+            "n_negatives": lofo.get("n_negatives"),
+            "families_left_out": len(fams),
+            "balanced_accuracy_worst_family": min(bas) if bas else None,
+            "balanced_accuracy_median_family": float(np.median(bas)) if bas else None,
+            "worst_family": min(fams, key=lambda k: fams[k]["balanced_accuracy"]) if fams else None,
+            "families_below_0.90": sum(b < 0.90 for b in bas),
+            "negative_groups_left_out": len(groups),
+            "false_positive_rate_worst_group": worst_g[1].get("false_positive_rate"),
+            "false_positive_rate_worst_group_upper_95": worst_g[1].get("fpr_upper_95"),
+            "worst_negative_group": worst_g[0],
+        }
     test = model.measured.get("test") or model.measured.get("calibration") or {}
     shipped = test.get("with_shipped_thresholds", {})
     return {

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "detect",
         help="look for neural-compression traces in images",
-        description="Score each image for traces of a learned (neural) image decoder, report JPEG "
+        description="Score each image for traces of a learned (neural) image decoder, give the "
+        "calibrated likelihood ratio with its ENFSI verbal equivalent, report JPEG "
         "evidence and, with --codecs, rank candidate codecs by re-compression. Folders are searched "
         "recursively. A file that cannot be read gives an error entry and the run goes on.",
     )
@@ -116,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
             if "error" in r:
                 print(f"{r['path']}: ERROR {r['error']}")
                 continue
-            print(f"{r['path']}: {r['verdict']} (score {r['score']:.2f})")
+            lr = f", LR {r['lr']:.3g}: {r['verbal_scale']}" if r.get("lr") is not None else ""
+            print(f"{r['path']}: {r['verdict']} (score {r['score']:.2f}{lr})")
+            if r.get("inconclusive_reason"):
+                print(f"  inconclusive: {r['inconclusive_reason']}")
             print(f"  {r['explanation']}")
             if r.get("finding_id"):
                 print(f"  recorded as finding F{r['finding_id']} in {args.case}")

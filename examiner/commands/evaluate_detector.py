@@ -23,8 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model is fitted and written to OUT.json, with the rates measured on --test-positives/"
         "--test-negatives when given.",
     )
-    p.add_argument("--positives", nargs="+", required=True, metavar="DIR")
-    p.add_argument("--negatives", nargs="+", required=True, metavar="DIR")
+    p.add_argument("--positives", nargs="+", metavar="DIR")
+    p.add_argument("--negatives", nargs="+", metavar="DIR")
+    p.add_argument("--lofo", metavar="DATA", default=None,
+                   help="leave-one-family-out validation on a folder made by bench/make_detector_v3_data.py "
+                   "(DATA/images); with --calibrate the model fitted on all of it is written too")
+    p.add_argument("--features-cache", metavar="FILE", default=None,
+                   help="with --lofo: where the images' features are kept between runs (default DATA/features.json)")
     p.add_argument("--calibrate", metavar="OUT.json", default=None)
     p.add_argument("--test-positives", nargs="+", metavar="DIR", default=None)
     p.add_argument("--test-negatives", nargs="+", metavar="DIR", default=None)
@@ -52,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
     from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
 
+    if args.lofo:
+        from examiner.commands.evaluate_lofo import run_lofo
+
+        return run_lofo(args)
+    if not args.positives or not args.negatives:
+        raise ExaminerError("--positives and --negatives are needed (or --lofo DATA)")
     ctx = TaskContext(on_progress=StderrProgress(force=True))
     measured = _measure(args.positives, args.negatives, ctx)
     if args.calibrate:

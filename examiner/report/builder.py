@@ -370,6 +370,9 @@ class ModelBuilder:
         if m:
             self.cit.cite(*m.citations)
         score = d.get("score")
+        likelihood = _likelihood_sentence(d)
+        if likelihood:
+            self.cit.cite("enfsi2015guideline")
         return DetectionBlock(
             evidence_label=label,
             verdict=str(d.get("verdict", "not recorded")),
@@ -381,6 +384,8 @@ class ModelBuilder:
             error_rates=rate_rows,
             error_rate_set=set_text,
             cites=tuple(m.citations) if m else (),
+            likelihood=likelihood,
+            inconclusive_reason=str(d.get("inconclusive_reason") or ""),
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:
@@ -469,3 +474,17 @@ class ModelBuilder:
 def build_report_model(case: Case, options: BuildOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:
     """Everything the report will say about the case in its current state (no PDF yet)."""
     return ModelBuilder(case, options or BuildOptions(), ctx or silent()).build()
+
+
+def _likelihood_sentence(d: dict[str, Any]) -> str:
+    """"LR 240 (90 % interval 150-380): moderately strong support for ...", or "" when the
+    result carries no likelihood ratio (recorded by an older model)."""
+    lr = d.get("lr")
+    if not isinstance(lr, (int, float)):
+        return ""
+    text = f"Likelihood ratio {lr:.3g}"
+    iv = d.get("lr_interval_90")
+    if isinstance(iv, (list, tuple)) and len(iv) == 2 and all(isinstance(v, (int, float)) for v in iv):
+        text += f" (90% bootstrap interval {iv[0]:.3g} to {iv[1]:.3g})"
+    words = d.get("verbal_scale")
+    return text + (f": {words}" if words else "") + "."

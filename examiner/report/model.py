@@ -151,6 +151,10 @@ class DetectionBlock:
     error_rates: list[tuple[str, str]] = field(default_factory=list)
     error_rate_set: str = ""
     cites: tuple[str, ...] = ()
+    # The calibrated likelihood ratio as a sentence (value, interval, ENFSI verbal scale), and
+    # why a result is inconclusive; empty for results recorded without them.
+    likelihood: str = ""
+    inconclusive_reason: str = ""
 
 
 @dataclass

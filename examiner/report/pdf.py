@@ -402,6 +402,10 @@ class PdfBuilder:
         self.story.append(Statement(
             f"Verdict: <b>{esc(d.verdict)}</b>&nbsp;&nbsp;&nbsp;Score: {esc(score)} (0 = no neural traces, 1 = strong traces)",
             self.s["body"], verdict_colour))
+        if d.likelihood:
+            self.story.append(self.p(d.likelihood, cites=("enfsi2015guideline",)))
+        if d.inconclusive_reason:
+            self.story.append(self.p("Inconclusive because: " + d.inconclusive_reason))
         if d.explanation:
             self.story.append(self.p(d.explanation, cites=d.cites))
         side: list[Flowable] = []

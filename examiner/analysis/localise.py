@@ -1,0 +1,110 @@
+"""Where in an image the decoder trace is: a map for neural content pasted into a camera image.
+
+The luma residual's tile spectra of :mod:`spectral` (128x128 tiles) are averaged over every 2x2
+group of neighbouring tiles (a sliding window of 256 pixels, or 192 where small images make the
+tiles overlap by half), and in each window the power at the decoder grid frequencies of periods
+2, 4 and 8 (axes and diagonal lattice) is compared with its spectral neighbourhood, as for the
+whole image. A logistic model with non-negative weights (a stronger peak never lowers the
+score) turns the six peak strengths into a window score; a window at or above the threshold
+flags the square of one tile stride around its centre.
+
+The model and its threshold ship in ``examiner/data/localisation_v1.json``, made by
+``bench/bench_localisation.py --fit``: fitted on windows of kodim01-12 (decoded by the
+project's and the demonstration codecs as positives, the detector v3 negatives as negatives),
+the threshold set so that 95 % of those untouched images flag nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from examiner.analysis import spectral
+
+MODEL_FILE = "localisation_v1.json"
+FEATURES = ("p2_axis", "p2_diag", "p4_axis", "p4_diag", "p8_axis", "p8_diag")
+
+
+@dataclass
+class LocalModel:
+    mean: np.ndarray
+    std: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    measured: dict[str, Any]
+
+    def scores(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.mean) / self.std) @ self.weights + self.bias
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "miscompression-examiner localisation model", "version": "1", "features": list(FEATURES),
+                "mean": self.mean.round(6).tolist(), "std": self.std.round(6).tolist(),
+                "weights": self.weights.round(6).tolist(), "bias": round(self.bias, 6),
+                "threshold": round(self.threshold, 6), "measured": self.measured}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LocalModel:
+        return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), np.asarray(d["weights"], float),
+                   float(d["bias"]), float(d["threshold"]), dict(d.get("measured", {})))
+
+
+def load_model(path: str | Path | None = None) -> LocalModel:
+    p = Path(path) if path is not None else Path(__file__).resolve().parents[1] / "data" / MODEL_FILE
+    return LocalModel.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+def window_features(pixels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Peak strengths (rows-1 x cols-1 x 6) of every 2x2 group of tiles, and the tile stride."""
+    res = spectral.residual(spectral.luma(pixels))
+    tiles, _, stride = spectral.tile_spectra(res)
+    if tiles.shape[0] < 2 or tiles.shape[1] < 2:
+        return np.zeros((0, 0, len(FEATURES)), np.float32), stride
+    groups = (tiles[:-1, :-1] + tiles[1:, :-1] + tiles[:-1, 1:] + tiles[1:, 1:]) / 4
+    full = spectral.full_spectrum(groups)
+    out = []
+    for period in (2, 4, 8):
+        axis, diag = spectral._grid_points(period)
+        out.append(spectral._log_ratio(full, axis))
+        out.append(spectral._log_ratio(full, diag))
+    return np.stack(out, axis=-1).astype(np.float32), stride
+
+
+@dataclass
+class Localisation:
+    scores: np.ndarray  # per window (rows-1 x cols-1)
+    flagged_windows: np.ndarray  # bool, same shape
+    stride: int
+    threshold: float
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flagged_windows.any())
+
+    def pixel_mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Pixels judged to be decoder output: one tile stride square around each flagged
+        window's centre."""
+        mask = np.zeros(shape, bool)
+        st, span = self.stride, spectral.TILE + self.stride
+        for r, c in zip(*np.nonzero(self.flagged_windows), strict=True):
+            cy, cx = r * st + span // 2, c * st + span // 2
+            mask[max(0, cy - st) : cy + st, max(0, cx - st) : cx + st] = True
+        return mask
+
+    def bbox(self, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+        m = self.pixel_mask(shape)
+        if not m.any():
+            return None
+        ys, xs = np.nonzero(m)
+        return int(xs.min()), int(ys.min()), int(xs.max() + 1), int(ys.max() + 1)
+
+
+def localise(pixels: np.ndarray, model: LocalModel | None = None) -> Localisation:
+    model = model or load_model()
+    feats, stride = window_features(pixels)
+    scores = model.scores(feats) if feats.size else np.zeros(feats.shape[:2])
+    return Localisation(scores, scores >= model.threshold, stride, model.threshold)
