@@ -28,13 +28,14 @@ def make_seizure(root: Path, photos: int = 170, neural: int = 12, demo_codec: in
     (root / "app/cache").mkdir(parents=True, exist_ok=True)
     for i in range(neural):
         p = root / f"app/cache/gen{i:03d}.png"
-        p.write_bytes(png_bytes(decoder_output(192, 192, seed=100 + i)))
+        # 256 px a side: the detector calls smaller images inconclusive (outside its validated domain).
+        p.write_bytes(png_bytes(decoder_output(256, 256, seed=100 + i)))
         kinds["neural"].append(str(p))
     if demo_codec:
         from examiner.codecs import engine
 
         for i in range(demo_codec):
-            rec = engine.run(DEMO_CODEC, natural(192, 192, seed=500 + i), 1)
+            rec = engine.run(DEMO_CODEC, natural(256, 256, seed=500 + i), 1)
             p = root / f"app/demo{i}.png"
             p.write_bytes(png_bytes(rec.pixels))
             kinds["demo"].append(str(p))

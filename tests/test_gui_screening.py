@@ -22,7 +22,7 @@ def make_results(folder: Path) -> Path:
     src.mkdir(parents=True)
     for i in range(5):
         (src / f"p{i}.png").write_bytes(png_bytes(natural(128, 128, seed=i)))
-    (src / "gen.png").write_bytes(png_bytes(decoder_output(192, 192, seed=3)))
+    (src / "gen.png").write_bytes(png_bytes(decoder_output(256, 256, seed=3)))
     (src / "copy-of-gen.png").write_bytes((src / "gen.png").read_bytes())
     (src / "notes.txt").write_text("not an image\n")
     out = folder / "seizure.mscreen"

@@ -32,7 +32,7 @@ def _folder(root: Path) -> Path:
     root.mkdir(parents=True)
     for i in range(4):
         (root / f"p{i}.png").write_bytes(png_bytes(natural(128, 128, seed=i)))
-    (root / "gen.png").write_bytes(png_bytes(decoder_output(192, 192, seed=3)))
+    (root / "gen.png").write_bytes(png_bytes(decoder_output(256, 256, seed=3)))
     (root / "sub").mkdir()
     (root / "sub" / "again.png").write_bytes((root / "gen.png").read_bytes())
     (root / "sub" / "<img src=x onerror=alert(1)>.png").write_bytes(png_bytes(natural(128, 136, seed=7)))
