@@ -65,14 +65,17 @@ def test_one_class_cannot_be_calibrated() -> None:
 
 
 def test_report_quotes_the_likelihood_ratio_with_its_interval_and_verbal_scale() -> None:
+    from examiner.findings.schema import load_record
     from examiner.report.builder import _likelihood_sentence
 
-    text = _likelihood_sentence({"lr": 240.0, "lr_interval_90": [150.0, 380.0],
-                                 "verbal_scale": likelihood.verbal(240.0)})
+    def rec(**fields: object) -> object:
+        return load_record("detection", {"verdict": "neural", "score": 0.9, "explanation": "", **fields})
+
+    text = _likelihood_sentence(rec(lr=240.0, lr_interval_90=[150.0, 380.0], verbal_scale=likelihood.verbal(240.0)))
     assert text == ("Likelihood ratio 240 (90% bootstrap interval 150 to 380): moderately strong support "
                     "for neural-codec processing.")
     # Results recorded by a model without LR calibration have none to quote.
-    assert _likelihood_sentence({"lr": None, "score": 0.4}) == ""
+    assert _likelihood_sentence(rec(lr=None)) == ""
 
 
 def test_the_guideline_is_in_the_bundled_bibliography() -> None:

@@ -129,10 +129,17 @@ def test_every_codec_finding_shows_its_artefacts_in_the_report(tmp_path: Path) -
 
 
 def test_records_round_trip_and_keep_keys_they_do_not_know() -> None:
-    rec = DetectionRecord(verdict="neural", score=0.9, explanation="x", extra={"lr": 120.0})
+    rec = DetectionRecord(verdict="neural", score=0.9, explanation="x", lr=120.0, extra={"texture_v4": [1, 2]})
     payload = rec.to_payload()
-    assert payload["schema"] == DetectionRecord.SCHEMA and payload["lr"] == 120.0
+    assert payload["schema"] == DetectionRecord.SCHEMA and payload["lr"] == 120.0 and payload["texture_v4"] == [1, 2]
     assert load_record("detection", payload) == rec
+
+
+def test_older_detection_records_are_read_as_the_report_expects() -> None:
+    rec = load_record("detection", {"score": 1, "explanation": ["Peaks at period 8.", "Coherent."]})
+    assert isinstance(rec, DetectionRecord)
+    assert rec.verdict == "not recorded" and rec.score == 1.0 and rec.explanation == "Peaks at period 8. Coherent."
+    assert rec.lr is None  # recorded before likelihood ratios: the report says nothing of one
 
 
 def test_version_1_records_are_migrated_on_read() -> None:

@@ -109,6 +109,15 @@ class DetectionRecord(FindingRecord):
     tile_map_cell: int | None = None
     method_module: str = ""
     path: str | None = None
+    # Detector v3: the calibrated likelihood ratio, its 90 % bootstrap interval and its ENFSI
+    # verbal equivalent; why a result is inconclusive; which model file gave it.
+    lr: float | None = None
+    lr_interval_90: list[Any] | None = None
+    log10_lr: float | None = None
+    verbal_scale: str = ""
+    out_of_domain: str | None = None  # why the input lies outside the validated domain
+    inconclusive_reason: str | None = None
+    model_sha256: str = ""
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,27 @@ def _recompression_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _detection_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 records could hold the explanation as a list of sentences, and records made by
+    # other tools may lack the verdict or score; they are read as "not recorded".
+    out = dict(d)
+    explanation = out.get("explanation", "")
+    if isinstance(explanation, list | tuple):
+        explanation = " ".join(str(x) for x in explanation)
+    out["explanation"] = str(explanation)
+    out.setdefault("verdict", "not recorded")
+    score = out.get("score")
+    out["score"] = float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None
+    return out
+
+
 def _unchanged(d: dict[str, Any]) -> dict[str, Any]:
     return dict(d)
 
 
 # (kind, version) -> the function that turns that version into the next one.
 MIGRATIONS: dict[tuple[str, int], Migration] = {
-    ("detection", 1): _unchanged,
+    ("detection", 1): _detection_1_to_2,
     ("recompression", 1): _recompression_1_to_2,
     ("variability", 1): _unchanged,
     ("symbols", 1): _unchanged,

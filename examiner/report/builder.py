@@ -38,7 +38,7 @@ from examiner.core.evidence import decode_bytes
 from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
-from examiner.findings.records import RecompressionRecord, VariabilityRecord
+from examiner.findings.records import DetectionRecord, RecompressionRecord, VariabilityRecord
 from examiner.findings.schema import typed
 from examiner.report import evidence_section, regions_section, scope_section, summary_section, tools_section
 from examiner.report import figures as figs
@@ -329,31 +329,25 @@ class ModelBuilder:
     # ----------------------------------------------------------------- results
 
     def detection_block(self, f: Finding) -> DetectionBlock:
-        d = f.data
+        tf = typed(f)
+        rec = tf.record
+        if not isinstance(rec, DetectionRecord):
+            raise ExaminerError(f"finding F{f.id} ({f.kind}) is not a detection")
         label = self.labels.get(f.evidence_id, f"item {f.evidence_id}")
-        explanation = d.get("explanation", "")
-        if isinstance(explanation, (list, tuple)):
-            explanation = " ".join(str(x) for x in explanation)
-        features = scalar_rows(d.get("spectral"), limit=12) + scalar_rows(d.get("jpeg"), prefix="JPEG ", limit=6)
+        features = scalar_rows(rec.spectral, limit=12) + scalar_rows(rec.jpeg, prefix="JPEG ", limit=6)
         candidates = []
-        for c in d.get("candidates") or []:
+        for c in rec.candidates or []:
             if isinstance(c, dict):
                 name = f"{c.get('codec', c.get('id', '?'))} q{c.get('quality', '?')}"
                 rest = {k: v for k, v in c.items() if k not in ("codec", "id", "quality") and not isinstance(v, (dict, list))}
                 candidates.append((name, fmt(rest)))
-        ident = d.get("identification")
-        if isinstance(ident, dict) and ident.get("summary"):
-            candidates.insert(0, ("Summary", str(ident["summary"])))
-        rates = d.get("error_rates") or {}
-        set_text = ""
-        rate_rows: list[tuple[str, str]] = []
-        if isinstance(rates, dict):
-            described = {k: v for k, v in rates.items() if k in ("set", "measured_on", "composition", "description", "dataset")}
-            set_text = "; ".join(fmt(v) for v in described.values())
-            rate_rows = scalar_rows({k: v for k, v in rates.items() if k not in described}, limit=16)
-        set_text = set_text or str(d.get("error_rate_set", "") or "")
+        if rec.identification and rec.identification.get("summary"):
+            candidates.insert(0, ("Summary", str(rec.identification["summary"])))
+        described = {k: v for k, v in rec.error_rates.items() if k in ("set", "measured_on", "composition", "description", "dataset")}
+        set_text = "; ".join(fmt(v) for v in described.values()) or str(rec.extra.get("error_rate_set", "") or "")
+        rate_rows = scalar_rows({k: v for k, v in rec.error_rates.items() if k not in described}, limit=16)
         spectrum = None
-        for name, sha in sorted(f.artefacts.items()):
+        for name, sha in sorted(tf.artefacts.items()):
             if "spectrum" in name.lower():
                 try:
                     img = self.artefact_image(sha, name)
@@ -366,18 +360,17 @@ class ModelBuilder:
                 ))
                 self.add_manifest(f"F{f.id} {name}", "stored artefact", sha)
                 break
-        m = methods_mod.method_for_finding(f.kind, d)
+        m = methods_mod.method_for_finding(f.kind, f.data)
         if m:
             self.cit.cite(*m.citations)
-        score = d.get("score")
-        likelihood = _likelihood_sentence(d)
+        likelihood = _likelihood_sentence(rec)
         if likelihood:
             self.cit.cite("enfsi2015guideline")
         return DetectionBlock(
             evidence_label=label,
-            verdict=str(d.get("verdict", "not recorded")),
-            score=float(score) if isinstance(score, (int, float)) else None,
-            explanation=str(explanation),
+            verdict=rec.verdict,
+            score=rec.score,
+            explanation=rec.explanation,
             features=features,
             candidates=candidates,
             spectrum=spectrum,
@@ -385,7 +378,7 @@ class ModelBuilder:
             error_rate_set=set_text,
             cites=tuple(m.citations) if m else (),
             likelihood=likelihood,
-            inconclusive_reason=str(d.get("inconclusive_reason") or ""),
+            inconclusive_reason=rec.inconclusive_reason or "",
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:
@@ -476,15 +469,13 @@ def build_report_model(case: Case, options: BuildOptions | None = None, ctx: Tas
     return ModelBuilder(case, options or BuildOptions(), ctx or silent()).build()
 
 
-def _likelihood_sentence(d: dict[str, Any]) -> str:
+def _likelihood_sentence(rec: DetectionRecord) -> str:
     """"LR 240 (90 % interval 150-380): moderately strong support for ...", or "" when the
     result carries no likelihood ratio (recorded by an older model)."""
-    lr = d.get("lr")
-    if not isinstance(lr, (int, float)):
+    if rec.lr is None:
         return ""
-    text = f"Likelihood ratio {lr:.3g}"
-    iv = d.get("lr_interval_90")
+    text = f"Likelihood ratio {rec.lr:.3g}"
+    iv = rec.lr_interval_90
     if isinstance(iv, (list, tuple)) and len(iv) == 2 and all(isinstance(v, (int, float)) for v in iv):
         text += f" (90% bootstrap interval {iv[0]:.3g} to {iv[1]:.3g})"
-    words = d.get("verbal_scale")
-    return text + (f": {words}" if words else "") + "."
+    return text + (f": {rec.verbal_scale}" if rec.verbal_scale else "") + "."
