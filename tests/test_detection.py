@@ -248,3 +248,26 @@ def test_localisation_flags_pasted_decoder_output_and_not_an_untouched_image() -
     r, c = np.unravel_index(int(np.argmax(found.scores)), found.scores.shape)
     cy, cx = r * found.stride + (128 + found.stride) // 2, c * found.stride + (128 + found.stride) // 2
     assert box[cy, cx]
+
+
+def test_the_explanation_names_what_drives_a_strong_detection() -> None:
+    """The per-feature terms are integrated from the calibration mean, so they add up to the
+    logit's rise and do not vanish when the hidden units saturate (the strongest evidence)."""
+    from detection_images import decoder_output
+
+    from examiner.analysis.detector import detect_pixels, image_features, load_model
+
+    model = load_model()
+    pixels = decoder_output(256, 256, seed=3)
+    feats = image_features(pixels)
+    branch = model.branch(feats)
+    if branch.hidden is None:
+        pytest.skip("the shipped model has no hidden layer")
+    x = branch._inputs(feats)
+    mean_feats = dict(feats)
+    mean_feats.update({name: float(m) for name, m in zip(branch.features, branch.mean, strict=True)})
+    assert np.allclose(branch._inputs(mean_feats), 0.0, atol=1e-9)
+    rise = branch.logit(feats) - branch.logit(mean_feats)
+    assert abs(branch.contributions(feats).sum() - rise) <= 0.02 * abs(rise) + 1e-6, (x, rise)
+    det = detect_pixels(pixels)
+    assert det.verdict == "neural" and "The score is driven by" in det.explanation

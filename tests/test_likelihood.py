@@ -76,6 +76,9 @@ def test_report_quotes_the_likelihood_ratio_with_its_interval_and_verbal_scale()
                     "for neural-codec processing.")
     # Results recorded by a model without LR calibration have none to quote.
     assert _likelihood_sentence(rec(lr=None)) == ""
+    # At the calibration's ceiling every bootstrap refit gives the same value: said as a limit.
+    capped = _likelihood_sentence(rec(lr=552.0, lr_interval_90=[552.0, 552.0], verbal_scale="x"))
+    assert "largest likelihood ratio the calibration data can support" in capped and "552 to 552" not in capped
 
 
 def test_the_guideline_is_in_the_bundled_bibliography() -> None:

@@ -38,6 +38,8 @@ from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 
 MODEL_FILE = "detector_v3.json"
+# Midpoint-rule steps of the integrated per-feature attribution used by the explanation.
+INTEGRATION_STEPS = 32
 # Key in a feature dict that carries the JPEG-evidence flag into the model.
 JPEG_KEY = "jpeg_compressed"
 
@@ -154,13 +156,18 @@ class DetectorModel:
         """Per-feature terms of the logit (of this model itself, not of its JPEG branch).
         ``features[JPEG_KEY]`` (1.0 when the image shows JPEG compression) switches the masked
         features off. With a hidden layer: each input times the logit's slope along it at this
-        point (a local linearisation, for the explanation only)."""
+        point, integrated along the straight path from the all-zero input (the calibration mean)
+        to this one, for the explanation only. A slope taken at the point alone is near zero
+        exactly when the hidden units saturate, that is, for the strongest evidence; the
+        integrated terms add up to the logit's rise over the mean input instead."""
         x = self._inputs(features)
         if self.hidden is None:
             return self.weights * x
         w1, b1, w2 = (np.asarray(self.hidden[k], float) for k in ("w1", "b1", "w2"))
-        h = np.tanh(x @ w1 + b1)
-        return x * (w1 @ (w2 * (1.0 - h * h)))
+        alphas = (np.arange(INTEGRATION_STEPS) + 0.5) / INTEGRATION_STEPS
+        h = np.tanh(np.outer(alphas, x) @ w1 + b1)  # steps x hidden
+        slopes = (w2 * (1.0 - h * h)) @ w1.T  # steps x inputs
+        return x * slopes.mean(axis=0)
 
     def logit(self, features: dict[str, float]) -> float:
         """This model's own logit (not its JPEG branch's)."""
@@ -414,9 +421,15 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         bits = [_evidence_phrase(n, v) for n, v in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
     else:
-        parts.append("No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
+        parts.append("No single trace stands out; the score comes from many weak ones together."
+                     if score >= 0.5 else
+                     "No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
     if verdict == "neural":
-        parts.append("Such periodic traces are what the stride-2 up-sampling layers of learned image decoders leave.")
+        periodic = any(any(k in n for k in ("grid", "axis", "diag", "coh")) for n, _ in strong)
+        parts.append("Such periodic traces are what the stride-2 up-sampling layers of learned image decoders leave."
+                     if periodic or not strong else
+                     "Learned image decoders synthesise or smooth the finest detail differently from cameras and "
+                     "classical codecs, which is what these residual statistics measure.")
     elif verdict == "inconclusive" and branch.lr_calibration is None:
         parts.append("The traces are stronger than in most never-neural images but below the threshold "
                      "that keeps false positives at 1% or less.")

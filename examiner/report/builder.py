@@ -477,5 +477,10 @@ def _likelihood_sentence(rec: DetectionRecord) -> str:
     text = f"Likelihood ratio {rec.lr:.3g}"
     iv = rec.lr_interval_90
     if isinstance(iv, (list, tuple)) and len(iv) == 2 and all(isinstance(v, (int, float)) for v in iv):
-        text += f" (90% bootstrap interval {iv[0]:.3g} to {iv[1]:.3g})"
+        if iv[0] == iv[1] == rec.lr:
+            # Every bootstrap refit hits the same ceiling: the calibration data cannot support more.
+            text += (" (the largest likelihood ratio the calibration data can support, so its 90% bootstrap "
+                     "interval is that value too)")
+        else:
+            text += f" (90% bootstrap interval {iv[0]:.3g} to {iv[1]:.3g})"
     return text + (f": {rec.verbal_scale}" if rec.verbal_scale else "") + "."
