@@ -29,7 +29,6 @@ whole families and whole source images; see ``examiner/analysis/lofo.py``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import shutil
@@ -45,41 +44,17 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# The classical-codec helpers of the first detector sets, shared rather than copied.
+from make_detector_sets import bpp_of, decode, encode, jpeg_for_bpp  # noqa: E402
+
 JPEG_QUALITIES = (20, 30, 40, 50, 60, 70, 80, 90, 95)
 MATCHED_RATES = (0.12, 0.25, 0.5, 1.0)
 WEBP_QUALITIES = (50, 75, 95)
 DEMO = Path(__file__).resolve().parents[1] / "codecs" / "examiner-demo"
 
 
-def encode(img: np.ndarray, fmt: str, **kw: Any) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, fmt, **kw)
-    return buf.getvalue()
-
-
-def decode(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
-
 def png(img: np.ndarray) -> bytes:
     return encode(img, "PNG", compress_level=1)
-
-
-def bpp_of(data: bytes, img: np.ndarray) -> float:
-    return 8.0 * len(data) / (img.shape[0] * img.shape[1])
-
-
-def jpeg_for_bpp(img: np.ndarray, target: float) -> tuple[int, bytes]:
-    best: tuple[float, int, bytes] | None = None
-    for q in range(1, 101):
-        data = encode(img, "JPEG", quality=q)
-        err = abs(bpp_of(data, img) - target)
-        if best is None or err < best[0]:
-            best = (err, q, data)
-        if bpp_of(data, img) > target * 1.5:
-            break
-    assert best is not None
-    return best[1], best[2]
 
 
 def camera_like(img: np.ndarray, rng: np.random.Generator, method: int) -> np.ndarray:

@@ -26,6 +26,39 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 
+# The log's tables, for every file that keeps one (case files and screening results): the
+# entries, the newest entry's seq and hash, and the triggers that keep the program append-only.
+AUDIT_STATEMENTS: tuple[str, ...] = (
+    """
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        time_utc TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        params TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        entry_hash TEXT NOT NULL
+    )
+    """,
+    # The newest entry's seq and hash, so cutting entries off the end is noticed too.
+    """
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        entry_hash TEXT NOT NULL
+    )
+    """,
+    # Append-only: the program never updates or deletes audit entries.
+    """
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+    """
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+)
+
 
 def utc_now() -> str:
     """The current time as ISO-8601 UTC with microseconds and a ``Z`` suffix."""

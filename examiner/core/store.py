@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from examiner.core.audit import AUDIT_STATEMENTS
 from examiner.errors import CaseError
 
 SCHEMA_VERSION = 1
@@ -85,34 +86,7 @@ _V1_STATEMENTS: tuple[str, ...] = (
         value TEXT NOT NULL
     )
     """,
-    """
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        time_utc TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        params TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        entry_hash TEXT NOT NULL
-    )
-    """,
-    # The newest entry's seq and hash, so cutting entries off the end is noticed too.
-    """
-    CREATE TABLE audit_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
-        entry_hash TEXT NOT NULL
-    )
-    """,
-    # Append-only: the program never updates or deletes audit entries.
-    """
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
-    """,
-    """
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
-    """,
+    *AUDIT_STATEMENTS,
 )
 
 

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from examiner.core.audit import AuditLog, canonical_json, utc_now
+from examiner.core.audit import AUDIT_STATEMENTS, AuditLog, canonical_json, utc_now
 from examiner.core.store import transaction
 from examiner.errors import ExaminerError
 
@@ -92,18 +92,7 @@ _SCHEMA: tuple[str, ...] = (
         done_utc TEXT,
         PRIMARY KEY (sha256, kind)
     )""",
-    """CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        time_utc TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        params TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        entry_hash TEXT NOT NULL
-    )""",
-    "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, entry_hash TEXT NOT NULL)",
-    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END",
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END",
+    *AUDIT_STATEMENTS,
 )
 
 
