@@ -174,3 +174,18 @@ def test_detect_on_a_folder_says_how_many_files_it_passed_over(tmp_path: Path, c
     captured = capsys.readouterr()
     assert [Path(r["path"]).name for r in json.loads(captured.out)] == ["a.png"]
     assert "2 file(s) in the folders are not of an evidence format" in captured.err
+
+
+def test_other_analyses_are_read_as_typed_records(tmp_path: Path) -> None:
+    from examiner.findings.records import ScreeningRecord, SymbolCheckRecord
+
+    case_path = make_case(tmp_path / "c")
+    with Case.open(case_path) as case:
+        eid = case.evidence()[0].id
+        add_record(case, eid, ScreeningRecord(results_file="/x/r.mscreen", row=3, outcome="result", verdict="neural"))
+        add_record(case, eid, SymbolCheckRecord(check="ocr", available=False, message="tesseract is not installed"))
+        model = build_report_model(case)
+    screening, symbols = model.other_results
+    assert ("row", "3") in screening.rows and ("verdict", "neural") in screening.rows
+    assert ("Could run", "no \u2013 tesseract is not installed") in symbols.rows
+    assert not any(name == "schema" for block in (screening, symbols) for name, _ in block.rows)

@@ -194,6 +194,30 @@ class SymbolCheckRecord(FindingRecord):
 
 
 @dataclass(frozen=True)
+class ScreeningRecord(FindingRecord):
+    """Where an evidence item came from when a case was made from a screening row: the results
+    file, the row, the state of its log, and the row's detection."""
+
+    KIND: ClassVar[str] = "screening"
+    SCHEMA: ClassVar[int] = 2
+
+    results_file: str
+    row: int
+    log_head: str | None = None
+    log_intact: bool = False
+    outcome: str = ""
+    verdict: str | None = None
+    score: float | None = None
+    lr: float | None = None
+    verbal_scale: str | None = None
+    model_version: str | None = None
+    tool_version: str | None = None
+    worker: str | None = None
+    analysed_utc: str | None = None
+    detection: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class OtherRecord(FindingRecord):
     """A finding of a kind this build has no type for: its data, untyped, as stored."""
 
@@ -204,5 +228,6 @@ class OtherRecord(FindingRecord):
 
 
 RECORD_TYPES: dict[str, type[FindingRecord]] = {
-    cls.KIND: cls for cls in (DetectionRecord, RecompressionRecord, VariabilityRecord, SymbolCheckRecord)
+    cls.KIND: cls
+    for cls in (DetectionRecord, RecompressionRecord, VariabilityRecord, SymbolCheckRecord, ScreeningRecord)
 }

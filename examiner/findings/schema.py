@@ -55,6 +55,7 @@ MIGRATIONS: dict[tuple[str, int], Migration] = {
     ("recompression", 1): _recompression_1_to_2,
     ("variability", 1): _unchanged,
     ("symbols", 1): _unchanged,
+    ("screening", 1): _unchanged,
 }
 
 

@@ -38,7 +38,13 @@ from examiner.core.evidence import decode_bytes
 from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
-from examiner.findings.records import DetectionRecord, RecompressionRecord, VariabilityRecord
+from examiner.findings.records import (
+    DetectionRecord,
+    OtherRecord,
+    RecompressionRecord,
+    SymbolCheckRecord,
+    VariabilityRecord,
+)
 from examiner.findings.schema import typed
 from examiner.report import evidence_section, regions_section, scope_section, summary_section, tools_section
 from examiner.report import figures as figs
@@ -423,29 +429,32 @@ class ModelBuilder:
         )
 
     def other_block(self, f: Finding) -> OtherResultBlock:
-        d = f.data
+        """A finding of a kind without its own section: the symbol checks with their proposals,
+        and any other kind by its recorded figures."""
+        rec = typed(f).record
         label = self.labels.get(f.evidence_id, f"item {f.evidence_id}")
-        m = methods_mod.method_for_finding(f.kind, d)
+        m = methods_mod.method_for_finding(f.kind, f.data)
         if m:
             self.cit.cite(*m.citations)
         rows: list[tuple[str, str]] = []
-        if "available" in d:
-            ran = "yes" if d.get("available") else "no"
-            rows.append(("Could run", ran + (f" \u2013 {d['message']}" if d.get("message") else "")))
-        proposals = d.get("proposals")
-        if isinstance(proposals, list):
-            rows.append(("Proposals", str(len(proposals))))
-            for p in proposals[:12]:
+        figures = {k: v for k, v in rec.to_payload().items() if k != "schema"}
+        if isinstance(rec, SymbolCheckRecord):
+            ran = "yes" if rec.available else "no"
+            rows.append(("Could run", ran + (f" \u2013 {rec.message}" if rec.message else "")))
+            rows.append(("Proposals", str(len(rec.proposals))))
+            for p in rec.proposals[:12]:
                 if isinstance(p, dict):
                     box = p.get("box") or []
                     reading = f"\u201c{p.get('evidence_reading', '')}\u201d vs \u201c{p.get('comparison_reading', '')}\u201d"
                     rows.append((f"  at {', '.join(str(v) for v in box)}", f"{p.get('category', '')}: {reading}"))
-        skip = {"method", "method_module", "proposals", "available", "message", "versions"}
-        rows += scalar_rows({k: v for k, v in d.items() if k not in skip}, limit=12)
+            figures = {k: v for k, v in figures.items()
+                       if k not in {"method", "method_module", "proposals", "available", "message"}}
+        elif isinstance(rec, OtherRecord):
+            figures = dict(rec.extra)
+        figures.pop("versions", None)
+        rows += scalar_rows(figures, limit=12)
         title = (m.name if m else f.kind.replace("_", " ").capitalize()) + f" (F{f.id})"
         return OtherResultBlock(title=title, evidence_label=label, rows=rows, cites=tuple(m.citations) if m else ())
-
-
 
     # ----------------------------------------------------------------- closing sections
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from examiner.errors import ExaminerError
+from examiner.findings.records import ScreeningRecord
+from examiner.findings.schema import add_record
 from examiner.screening import store
 from examiner.screening.custody import verify_log
 from examiner.screening.store import ResultsFile
@@ -52,13 +54,13 @@ def make_case(results: str | Path, file_id: int, case_path: str | Path | None = 
                                     "the file changed since it was screened, no case made")  # fmt: skip
             analysis = rf.conn.execute("SELECT data, worker, done_utc FROM analyses WHERE sha256 = ?", (r["sha256"],)).fetchone()
             detection = json.loads(analysis[0]).get("detection") if analysis and analysis[0] else None
-            case.add_finding(item.id, "screening", {
-                "results_file": str(rp.resolve()), "row": file_id, "log_head": chain.head_hash, "log_intact": chain.ok,
-                "outcome": r["outcome"], "verdict": r["verdict"], "score": r["score"], "lr": r["lr"],
-                "verbal_scale": r["verbal_scale"], "model_version": r["model_version"], "tool_version": r["tool_version"],
-                "worker": analysis[1] if analysis else None, "analysed_utc": analysis[2] if analysis else None,
-                "detection": detection,
-            })  # fmt: skip
+            add_record(case, item.id, ScreeningRecord(
+                results_file=str(rp.resolve()), row=int(file_id), log_head=chain.head_hash, log_intact=chain.ok,
+                outcome=r["outcome"], verdict=r["verdict"], score=r["score"], lr=r["lr"],
+                verbal_scale=r["verbal_scale"], model_version=r["model_version"], tool_version=r["tool_version"],
+                worker=analysis[1] if analysis else None, analysed_utc=analysis[2] if analysis else None,
+                detection=detection,
+            ))  # fmt: skip
             evidence_id = item.id
         except BaseException:
             case.close()
