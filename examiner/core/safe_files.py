@@ -17,16 +17,24 @@ from typing import BinaryIO
 from examiner.errors import EvidenceError
 
 
+def kind_name(mode: int) -> str:
+    """What a file that is not a regular file is, as a noun phrase for messages."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "is a directory, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe (FIFO), not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "is a device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a regular file"
-    return "is not a regular file"
+    name = kind_name(mode)
+    return f"is {name}, not a regular file" if name != "not a regular file" else "is not a regular file"
 
 
 def require_regular(path: str | Path) -> os.stat_result:

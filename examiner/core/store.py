@@ -101,6 +101,23 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
+def open_sqlite(p: Path, read_only: bool) -> sqlite3.Connection:
+    """An SQLite connection with the settings every file of the program that keeps a log uses:
+    explicit transactions, a rollback journal with a full sync at each commit (a crash leaves the
+    last committed state), waiting for other writers, foreign keys enforced. Raises
+    sqlite3.DatabaseError for the caller to name the file."""
+    if read_only:
+        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not read_only:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
 def connect(path: str | Path, create: bool = False, read_only: bool = False) -> sqlite3.Connection:
     """Open (or create) a case database with the crash-safety settings applied and the schema
     migrated to :data:`SCHEMA_VERSION`."""
@@ -112,16 +129,7 @@ def connect(path: str | Path, create: bool = False, read_only: bool = False) -> 
     if not create:
         _check_header(p)
     try:
-        if read_only:
-            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                   check_same_thread=False)  # fmt: skip
-        else:
-            conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        if not read_only:
-            conn.execute("PRAGMA journal_mode = DELETE")
-            conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn = open_sqlite(p, read_only)
         # Freed space is zeroed, so no stale copy of a changed row lingers in the file.
         conn.execute("PRAGMA secure_delete = ON")
         _migrate(conn, p, read_only)

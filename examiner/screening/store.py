@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from examiner.core.audit import AUDIT_STATEMENTS, AuditLog, canonical_json, utc_now
-from examiner.core.store import transaction
+from examiner.core.store import open_sqlite, transaction
 from examiner.errors import ExaminerError
 
 SCHEMA_VERSION = 1
@@ -426,15 +426,7 @@ def counts(conn: sqlite3.Connection) -> dict[str, Any]:
 
 def _connect(p: Path, read_only: bool = False) -> sqlite3.Connection:
     try:
-        if read_only:
-            conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-        else:
-            conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        if not read_only:
-            conn.execute("PRAGMA journal_mode = DELETE")
-            conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn = open_sqlite(p, read_only)
     except sqlite3.DatabaseError as exc:
         raise ExaminerError(f"{p}: not a readable results file ({exc})") from None
     return conn

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from examiner.core.safe_files import kind_name
+
 FILE = "file"  # a regular file to hash and analyse
 REFUSED = "refused"  # not screened, with the reason
 ERROR = "error"  # could not be looked at (unreadable folder, vanished entry)
@@ -48,16 +50,6 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _kind_name(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    return "not a regular file"
-
-
 def _link_entry(path: str, source: str, roots: list[str]) -> Entry:
     try:
         target = os.readlink(path)
@@ -76,7 +68,7 @@ def _link_entry(path: str, source: str, roots: list[str]) -> Entry:
                      reason=f"symbolic link to the folder {resolved} inside the sources; not followed "
                      "(its files are screened under their own paths)")  # fmt: skip
     if not stat.S_ISREG(st.st_mode):
-        return Entry(path, source, REFUSED, reason=f"symbolic link to {_kind_name(st.st_mode)}; not opened")
+        return Entry(path, source, REFUSED, reason=f"symbolic link to {kind_name(st.st_mode)}; not opened")
     return Entry(path, source, FILE, size=st.st_size, mtime=st.st_mtime)
 
 
@@ -97,7 +89,7 @@ def _walk_root(root: str, roots: list[str]) -> Iterator[Entry]:
         yield Entry(root, root, FILE, size=st.st_size, mtime=st.st_mtime)
         return
     if not stat.S_ISDIR(st.st_mode):
-        yield Entry(root, root, REFUSED, reason=f"source is {_kind_name(st.st_mode)}; not opened")
+        yield Entry(root, root, REFUSED, reason=f"source is {kind_name(st.st_mode)}; not opened")
         return
     stack = [root]
     while stack:
@@ -124,6 +116,6 @@ def _walk_root(root: str, roots: list[str]) -> Iterator[Entry]:
             elif stat.S_ISREG(st.st_mode):
                 yield Entry(path, root, FILE, size=st.st_size, mtime=st.st_mtime)
             else:
-                yield Entry(path, root, REFUSED, reason=f"{_kind_name(st.st_mode)}; not opened")
+                yield Entry(path, root, REFUSED, reason=f"{kind_name(st.st_mode)}; not opened")
         # Reversed onto the stack so folders come out in sorted order.
         stack.extend(reversed(subfolders))
