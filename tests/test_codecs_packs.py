@@ -110,13 +110,15 @@ def test_third_party_pack_in_user_dir_and_extra_dir(tmp_path: Path) -> None:
     _write_pack(extra, "ident2", IDENTITY_TOML.format(cid="ident-extra"), IDENTITY_ADAPTER)
     s = Settings(extra_codec_dirs=[str(extra)])
     s.save()
-    entries, problems = registry.list_codecs()
+    # The settings file is the front end's to read: without settings the extra folder is unknown.
+    assert "ident-extra" not in {e.info.id for e in registry.list_codecs()[0]}
+    entries, problems = registry.list_codecs(s)
     by_id = {e.info.id: e for e in entries}
     assert problems == []
     assert by_id["ident"].pack.origin == "user" and by_id["ident-extra"].pack.origin == "extra"
     assert by_id["ident"].info.qualities == (1, 3, 5)
     img = photo_like(20, 30)
-    rec = engine.run("ident-extra", img, 3)
+    rec = engine.run("ident-extra", img, 3, settings=s)
     assert (rec.pixels == img).all()
     with pytest.raises(CodecError, match="no quality 2"):
         engine.run("ident", img, 2)

@@ -311,12 +311,14 @@ def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError) as err:
         open_evidence(p, max_pixels=100_000_000)
     assert "20000 x 20000" in str(err.value) and "limit" in str(err.value)
-    # The configured limit comes from the settings file when none is passed.
+    # With no limit given, the built-in one applies; the core never reads the settings file
+    # (the front ends pass the user's limit in).
     Settings(max_pixels=1000).save()
     small = write(tmp_path / "ok.png", encode(pattern(40, 40), "PNG"))
+    assert open_evidence(small).pixels.shape[:2] == (40, 40)
     with pytest.raises(EvidenceError, match="over the limit of 1,000"):
-        open_evidence(small)
-    with pytest.raises(EvidenceError, match="limit"):
+        open_evidence(small, max_pixels=Settings.load().max_pixels)
+    with pytest.raises(EvidenceError, match="limit of 250,000,000"):
         open_evidence(p)
 
 

@@ -27,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from examiner.analysis.likelihood import LrCalibration
 from examiner.analysis.logistic import sigmoid
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
+
+if TYPE_CHECKING:
+    from examiner.core.settings import Settings
 
 MODEL_FILE = "detector_v3.json"
 # Midpoint-rule steps of the integrated per-feature attribution used by the explanation.
@@ -461,9 +464,11 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
 
 
 def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: DetectorModel | None = None,
-                  codecs: list[str] | None | str = "none", ctx: TaskContext | None = None) -> Detection:
+                  codecs: list[str] | None | str = "none", ctx: TaskContext | None = None,
+                  settings: Settings | None = None) -> Detection:
     """Detection on decoded pixels. ``path`` (read only) lets the JPEG tables be read;
-    ``codecs``: "none", "auto" (every available codec) or a list of codec ids to identify with."""
+    ``codecs``: "none", "auto" (every available codec) or a list of codec ids to identify with,
+    found and run as ``settings`` say (None: the built-in defaults)."""
     ctx = ctx or silent()
     model = model or load_model()
     spec = spectral.analyse(pixels, ctx.sub(0.0, 0.4, 1.0))
@@ -495,7 +500,7 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
 
         ids = None if codecs == "auto" else list(codecs)  # type: ignore[arg-type]
         hint = {"jpeg": int(jpg.container_quality)} if jpg.container_quality else None
-        identification = identify.identify(pixels, ids, ctx.sub(0.5, 1.0, 1.0), quality_hint=hint)
+        identification = identify.identify(pixels, ids, ctx.sub(0.5, 1.0, 1.0), quality_hint=hint, settings=settings)
     ctx.progress(1.0, 1.0, "detection done")
     return Detection(
         path=None if path is None else str(path), score=score, verdict=verdict,
@@ -552,9 +557,10 @@ def known_error_rates(model: DetectorModel | None = None) -> dict[str, Any]:
 
 
 def detect_file(path: str | Path, model: DetectorModel | None = None, codecs: list[str] | None | str = "none",
-                ctx: TaskContext | None = None) -> Detection:
-    """Open evidence read-only through intake and run :func:`detect_pixels`."""
+                ctx: TaskContext | None = None, settings: Settings | None = None) -> Detection:
+    """Open evidence read-only through intake (under the settings' pixel limit) and run
+    :func:`detect_pixels`."""
     from examiner.core.evidence import open_evidence
 
-    ev = open_evidence(path)
-    return detect_pixels(ev.pixels, path, model=model, codecs=codecs, ctx=ctx)
+    ev = open_evidence(path, settings.max_pixels if settings is not None else None)
+    return detect_pixels(ev.pixels, path, model=model, codecs=codecs, ctx=ctx, settings=settings)

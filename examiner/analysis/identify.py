@@ -17,12 +17,15 @@ The fixed-point gain ``PSNR_e - PSNR_ref`` (dB) ranks the candidates. A gain bel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import CodecError, ExaminerError
+
+if TYPE_CHECKING:
+    from examiner.core.settings import Settings
 
 # The window analysed: large enough for stable PSNR, small enough that every codec run stays
 # within a fixed memory bound whatever the evidence size.
@@ -129,18 +132,19 @@ def _is_range(qs: list[int]) -> bool:
 
 
 def identify(image: np.ndarray, codec_ids: list[str] | None = None, ctx: TaskContext | None = None,
-             quality_hint: dict[str, int] | None = None) -> Identification:
+             quality_hint: dict[str, int] | None = None, settings: Settings | None = None) -> Identification:
     """Rank installed codecs by how close the image is to being their fixed point.
 
     ``codec_ids`` None means every available codec. ``quality_hint`` (codec id -> quality), e.g.
     the quality estimated from a JPEG file's tables, is tried in addition to the sweep.
+    ``settings`` name the extra codec folders and the tiling (None: the built-in defaults).
     """
     from examiner.codecs import engine, registry
     from examiner.codecs.api import RunOptions
 
     ctx = ctx or silent()
     own, ref, win = windows(image)
-    entries, _ = registry.list_codecs()
+    entries, _ = registry.list_codecs(settings)
     by_id = {e.info.id: e for e in entries}
     wanted = [e.info.id for e in entries if e.available] if codec_ids is None else list(codec_ids)
     skipped: list[str] = []
@@ -164,8 +168,8 @@ def identify(image: np.ndarray, codec_ids: list[str] | None = None, ctx: TaskCon
             return cache[(cid, q)]
         quiet = TaskContext(cancel=ctx.cancel)  # the engine's own progress would reset ours
         try:
-            rec = engine.run(cid, own, q, RunOptions(), quiet)
-            rec_ref = engine.run(cid, ref, q, RunOptions(), quiet)
+            rec = engine.run(cid, own, q, RunOptions(), quiet, settings)
+            rec_ref = engine.run(cid, ref, q, RunOptions(), quiet, settings)
         except CodecError as exc:
             skipped.append(f"{cid} q{q}: {exc}")
             return None

@@ -270,14 +270,14 @@ def run(
     height, width = coded.shape[:2]
     tiles: list[Tile] | None = None
     if _tiling_enabled(info):
-        if settings is None and (options.tile_budget_pixels is None or options.tile_overlap is None):
-            settings = Settings.load()
-        budget = options.tile_budget_pixels or (settings.tile_budget_pixels if settings else 4_000_000)
+        # No settings given: the built-in defaults, never the file (the caller decides what applies).
+        settings = settings if settings is not None else Settings()
+        budget = options.tile_budget_pixels or settings.tile_budget_pixels
         cap = info.extra.get("max_tile_pixels")
         if options.tile_budget_pixels is None and isinstance(cap, int) and cap > 0:
             # A pack may know that its model needs smaller tiles to stay within memory.
             budget = min(budget, cap)
-        overlap = options.tile_overlap if options.tile_overlap is not None else settings.tile_overlap  # type: ignore[union-attr]
+        overlap = options.tile_overlap if options.tile_overlap is not None else settings.tile_overlap
         if height * width > budget:
             tiles = plan_tiles(height, width, budget, overlap)
     if tiles is None:

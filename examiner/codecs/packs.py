@@ -103,9 +103,12 @@ def user_packs_dir() -> Path:
 
 
 def search_dirs(settings: Settings | None = None) -> list[tuple[Path, str]]:
-    """Folders whose sub-folders are packs, in priority order (earlier wins on id clashes)."""
+    """Folders whose sub-folders are packs, in priority order (earlier wins on id clashes).
+
+    ``settings`` add the user's extra folders; None means the built-in defaults (none).
+    """
     if settings is None:
-        settings = Settings.load()
+        settings = Settings()
     builtin = builtin_codecs_dir()
     dirs: list[tuple[Path, str]] = [(builtin, "built-in")] if builtin is not None else []
     dirs += [(packaged_codecs_dir(), "package"), (user_packs_dir(), "user")]

@@ -70,10 +70,10 @@ def evidence_source(
         evidence = open_evidence(image_path, max_pixels=settings.max_pixels)
         yield None, 0, evidence.pixels, evidence.sha256
         return
-    from examiner.core.case import Case
+    from examiner.commands._settings import open_case
     from examiner.workflows.common import evidence_by_sha256
 
     sha, _ = hash_file(image_path)
-    with Case.open(Path(case_path)) as case:
+    with open_case(Path(case_path), settings) as case:
         item = evidence_by_sha256(case, sha, image_path)
         yield case, item.id, case.load_evidence(item.id).pixels, item.sha256

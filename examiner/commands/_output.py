@@ -11,14 +11,14 @@ import json
 import sys
 from typing import Any
 
-from examiner.core.text_safety import json_safe
+from examiner.core.text_safety import escape_json_text
 
 
 def print_json(data: Any) -> None:
     """Machine-readable output: one JSON document on stdout."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
     # JSON's own escapes for what the terminal filter would otherwise show as \xNN (not JSON).
-    sys.stdout.write(json_safe(text) + "\n")
+    sys.stdout.write(escape_json_text(text) + "\n")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

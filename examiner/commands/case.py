@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from examiner.commands._settings import acting_person, case_options, user_settings
+
 CATEGORY_CHOICES = ("amplitude", "geometry", "shape", "texture")
 
 
@@ -122,6 +124,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     path = Path(args.case)
     case = Case.create(
         path, args.case_id, args.examiner, requester=args.requester, lab=args.lab, actor=args.actor,
+        max_pixels=user_settings().max_pixels,
         received_date=args.received_date, title=args.title, notes=args.notes,
     )  # fmt: skip
     try:
@@ -142,7 +145,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_add_evidence(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, **case_options(args.actor)) as case:
         _refuse_untrusted(case)
         _warn_integrity(case)
         item = case.add_evidence(args.image, reference=args.reference)
@@ -157,7 +160,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 
     if not args.clear and not args.original:
         raise ExaminerError("give the reference original's path, or --clear")
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, **case_options(args.actor)) as case:
         _refuse_untrusted(case)
         _warn_integrity(case)
         item = case.set_reference(args.evidence_id, None if args.clear else args.original)
@@ -169,7 +172,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
         _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
@@ -183,7 +186,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, actor=acting_person(args.actor)) as case:
         report = case.integrity
         n_files = len(report.files)
         with case.snapshot():
@@ -218,7 +221,7 @@ def cmd_sign_head(args: argparse.Namespace) -> int:
     from examiner.errors import IntegrityError
 
     key = load_private_key(args.key)
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, actor=acting_person(args.actor)) as case:
         _refuse_untrusted(case)
         if not case.integrity.ok:
             raise IntegrityError(f"{case.path}: the case does not verify; a head is signed only after a clean check")
@@ -249,7 +252,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.row_records import ROWS_PARAM
 
-    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
         _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain
@@ -273,10 +276,9 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_add_region(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.regions import Category, Region, ShapeKind
-    from examiner.core.settings import Settings
     from examiner.errors import ExaminerError
 
-    if "texture" in args.category and not Settings.load().texture_category_enabled:
+    if "texture" in args.category and not user_settings().texture_category_enabled:
         raise ExaminerError("the provisional 'texture' category is disabled in the settings")
     if args.polygon:
         nums = _numbers(args.polygon, "--polygon")
@@ -287,7 +289,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
         spec, kind = (args.rect, ShapeKind.RECT) if args.rect else (args.ellipse, ShapeKind.ELLIPSE)
         x, y, w, h = _box(spec, "--rect" if args.rect else "--ellipse")
         points = [(x, y), (x + w, y + h)]
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, actor=acting_person(args.actor)) as case:
         _refuse_untrusted(case)
         _warn_integrity(case)
         region = Region(

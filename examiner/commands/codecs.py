@@ -44,8 +44,9 @@ def _qualities(q: list[int]) -> str:
 def run_list(args: argparse.Namespace) -> int:
     from examiner.codecs.registry import list_codecs
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
 
-    entries, problems = list_codecs()
+    entries, problems = list_codecs(user_settings())
     records: list[dict[str, Any]] = [e.to_record() for e in entries]
     if args.json:
         print_json({"codecs": records, "problems": [str(p) for p in problems]})
@@ -69,8 +70,9 @@ def run_import(args: argparse.Namespace) -> int:
     from examiner.codecs.registry import codec_infos
     from examiner.codecs.weights import import_weights, store_dir
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
 
-    results = import_weights(args.files, codec_infos())
+    results = import_weights(args.files, codec_infos(user_settings()))
     if args.json:
         print_json(
             {

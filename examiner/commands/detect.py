@@ -51,14 +51,14 @@ def expand(inputs: list[str]) -> tuple[list[Path], int]:
     return out, passed_over
 
 
-def _detect_into_case(case: Any, path: Path, model: Any, codecs: Any) -> dict[str, Any]:
+def _detect_into_case(case: Any, path: Path, model: Any, codecs: Any, settings: Any) -> dict[str, Any]:
     """Detect on the case's copy of this evidence (hash-checked) and record the finding."""
     from examiner.core.evidence import hash_file
     from examiner.workflows.common import evidence_by_sha256
     from examiner.workflows.detect import detect
 
     item = evidence_by_sha256(case, hash_file(path)[0], path)
-    finding = detect(case, item.id, model=model, codecs=codecs)
+    finding = detect(case, item.id, model=model, codecs=codecs, settings=settings)
     return {**finding.record.to_payload(), "path": str(path), "evidence_id": item.id, "finding_id": finding.id}
 
 
@@ -75,8 +75,10 @@ def _codecs_arg(value: str) -> str | list[str]:
 def run(args: argparse.Namespace) -> int:
     from examiner.analysis.detector import detect_file, load_model
     from examiner.commands._output import print_json
+    from examiner.commands._settings import open_case, user_settings
     from examiner.core.tasks import StderrProgress, TaskContext
 
+    settings = user_settings()
     codecs = _codecs_arg(args.codecs)
     model = load_model(args.model)
     files, passed_over = expand(args.images)
@@ -93,16 +95,14 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         case = None
         if args.case:
-            from examiner.core.case import Case
-
-            case = stack.enter_context(Case.open(Path(args.case)))
+            case = stack.enter_context(open_case(Path(args.case), settings))
         for i, path in enumerate(files):
             ctx.progress(i, len(files), path.name)
             try:
                 if case is not None:
-                    results.append(_detect_into_case(case, path, model, codecs))
+                    results.append(_detect_into_case(case, path, model, codecs, settings))
                 else:
-                    results.append(detect_file(path, model=model, codecs=codecs).to_dict())
+                    results.append(detect_file(path, model=model, codecs=codecs, settings=settings).to_dict())
             except ExaminerError as exc:
                 failures += 1
                 results.append({"path": str(path), "error": str(exc)})

@@ -33,9 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
     from examiner.core.inspection import inspect_image
 
-    report = inspect_image(args.image, max_pixels=args.max_pixels)
+    limit = args.max_pixels if args.max_pixels is not None else user_settings().max_pixels
+    report = inspect_image(args.image, max_pixels=limit)
     if args.json:
         print_json(report)
     else:

@@ -29,10 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from examiner.codecs.registry import get_codec
     from examiner.commands._codec_args import progress_context, run_options
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
     from examiner.core.evidence import open_evidence
-    from examiner.core.settings import Settings
 
-    settings = Settings.load()
+    settings = user_settings()
     codec = get_codec(args.codec, settings)
     evidence = open_evidence(args.image, max_pixels=settings.max_pixels)
     result = match_rate(

@@ -82,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
     from examiner.codecs.registry import get_codec
     from examiner.commands._codec_args import evidence_source, progress_context, run_options
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
     from examiner.core.atomic import write_atomically
     from examiner.core.hashes import artefact_sha256
-    from examiner.core.settings import Settings
     from examiner.findings import artefacts as names
     from examiner.workflows import recompress as wf
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     bit_out = Path(args.bitstream) if args.bitstream else None
     guard_outputs(image_path, [o for o in (out, bit_out) if o is not None], args.case)
-    settings = Settings.load()
+    settings = user_settings()
     codec = get_codec(args.codec, settings)
     quality = _quality(args, codec.info)
     ctx = progress_context(args)

@@ -66,7 +66,7 @@ def _preview_targets(args: argparse.Namespace, protected: list[Path]) -> list[Pa
 
 def run(args: argparse.Namespace) -> int:
     from examiner.commands._output import print_json
-    from examiner.core.case import Case
+    from examiner.commands._settings import open_case, user_settings
     from examiner.core.output_paths import case_files, refuse_protected
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     case_path = Path(args.case)
     progress = StderrProgress()
     ctx = TaskContext(on_progress=progress)
-    with Case.open(case_path) as case:
+    settings = user_settings()
+    with open_case(case_path, settings) as case:
         if level is not None:
             wanted = {"level": level, "text": args.conclusion_text or "", "by": case.actor}
             # Recording the same conclusion again would change the case state, and so the report.
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                 case.set_meta(META_CONCLUSION, wanted)
         options = ReportOptions(
             reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa,
-            sign_key=args.sign_key,
+            sign_key=args.sign_key, settings=settings,
         )
         # Every path this command may write is checked before anything is written.
         protected = [*case_files(case), Path(args.out)]

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from examiner.commands._settings import acting_person, user_settings
 from examiner.errors import ExaminerError, IntegrityError
 
 
@@ -102,9 +103,12 @@ def _options(args: argparse.Namespace) -> Any:
     for name in ("top", "identify_top", "variability_top"):
         if getattr(args, name) < 0:
             raise ExaminerError(f"--{name.replace('_', '-')} cannot be negative")
-    return ScreenOptions(model_path=args.model, max_pixels=args.max_pixels, top=args.top, identify_top=args.identify_top,
+    settings = user_settings()
+    limit = args.max_pixels if args.max_pixels is not None else settings.max_pixels
+    return ScreenOptions(model_path=args.model, max_pixels=limit, top=args.top, identify_top=args.identify_top,
                          codecs=codecs, variability_top=args.variability_top,
-                         variability_codec=args.variability_codec, seeds=args.seeds)  # fmt: skip
+                         variability_codec=args.variability_codec, seeds=args.seeds,
+                         extra_codec_dirs=list(settings.extra_codec_dirs))  # fmt: skip
 
 
 def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
@@ -117,7 +121,7 @@ def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
 
     if args.scheduler and args.workers:
         raise ExaminerError("--workers sets up local workers; with --scheduler the cluster has its own")
-    actor = args.actor or default_actor()
+    actor = acting_person(args.actor) or default_actor()
     if resume:
         rf = ResultsFile.open(results, actor=actor)
         screening.check_resumable(rf)
@@ -189,7 +193,8 @@ def _open(args: argparse.Namespace) -> int:
         file_id = int(ident)
     except ValueError:
         raise ExaminerError(f"row id must be a number, not {ident!r}") from None
-    info = make_case(results, file_id, args.case, args.case_id, args.examiner, args.actor)
+    info = make_case(results, file_id, args.case, args.case_id, args.examiner, acting_person(args.actor),
+                     user_settings().max_pixels)
     if args.json:
         _emit_json(info)
     else:
@@ -205,7 +210,7 @@ def _report(args: argparse.Namespace) -> int:
 
     results = Path(args.report)
     html = report_path(results, args.html)
-    with ResultsFile.open(results, actor=args.actor or default_actor()) as rf:
+    with ResultsFile.open(results, actor=acting_person(args.actor) or default_actor()) as rf:
         check_outputs_outside(rf.meta()["sources"], [html])
         info = html_report.write(rf, html, args.top)
     if args.json:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from examiner.errors import ExaminerError
+
+if TYPE_CHECKING:
+    from examiner.core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,17 +38,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from examiner.analysis.symbols import parse_checks, run_checks
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
     from examiner.core.evidence import load_comparison_image, open_evidence
     from examiner.core.tasks import StderrProgress, TaskContext
 
+    settings = user_settings()
     checks = parse_checks(args.checks)
-    evidence = open_evidence(args.evidence)
-    comparison = load_comparison_image(args.compare)
+    evidence = open_evidence(args.evidence, settings.max_pixels)
+    comparison = load_comparison_image(args.compare, settings.max_pixels)
     progress = StderrProgress()
     results = run_checks(evidence.pixels, comparison, checks, TaskContext(on_progress=progress))
     stored = None
     if args.case:
-        stored = _store(Path(args.case), evidence.sha256, results, str(Path(args.compare).resolve()))
+        stored = _store(Path(args.case), evidence.sha256, results, str(Path(args.compare).resolve()), settings)
     proposals = [p for r in results for p in r.proposals]
     if args.json:
         print_json(
@@ -80,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(case_path: Path, sha256: str, results: list, comparison: str) -> list[int]:
+def _store(case_path: Path, sha256: str, results: list, comparison: str, settings: Settings) -> list[int]:
     from examiner.analysis.symbols.workflow import store_proposals
-    from examiner.core.case import Case
+    from examiner.commands._settings import open_case
 
-    with Case.open(case_path) as case:
+    with open_case(case_path, settings) as case:
         items = [e for e in case.evidence() if e.sha256 == sha256]
         if not items:
             raise ExaminerError(f"{case_path}: the evidence (SHA-256 {sha256[:16]}...) is not in this case")

@@ -45,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from examiner.codecs.api import RunOptions
     from examiner.commands._codec_args import evidence_source
     from examiner.commands._output import print_json
+    from examiner.commands._settings import user_settings
     from examiner.commands.recompress import guard_outputs
     from examiner.core.atomic import write_atomically
     from examiner.core.hashes import artefact_sha256
-    from examiner.core.settings import Settings
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.findings import artefacts as names
     from examiner.workflows import variability as wf
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     image_path = Path(args.image)
     out = Path(args.out) if args.out else None
     guard_outputs(image_path, [out] if out is not None else [], args.case)
-    settings = Settings.load()
+    settings = user_settings()
     options = RunOptions(
         device=args.device or settings.device, seed=args.first_seed, steps=args.steps, weights=args.weights,
     )

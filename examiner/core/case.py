@@ -49,6 +49,7 @@ from examiner.core.case_records import (
 )
 from examiner.core.case_tx import CaseAudit, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
+from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.core.integrity import FileStatus, IntegrityReport, file_status
 from examiner.core.regions import Region, validate_region
 from examiner.core.row_records import (
@@ -65,18 +66,14 @@ FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion"
 
 
 def default_actor() -> str:
-    """Who is acting: the examiner name from the settings, else the login name."""
-    try:
-        from examiner.core.settings import Settings
+    """Who is acting when the front end names nobody: the login name.
 
-        name = Settings.load().examiner_name.strip()
-    except Exception:  # noqa: BLE001 - a broken settings file must not block case work
-        name = ""
-    if name:
-        return name
+    The examiner's name from the settings is the front end's to pass as ``actor``; the core does
+    not read the settings file.
+    """
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no login name (a bare container) must not block case work
         return "unknown"
 
 
@@ -84,9 +81,13 @@ class Case:
     """An open case file. Create with :meth:`create`, open with :meth:`open`; close when done
     (or use it as a context manager)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> None:
         self.path = path
         self.actor = actor
+        # The intake limit for every file this case decodes (evidence, references).
+        self.max_pixels = int(max_pixels)
         self.read_only = read_only
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
@@ -111,6 +112,7 @@ class Case:
         requester: str = "",
         lab: str = "",
         actor: str | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
         **details: str,
     ) -> Case:
         """Create a new case file (refuses to overwrite an existing file)."""
@@ -125,7 +127,7 @@ class Case:
         if not p.parent.exists():
             raise CaseError(f"{p}: folder {p.parent} does not exist")
         conn = store.connect(p, create=True)
-        case = cls(p, conn, actor or examiner or default_actor(), read_only=False)
+        case = cls(p, conn, actor or examiner or default_actor(), read_only=False, max_pixels=max_pixels)
         d = CaseDetails(case_id=case_id, examiner=examiner, requester=requester, lab=lab, created_utc=utc_now(), **details)
         with case._write("case.created", {"details": d.to_dict(), "schema_version": store.SCHEMA_VERSION}):
             for k, v in d.to_dict().items():
@@ -134,7 +136,14 @@ class Case:
         return case
 
     @classmethod
-    def open(cls, path: str | Path, actor: str | None = None, read_only: bool = False, record: bool = True) -> Case:
+    def open(
+        cls,
+        path: str | Path,
+        actor: str | None = None,
+        read_only: bool = False,
+        record: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> Case:
         """Open a case: verify the audit chain and re-hash every evidence and reference file.
 
         The case opens even when something fails, so the problem can be shown; look at
@@ -143,7 +152,7 @@ class Case:
         """
         p = Path(path)
         conn = store.connect(p, read_only=read_only)
-        case = cls(p, conn, actor or default_actor(), read_only=read_only)
+        case = cls(p, conn, actor or default_actor(), read_only=read_only, max_pixels=max_pixels)
         try:
             case.integrity_check(record=record and not read_only, action="case.opened")
         except BaseException:
@@ -252,11 +261,11 @@ class Case:
         The file is only read. A reference original, if given, goes through the same intake.
         Adding the same bytes twice is refused.
         """
-        ev = open_evidence(path)
+        ev = open_evidence(path, self.max_pixels)
         dup = self.conn.execute("SELECT id, path FROM evidence WHERE sha256 = ?", (ev.sha256,)).fetchone()
         if dup is not None:
             raise CaseError(f"{path}: the same file (SHA-256 {ev.sha256[:16]}...) is already evidence {dup[0]} ({dup[1]})")
-        ref = open_evidence(reference) if reference is not None else None
+        ref = open_evidence(reference, self.max_pixels) if reference is not None else None
         params: dict[str, Any] = {
             "path": ev.facts.path,
             "sha256": ev.facts.sha256,
@@ -283,7 +292,7 @@ class Case:
     def set_reference(self, evidence_id: int, path: str | Path | None) -> EvidenceItem:
         """Attach (or with ``None`` detach) the reference original of an evidence item."""
         item = self.evidence_item(evidence_id)
-        ref = open_evidence(path) if path is not None else None
+        ref = open_evidence(path, self.max_pixels) if path is not None else None
         params = {
             "evidence_id": evidence_id,
             "old": item.reference,
@@ -312,7 +321,7 @@ class Case:
     def load_evidence(self, evidence_id: int) -> Evidence:
         """Decode an evidence item's file now, refusing it if its bytes changed since intake."""
         item = self.evidence_item(evidence_id)
-        ev = open_evidence(item.path)
+        ev = open_evidence(item.path, self.max_pixels)
         if ev.sha256 != item.sha256:
             raise IntegrityError(
                 f"{item.path}: SHA-256 changed since intake (was {item.sha256}, now {ev.sha256}); evidence refused"
@@ -324,7 +333,7 @@ class Case:
         item = self.evidence_item(evidence_id)
         if not item.reference_path:
             return None
-        ref = open_evidence(item.reference_path)
+        ref = open_evidence(item.reference_path, self.max_pixels)
         if ref.sha256 != item.reference_sha256:
             raise IntegrityError(
                 f"{item.reference_path}: SHA-256 of the reference changed (was {item.reference_sha256}, now {ref.sha256})"

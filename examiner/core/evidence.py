@@ -39,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from examiner.core.formats import (
+    DEFAULT_MAX_PIXELS,
     EXTENSIONS,
     PIL_FORMATS,
     describe_unknown,
@@ -143,12 +144,6 @@ def hash_file(path: str | Path) -> tuple[str, str]:
     return sha.hexdigest(), md5.hexdigest()
 
 
-def _default_max_pixels() -> int:
-    from examiner.core.settings import Settings
-
-    return Settings.load().max_pixels
-
-
 def read_evidence_bytes(path: str | Path) -> tuple[bytes, os.stat_result]:
     """Read the whole file once, read-only, returning its bytes and the stat taken on that handle."""
     p = Path(path)
@@ -183,7 +178,8 @@ def open_evidence(path: str | Path, max_pixels: int | None = None) -> Evidence:
     """Take one evidence image in: hash, identify, check and decode it (see module docstring).
 
     Raises :class:`~examiner.errors.EvidenceError` naming the file and the problem for anything
-    that is not a complete, allowlisted image within the pixel limit.
+    that is not a complete, allowlisted image within the pixel limit (``max_pixels``, else
+    :data:`~examiner.core.formats.DEFAULT_MAX_PIXELS`; front ends pass the user's setting).
     """
     return open_evidence_with_bytes(path, max_pixels)[0]
 
@@ -194,7 +190,7 @@ def open_evidence_with_bytes(path: str | Path, max_pixels: int | None = None) ->
     p = Path(path)
     data, st = read_evidence_bytes(p)
     sha256, md5 = hash_bytes(data)
-    limit = _default_max_pixels() if max_pixels is None else int(max_pixels)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
     fmt = detect_format(data[:64])
     if fmt is None:
         raise EvidenceError(p, describe_unknown(data[:512]))
@@ -233,7 +229,7 @@ def decode_bytes(data: bytes, name: str = "<memory>", max_pixels: int | None = N
     fmt = detect_format(data[:64])
     if fmt is None:
         raise EvidenceError(name, describe_unknown(data[:512]))
-    limit = _default_max_pixels() if max_pixels is None else int(max_pixels)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
     facts = EvidenceFacts(
         path=name, sha256="", md5="", size=len(data), mtime=0.0, mtime_utc="", format=fmt,
         extension="", extension_mismatch=False, width=0, height=0, mode="", bit_depth=8,

@@ -8,6 +8,10 @@ folder walk looks at.
 
 from __future__ import annotations
 
+# The decompression-bomb guard when the caller names no limit: images above this many pixels are
+# refused at intake. The user's settings may raise or lower it; front ends pass that value in.
+DEFAULT_MAX_PIXELS = 250_000_000
+
 ALLOWED_FORMATS: tuple[str, ...] = ("jpeg", "png", "tiff", "webp", "avif", "bmp")
 
 PIL_FORMATS: dict[str, str] = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP", "avif": "AVIF", "bmp": "BMP"}

@@ -2,6 +2,10 @@
 
 ``EXAMINER_CONFIG_DIR`` / ``EXAMINER_DATA_DIR`` override the platform directories, which is
 how tests and portable installs keep everything in one place.
+
+Only the front ends (the command line and the GUI) read the settings file; they pass what they
+read down as arguments, so the core never depends on a file on this machine and a worker process
+uses exactly the settings the job was started with.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from examiner.core.atomic import write_atomically
+from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.errors import ExaminerError
 
 SETTINGS_SCHEMA_VERSION = 1
@@ -39,7 +44,7 @@ def user_codec_dir() -> Path:
 class Settings:
     schema_version: int = SETTINGS_SCHEMA_VERSION
     # Decompression-bomb guard: images above this many pixels are refused at intake.
-    max_pixels: int = 250_000_000
+    max_pixels: int = DEFAULT_MAX_PIXELS
     # Images above this many pixels are re-compressed in overlapping tiles.
     tile_budget_pixels: int = 4_000_000
     tile_overlap: int = 64

@@ -29,7 +29,7 @@ def terminal_safe(value: Any) -> str:
     return _UNSAFE.sub(_escape, value if isinstance(value, str) else str(value))
 
 
-def json_safe(json_text: str) -> str:
+def escape_json_text(json_text: str) -> str:
     """JSON text with the same characters written as JSON ``\\uNNNN`` escapes (they can occur
     only inside strings, where that escape means the same character)."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json_text)

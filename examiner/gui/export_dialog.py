@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 from examiner.gui.workers import GENERAL, JobManager
@@ -28,13 +29,14 @@ from examiner.gui.workers import GENERAL, JobManager
 PREVIEW_PAGES = 3
 
 
-def export_task(case: Any, out: Path, reviewer: str) -> Any:
+def export_task(case: Any, out: Path, reviewer: str, settings: Settings | None = None) -> Any:
     """Export in a worker; the case's connection is shared across threads under its own lock."""
 
     def run(ctx: TaskContext) -> tuple[Any, list[bytes], str]:
         from examiner.report.export import ReportOptions, export_report, render_preview_pages
 
-        result = export_report(case, out, ReportOptions(reviewer=reviewer or None), ctx.sub(0.0, 0.85, 1.0))
+        options = ReportOptions(reviewer=reviewer or None, settings=settings)
+        result = export_report(case, out, options, ctx.sub(0.0, 0.85, 1.0))
         ctx.progress(0.9, 1.0, "rendering the preview")
         try:
             pages, note = list(render_preview_pages(out, PREVIEW_PAGES)), ""
@@ -92,7 +94,7 @@ class ExportDialog(QDialog):
         self.status.setText("Exporting...")
         self.jobs.submit(
             "Export report",
-            export_task(self.session.case, out, self.reviewer.text().strip()),
+            export_task(self.session.case, out, self.reviewer.text().strip(), self.session.settings),
             queue=GENERAL,
             on_done=self._done,
             on_error=self._failed,

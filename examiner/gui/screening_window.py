@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.errors import ExaminerError
 from examiner.gui.workers import JobManager
 from examiner.screening import store
@@ -290,9 +291,11 @@ class ScreeningWindow(QMainWindow):
         from examiner.screening.open_case import make_case
 
         results = self.path
+        settings = getattr(self.workbench, "settings", None)
+        limit = settings.max_pixels if settings is not None else DEFAULT_MAX_PIXELS
 
         def job(ctx: Any) -> dict[str, Any]:
-            return make_case(results, row, case_path, examiner=examiner)
+            return make_case(results, row, case_path, examiner=examiner, max_pixels=limit)
 
         def done(info: dict[str, Any]) -> None:
             self.statusBar().showMessage(f"created {info['case']}", 8000)

@@ -35,34 +35,61 @@ class ComparisonSource:
     finding_id: int | None = None
 
 
-def _actor() -> str | None:
+def _window_settings(settings: Settings | None) -> Settings:
+    """The settings the window runs under; a broken file falls back to the defaults (the window
+    says so when it starts)."""
+    if settings is not None:
+        return settings
     try:
-        return Settings.load().examiner_name.strip() or None
+        return Settings.load()
     except ExaminerError:
-        return None
+        return Settings()
+
+
+def _actor(settings: Settings) -> str | None:
+    return settings.examiner_name.strip() or None
 
 
 class CaseSession:
-    """One open case plus what the screen caches for it."""
+    """One open case plus what the screen caches for it, under the window's settings."""
 
-    def __init__(self, case: Case, path: Path) -> None:
+    def __init__(self, case: Case, path: Path, settings: Settings | None = None) -> None:
         self.case = case
         self.path = Path(path)
+        self.settings = _window_settings(settings)
         self._pixels: dict[int, np.ndarray] = {}
         self._comparisons: dict[tuple[int, str], np.ndarray] = {}
 
     # -- life cycle ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path) -> CaseSession:
+    def open(cls, path: str | Path, settings: Settings | None = None) -> CaseSession:
         p = Path(path)
-        return cls(Case.open(p, actor=_actor()), p)
+        s = _window_settings(settings)
+        return cls(Case.open(p, actor=_actor(s), max_pixels=s.max_pixels), p, s)
 
     @classmethod
-    def create(cls, path: str | Path, case_id: str, examiner: str, requester: str = "", lab: str = "") -> CaseSession:
+    def create(
+        cls,
+        path: str | Path,
+        case_id: str,
+        examiner: str,
+        requester: str = "",
+        lab: str = "",
+        settings: Settings | None = None,
+    ) -> CaseSession:
         p = Path(path)
         if p.exists():
             raise CaseError(f"{p}: a file of that name exists; choose another name for the new case")
-        return cls(Case.create(p, case_id=case_id, examiner=examiner, requester=requester, lab=lab, actor=examiner), p)
+        s = _window_settings(settings)
+        case = Case.create(
+            p, case_id=case_id, examiner=examiner, requester=requester, lab=lab, actor=examiner, max_pixels=s.max_pixels
+        )
+        return cls(case, p, s)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings from the dialog: later intake and decodes use the new pixel limit."""
+        self.settings = settings
+        self.case.max_pixels = settings.max_pixels
 
     def close(self) -> None:
         self.case.close()
@@ -76,7 +103,9 @@ class CaseSession:
         try:
             shutil.copyfile(self.path, target)
         finally:
-            self.case = Case.open(target if target.exists() else self.path, actor=_actor())
+            self.case = Case.open(
+                target if target.exists() else self.path, actor=_actor(self.settings), max_pixels=self.settings.max_pixels
+            )
         self.path = target
 
     # -- evidence ------------------------------------------------------------------------------

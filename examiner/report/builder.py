@@ -35,6 +35,7 @@ import numpy as np
 from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
+from examiner.core.settings import Settings
 from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
@@ -93,6 +94,9 @@ class BuildOptions:
     report_id: str | None = None
     amends: str | None = None
     issued: str | None = None  # ISO date or date-time (UTC) overriding the case-derived date
+    # The settings in force, as the front end read them: the report states them and finds
+    # third-party codec packs through them. None: the report says they were not given.
+    settings: Settings | None = None
 
 
 def is_observation(entry: AuditEntry) -> bool:
@@ -158,7 +162,7 @@ class ModelBuilder:
             try:
                 from examiner.codecs.registry import get_info
 
-                self.codec_infos[codec_id] = get_info(codec_id)[0]
+                self.codec_infos[codec_id] = get_info(codec_id, self.opt.settings)[0]
             except (ExaminerError, ImportError):
                 self.codec_infos[codec_id] = None
         return self.codec_infos[codec_id]
@@ -172,7 +176,9 @@ class ModelBuilder:
         if sha not in self.artefact_pixels:
             if len(self.artefact_pixels) >= 2:
                 self.artefact_pixels.pop(next(iter(self.artefact_pixels)))
-            self.artefact_pixels[sha] = decode_bytes(self.case.get_artefact(sha), name=f"{what} (artefact {sha[:12]})")
+            self.artefact_pixels[sha] = decode_bytes(
+                self.case.get_artefact(sha), name=f"{what} (artefact {sha[:12]})", max_pixels=self.case.max_pixels
+            )
         return self.artefact_pixels[sha]
 
     def add_manifest(self, item: str, role: str, sha: str | None) -> None:

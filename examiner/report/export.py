@@ -21,6 +21,7 @@ from typing import Any
 from examiner.core.atomic import write_atomically
 from examiner.core.case import Case
 from examiner.core.output_paths import case_files, refuse_protected
+from examiner.core.settings import Settings
 from examiner.core.signing import SIGNATURE_PARAM
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError, ToolMissingError
@@ -37,6 +38,7 @@ class ReportOptions:
     record: bool = True  # write the export to the audit log (needs a writable case)
     pdfa: bool = False  # post-process towards PDF/A-3b with the report data attached
     sign_key: str | None = None  # examiner private key file: sign the chain head the report prints
+    settings: Settings | None = None  # the settings in force, stated in the report
 
 
 @dataclass
@@ -68,7 +70,10 @@ def build_model(case: Case, options: ReportOptions | None = None, ctx: TaskConte
         key = load_private_key(opts.sign_key)  # before the work, so a bad key fails at once
     model = build_report_model(
         case,
-        BuildOptions(reviewer=opts.reviewer, report_id=opts.report_id, amends=opts.amends, issued=opts.issued),
+        BuildOptions(
+            reviewer=opts.reviewer, report_id=opts.report_id, amends=opts.amends, issued=opts.issued,
+            settings=opts.settings,
+        ),
         ctx,
     )
     if key is not None and model.audit_head:

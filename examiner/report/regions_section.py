@@ -48,7 +48,7 @@ def evidence_pixels(b: ModelBuilder, evidence_id: int) -> np.ndarray:
         chk = evidence_section.check(b, item.id, "evidence", item.path)
         if chk.data is None or chk.sha256 != item.sha256:
             raise ExaminerError(f"{item.path}: the evidence file does not match its intake hash or cannot be read")
-        b.pixels = {evidence_id: decode_bytes(chk.data, name=item.path)}  # one image at a time
+        b.pixels = {evidence_id: decode_bytes(chk.data, name=item.path, max_pixels=b.case.max_pixels)}  # one image at a time
     return b.pixels[evidence_id]
 
 
@@ -74,7 +74,7 @@ def decode_comparison(b: ModelBuilder, region: Region) -> tuple[np.ndarray | Non
         chk = evidence_section.check(b, item.id, "reference", item.reference_path)
         if chk.data is None or chk.sha256 != item.reference_sha256:
             raise ExaminerError(f"{item.reference_path}: the reference does not match its intake hash or cannot be read")
-        return decode_bytes(chk.data, name=item.reference_path), f"reference original {Path(item.reference_path).name}"
+        return decode_bytes(chk.data, name=item.reference_path, max_pixels=b.case.max_pixels), f"reference original {Path(item.reference_path).name}"
     if key.startswith("finding:"):
         try:
             fid = int(key.split(":", 1)[1])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from examiner.core.case import Finding
-from examiner.errors import ExaminerError
 from examiner.report import methods as methods_mod
 from examiner.report.model import (
     CodecUse,
@@ -55,12 +54,9 @@ def settings_rows(b: ModelBuilder) -> list[tuple[str, str]]:
         if d.get("tiled"):
             parts.append("tiled " + fmt(d.get("tiles") or {}))
         rows.append((f"F{f.id} {d.get('codec', '?')} run", "; ".join(parts)))
-    from examiner.core.settings import Settings
-
-    try:
-        s = Settings.load()
-    except ExaminerError:
-        return rows + [("Settings", "the settings file could not be read")]
+    s = b.opt.settings
+    if s is None:
+        return rows + [("Settings", "not given to the report builder, so not stated")]
     return rows + [
         ("Pixel limit at intake (now)", f"{s.max_pixels:,} pixels"),
         ("Tiling above (now)", f"{s.tile_budget_pixels:,} pixels, overlap {s.tile_overlap} pixels"),

@@ -40,6 +40,8 @@ class ScreenOptions:
     codecs: Any = "auto"
     variability_top: int = 0
     variability_codec: str | None = None
+    # Third-party codec folders the follow-ups look in (the front end reads them from the settings).
+    extra_codec_dirs: list[str] = field(default_factory=list)
     seeds: int = 8
     hash_batch: int = 64
     # The walk runs this many files ahead of the hashing (they wait in the results file, not in
@@ -341,9 +343,10 @@ class Screening:
         o = self.options
         plan: list[tuple[str, int, dict[str, Any]]] = [("thumbnail", o.top, {})]
         if o.identify_top > 0:
-            plan.append(("identify", o.identify_top, {"codecs": o.codecs}))
+            plan.append(("identify", o.identify_top, {"codecs": o.codecs, "codec_dirs": o.extra_codec_dirs}))
         if o.variability_top > 0 and o.variability_codec:
-            plan.append(("variability", o.variability_top, {"codec": o.variability_codec, "seeds": o.seeds}))
+            plan.append(("variability", o.variability_top,
+                         {"codec": o.variability_codec, "seeds": o.seeds, "codec_dirs": o.extra_codec_dirs}))
         for kind, n, params in plan:
             for r in self.rf.top(n):
                 if self.rf.followup(r["sha256"], kind) is None:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.errors import ExaminerError
 from examiner.findings.records import ScreeningRecord
 from examiner.findings.schema import add_record
@@ -27,7 +28,8 @@ def default_case_path(results: Path, file_id: int) -> Path:
 
 
 def make_case(results: str | Path, file_id: int, case_path: str | Path | None = None, case_id: str | None = None,
-              examiner: str | None = None, actor: str | None = None) -> dict[str, Any]:  # fmt: skip
+              examiner: str | None = None, actor: str | None = None,
+              max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:  # fmt: skip
     from examiner.core.case import Case, default_actor
 
     rp = Path(results)
@@ -46,7 +48,8 @@ def make_case(results: str | Path, file_id: int, case_path: str | Path | None = 
         check_outputs_outside(sources, [target])
         chain = verify_log(rf)
         cid = case_id or re.sub(r"[^A-Za-z0-9._-]+", "-", f"{rp.stem}-row{file_id}")
-        case = Case.create(target, cid, examiner or who, actor=who, title=f"Screening row {file_id}: {os.path.basename(path)}")
+        case = Case.create(target, cid, examiner or who, actor=who, max_pixels=max_pixels,
+                           title=f"Screening row {file_id}: {os.path.basename(path)}")
         try:
             item = case.add_evidence(path)
             if item.sha256 != r["sha256"]:

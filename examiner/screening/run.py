@@ -32,7 +32,7 @@ def create(out: str | Path, sources: list[str], options: ScreenOptions, actor: s
     """A new results file recording what will be screened, how, and with which program and model."""
     from examiner.analysis.detector import known_error_rates, load_model
     from examiner.core.evidence import DECODE_POLICY
-    from examiner.core.settings import Settings
+    from examiner.core.formats import DEFAULT_MAX_PIXELS
 
     if not sources:
         raise ExaminerError("name at least one source folder or file to screen")
@@ -44,7 +44,7 @@ def create(out: str | Path, sources: list[str], options: ScreenOptions, actor: s
     if options.model_path is not None:
         options.model_path = str(Path(options.model_path).resolve())
     if options.max_pixels is None:
-        options.max_pixels = Settings.load().max_pixels
+        options.max_pixels = DEFAULT_MAX_PIXELS
     versions = tasks.model_versions(options.model_path)
     model = load_model(options.model_path)
     meta: dict[str, Any] = {

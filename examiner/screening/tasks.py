@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import socket
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from examiner import __version__
+from examiner.core.json_values import plain_json
 from examiner.errors import EvidenceError, ExaminerError
 from examiner.screening.ranking import rank_value
+
+if TYPE_CHECKING:
+    from examiner.core.settings import Settings
 
 THUMBNAIL_PX = 160
 _CHUNK = 1 << 20
@@ -88,20 +91,8 @@ def worker_name() -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON types only (numpy scalars unwrapped, non-finite floats as text)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+    """Plain JSON for the results store; non-finite floats kept as text (a capped LR reads "inf")."""
+    return plain_json(value, non_finite="text")
 
 
 # ---------------------------------------------------------------------- hashing
@@ -234,7 +225,8 @@ def followup(kind: str, sha: str, path: str, params: dict[str, Any], max_pixels:
             from examiner.analysis import identify
 
             codecs = params.get("codecs")
-            ident = identify.identify(ev.pixels, None if codecs == "auto" else list(codecs))
+            ident = identify.identify(ev.pixels, None if codecs == "auto" else list(codecs),
+                                      settings=_codec_settings(params))
             out.update(status="result", data=jsonable(ident.to_dict()))
         elif kind == "variability":
             out.update(_variability(ev.pixels, params))
@@ -249,12 +241,19 @@ def followup(kind: str, sha: str, path: str, params: dict[str, Any], max_pixels:
     return out
 
 
+def _codec_settings(params: dict[str, Any]) -> Settings:
+    """The settings a follow-up runs codecs under: the screen's codec folders, default tiling."""
+    from examiner.core.settings import Settings
+
+    return Settings(extra_codec_dirs=[str(d) for d in params.get("codec_dirs") or []])
+
+
 def _variability(pixels: np.ndarray, params: dict[str, Any]) -> dict[str, Any]:
     from examiner.analysis.variability import seed_variability
     from examiner.codecs.api import RunOptions
     from examiner.codecs.registry import get_codec
 
-    codec = get_codec(str(params["codec"]))
+    codec = get_codec(str(params["codec"]), _codec_settings(params))
     quality = int(params.get("quality") or codec.info.qualities[0])
     result = seed_variability(codec, pixels, quality, RunOptions(seed=0), int(params.get("seeds", 8)))
     return {"status": "result", "data": jsonable({"codec": codec.info.id, "quality": quality, **result.summary()}),

@@ -1,30 +1,11 @@
-"""What every examination step needs: JSON-safe records and evidence found in a case."""
+"""What every examination step needs: evidence found in a case by its bytes."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from examiner.core.case import Case, EvidenceItem
 from examiner.errors import CaseError
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON for the case file: numpy scalars and arrays become numbers and lists, NaN and
-    infinities None (the case stores strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist()) if value.size <= 4096 else f"<array {value.shape}>"
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def evidence_by_sha256(case: Case, sha256: str, path: str | Path | None = None) -> EvidenceItem:

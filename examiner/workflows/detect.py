@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from examiner.core.case import Case
+from examiner.core.json_values import finding_json
 from examiner.core.png import encode_png
+from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.findings import artefacts as names
 from examiner.findings.records import DetectionRecord
 from examiner.findings.schema import TypedFinding, add_record
-from examiner.workflows.common import json_safe
 
 
 @dataclass
@@ -38,16 +39,21 @@ class DetectionOutcome:
 
 
 def compute_detection(
-    ctx: TaskContext, pixels: np.ndarray, path: str | None = None, model: Any = None, codecs: Any = "none"
+    ctx: TaskContext,
+    pixels: np.ndarray,
+    path: str | None = None,
+    model: Any = None,
+    codecs: Any = "none",
+    settings: Settings | None = None,
 ) -> DetectionOutcome:
     """Detection on decoded pixels; ``path`` (read only) lets the detector read JPEG tables."""
     try:
         from examiner.analysis import detector
     except ImportError as exc:
         raise ExaminerError(f"trace detection is not available in this installation ({exc})") from None
-    result = detector.detect_pixels(pixels, path, model=model, codecs=codecs, ctx=ctx)
+    result = detector.detect_pixels(pixels, path, model=model, codecs=codecs, ctx=ctx, settings=settings)
     spec = result.spectral
-    payload = json_safe(result.to_dict())
+    payload = finding_json(result.to_dict())
     payload["tile_map_cell"] = int(spec.map_cell)
     record = DetectionRecord.from_payload(payload)
     return DetectionOutcome(record, np.asarray(spec.spectrum_image), np.asarray(spec.tile_map, dtype=np.float32))
@@ -74,10 +80,15 @@ def stored_tile_map(data: bytes) -> np.ndarray | None:
 
 
 def detect(
-    case: Case, evidence_id: int, ctx: TaskContext | None = None, model: Any = None, codecs: Any = "none"
+    case: Case,
+    evidence_id: int,
+    ctx: TaskContext | None = None,
+    model: Any = None,
+    codecs: Any = "none",
+    settings: Settings | None = None,
 ) -> TypedFinding:
     """Detect on the case's (hash-checked) evidence and record the finding."""
     ctx = ctx or silent()
     item = case.evidence_item(evidence_id)
     pixels = case.load_evidence(evidence_id).pixels
-    return record_detection(case, evidence_id, compute_detection(ctx, pixels, item.path, model, codecs))
+    return record_detection(case, evidence_id, compute_detection(ctx, pixels, item.path, model, codecs, settings))

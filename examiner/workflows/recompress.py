@@ -11,13 +11,14 @@ import numpy as np
 from examiner.codecs.api import RunOptions
 from examiner.core.case import Case
 from examiner.core.hashes import pixels_sha256
+from examiner.core.json_values import finding_json
 from examiner.core.png import encode_png
+from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.findings import artefacts as names
 from examiner.findings.records import RecompressionRecord, finite_or_none
 from examiner.findings.schema import TypedFinding, add_record
-from examiner.workflows.common import json_safe
 
 
 @dataclass
@@ -36,7 +37,7 @@ def compute_recompression(
     quality: int | None,
     target_bpp: float | None = None,
     options: RunOptions | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> RecompressionOutcome:
     """Re-compress at a quality, or at the quality whose real bit rate is closest to a target.
     PSNR and MS-SSIM are taken against the pixels the codec was given (after any conversion
@@ -53,7 +54,7 @@ def compute_recompression(
         from examiner.codecs import rate_match
 
         m = rate_match.match_rate(codec, pixels, float(target_bpp), options, ctx)
-        match = {"target_bpp": float(target_bpp), **json_safe(m.to_record())}
+        match = {"target_bpp": float(target_bpp), **finding_json(m.to_record())}
         rec = m.reconstruction if m.reconstruction is not None else engine.run(
             codec, pixels, m.quality, options, ctx, settings
         )
@@ -61,10 +62,10 @@ def compute_recompression(
         rec = engine.run(codec, pixels, int(quality), options, ctx, settings)
     reference, _ = engine.convert_for_codec(pixels, engine.accepted_forms(codec.info))
     psnr = engine.psnr(reference, rec.pixels)
-    payload = json_safe(rec.to_record())
+    payload = finding_json(rec.to_record())
     payload.update(
         psnr=finite_or_none(psnr),
-        ms_ssim=json_safe(engine.ms_ssim(reference, rec.pixels)),
+        ms_ssim=finding_json(engine.ms_ssim(reference, rec.pixels)),
         identical=bool(math.isinf(psnr)),
         pixels_sha256=pixels_sha256(rec.pixels),
         rate_match=match,
@@ -88,7 +89,7 @@ def recompress(
     target_bpp: float | None = None,
     options: RunOptions | None = None,
     ctx: TaskContext | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> tuple[TypedFinding, RecompressionOutcome]:
     """Re-compress the case's (hash-checked) evidence and record the finding."""
     pixels = case.load_evidence(evidence_id).pixels

@@ -8,13 +8,14 @@ import numpy as np
 
 from examiner.codecs.api import RunOptions
 from examiner.core.case import Case
+from examiner.core.json_values import finding_json
 from examiner.core.png import encode_png
+from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.findings import artefacts as names
 from examiner.findings.records import VariabilityRecord
 from examiner.findings.schema import TypedFinding, add_record
-from examiner.workflows.common import json_safe
 
 
 @dataclass
@@ -32,7 +33,7 @@ def compute_variability(
     seeds: int,
     options: RunOptions | None = None,
     threshold: float | None = None,
-    settings: object = None,
+    settings: Settings | None = None,
 ) -> VariabilityOutcome:
     """Decode the same bitstream with ``seeds`` noise seeds and map where the decodes disagree:
     detail there is invented by the decoder, not carried by the bits."""
@@ -40,7 +41,7 @@ def compute_variability(
     from examiner.codecs.registry import get_codec
 
     options = options or RunOptions()
-    codec = get_codec(codec_id, settings)  # type: ignore[arg-type]
+    codec = get_codec(codec_id, settings)
     if not codec.info.stochastic:
         raise ExaminerError(
             f"codec {codec_id!r} decodes deterministically; a seed-variability map needs a stochastic decoder"
@@ -65,7 +66,7 @@ def compute_variability(
     if isinstance(weights, str):
         # The engine reports the checkpoint's digest alone; key it like a codec run does.
         weights = {"checkpoint": weights}
-    payload = json_safe({
+    payload = finding_json({
         **summary,
         "codec": codec_id,
         "quality": q,
@@ -89,7 +90,7 @@ def variability(
     options: RunOptions | None = None,
     threshold: float | None = None,
     ctx: TaskContext | None = None,
-    settings: object = None,
+    settings: Settings | None = None,
 ) -> tuple[TypedFinding, VariabilityOutcome]:
     """Map the seed variability of the case's (hash-checked) evidence and record the finding."""
     pixels = case.load_evidence(evidence_id).pixels

@@ -1,0 +1,54 @@
+"""The command line's one door to the user's settings file.
+
+Commands read the settings here and pass what they need (the intake pixel limit, the examiner's
+name, codec folders, tiling) down as arguments; nothing below the front ends reads the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from examiner.core.settings import Settings
+from examiner.errors import ExaminerError
+
+if TYPE_CHECKING:
+    from examiner.core.case import Case
+
+
+def user_settings() -> Settings:
+    """The settings file's values, or the defaults where there is none.
+
+    A broken file raises :class:`ExaminerError` naming it: an examination must not quietly run
+    under other limits than the examiner set.
+    """
+    return Settings.load()
+
+
+def acting_person(explicit: str | None) -> str | None:
+    """Who the audit log names: ``--actor``, else the examiner name from the settings.
+
+    ``None`` leaves it to the core's fallback (the login name). An unreadable settings file
+    does not block case work here: the name is a label, not a limit.
+    """
+    if explicit:
+        return explicit
+    try:
+        return Settings.load().examiner_name.strip() or None
+    except ExaminerError:
+        return None
+
+
+def case_options(actor: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """Keyword arguments for :meth:`Case.open` / :meth:`Case.create`: who acts, and the intake limit."""
+    s = settings if settings is not None else user_settings()
+    return {"actor": acting_person(actor), "max_pixels": s.max_pixels}
+
+
+def open_case(
+    path: str | Path, settings: Settings | None = None, actor: str | None = None, **kwargs: Any
+) -> Case:
+    """:meth:`Case.open` with the acting person and intake limit the settings give."""
+    from examiner.core.case import Case
+
+    return Case.open(path, **case_options(actor, settings), **kwargs)
