@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from examiner.analysis import jpeg_evidence, likelihood, spectral, texture
+from examiner.analysis import jpeg_evidence, likelihood, localise, spectral, texture
 from examiner.analysis.likelihood import LrCalibration
 from examiner.analysis.logistic import sigmoid
 from examiner.core.tasks import TaskContext, silent
@@ -326,6 +326,9 @@ class Detection:
     verbal_scale: str = ""
     out_of_domain: str | None = None
     inconclusive_reason: str | None = None
+    # Where the trace is (analysis.localise.summary): boxes of flagged windows, model file, and
+    # the rates it was measured at. None when the image has too few tiles for a window.
+    localisation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -336,7 +339,7 @@ class Detection:
             "inconclusive_reason": self.inconclusive_reason,
             "explanation": self.explanation, "spectral": self.spectral.key_features(),
             "jpeg": self.jpeg.to_dict(), "model_version": self.model_version, "model_sha256": self.model_sha256,
-            "method_module": __name__, "error_rates": self.error_rates,
+            "method_module": __name__, "error_rates": self.error_rates, "localisation": self.localisation,
         }
         if self.candidates is not None:
             ident = self.candidates.to_dict()
@@ -471,7 +474,13 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
     found and run as ``settings`` say (None: the built-in defaults)."""
     ctx = ctx or silent()
     model = model or load_model()
-    spec = spectral.analyse(pixels, ctx.sub(0.0, 0.4, 1.0))
+    located: list[dict[str, Any] | None] = [None]
+
+    def locate(tiles: np.ndarray, stride: int) -> None:
+        loc = localise.localise_tiles(tiles, stride)
+        located[0] = localise.summary(loc, pixels.shape[:2]) if loc.flagged_windows.size else None
+
+    spec = spectral.analyse(pixels, ctx.sub(0.0, 0.4, 1.0), on_tiles=locate)
     ctx.check()
     jpg = jpeg_evidence.analyse(pixels, path)
     ctx.progress(0.5, 1.0, "JPEG evidence")
@@ -507,7 +516,7 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
         explanation=explain(model, feats, score, verdict, jpg, identification, out_of_domain=issue),
         spectral=spec, jpeg=jpg, candidates=identification, model_version=model.version,
         error_rates=known_error_rates(model), model_sha256=model.sha256, lr=lr, lr_interval=interval, verbal_scale=words,
-        out_of_domain=issue, inconclusive_reason=reason,
+        out_of_domain=issue, inconclusive_reason=reason, localisation=located[0],
     )
 
 

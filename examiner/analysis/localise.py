@@ -16,16 +16,20 @@ the threshold set so that 95 % of those untouched images flag nothing.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from examiner.analysis import spectral
 
 MODEL_FILE = "localisation_v1.json"
+LOCAL_MODEL_VERSION = "1"
 FEATURES = ("p2_axis", "p2_diag", "p4_axis", "p4_diag", "p8_axis", "p8_diag")
 
 
@@ -53,17 +57,33 @@ class LocalModel:
                    float(d["bias"]), float(d["threshold"]), dict(d.get("measured", {})))
 
 
+def default_model_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "data" / MODEL_FILE
+
+
 def load_model(path: str | Path | None = None) -> LocalModel:
-    p = Path(path) if path is not None else Path(__file__).resolve().parents[1] / "data" / MODEL_FILE
+    p = Path(path) if path is not None else default_model_path()
     return LocalModel.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def shipped_model() -> tuple[LocalModel, str]:
+    """The shipped model and the SHA-256 of its file (quoted with every map it made)."""
+    data = default_model_path().read_bytes()
+    return LocalModel.from_dict(json.loads(data)), hashlib.sha256(data).hexdigest()
 
 
 def window_features(pixels: np.ndarray) -> tuple[np.ndarray, int]:
     """Peak strengths (rows-1 x cols-1 x 6) of every 2x2 group of tiles, and the tile stride."""
     res = spectral.residual(spectral.luma(pixels))
     tiles, _, stride = spectral.tile_spectra(res)
+    return tile_window_features(tiles), stride
+
+
+def tile_window_features(tiles: np.ndarray) -> np.ndarray:
+    """:func:`window_features` from tile spectra already taken (as the detector takes them)."""
     if tiles.shape[0] < 2 or tiles.shape[1] < 2:
-        return np.zeros((0, 0, len(FEATURES)), np.float32), stride
+        return np.zeros((0, 0, len(FEATURES)), np.float32)
     groups = (tiles[:-1, :-1] + tiles[1:, :-1] + tiles[:-1, 1:] + tiles[1:, 1:]) / 4
     full = spectral.full_spectrum(groups)
     out = []
@@ -71,7 +91,7 @@ def window_features(pixels: np.ndarray) -> tuple[np.ndarray, int]:
         axis, diag = spectral._grid_points(period)
         out.append(spectral._log_ratio(full, axis))
         out.append(spectral._log_ratio(full, diag))
-    return np.stack(out, axis=-1).astype(np.float32), stride
+    return np.stack(out, axis=-1).astype(np.float32)
 
 
 @dataclass
@@ -102,9 +122,71 @@ class Localisation:
         ys, xs = np.nonzero(m)
         return int(xs.min()), int(ys.min()), int(xs.max() + 1), int(ys.max() + 1)
 
+    def boxes(self, shape: tuple[int, int]) -> list[list[int]]:
+        """[x, y, width, height] of each connected flagged area, largest first."""
+        m = self.pixel_mask(shape).astype(np.uint8)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        found = [[int(x), int(y), int(w), int(h)] for x, y, w, h, area in stats[1:n] if area > 0]
+        return sorted(found, key=lambda b: -b[2] * b[3])
 
-def localise(pixels: np.ndarray, model: LocalModel | None = None) -> Localisation:
-    model = model or load_model()
-    feats, stride = window_features(pixels)
+
+def localise_tiles(tiles: np.ndarray, stride: int, model: LocalModel | None = None) -> Localisation:
+    model = model or shipped_model()[0]
+    feats = tile_window_features(tiles)
     scores = model.scores(feats) if feats.size else np.zeros(feats.shape[:2])
     return Localisation(scores, scores >= model.threshold, stride, model.threshold)
+
+
+def summary(loc: Localisation, shape: tuple[int, int]) -> dict[str, Any]:
+    """What a finding records of a map made by the shipped model: where, by which file, and how
+    well that model found splices when it was measured."""
+    model, sha = shipped_model()
+    return {
+        "model_version": LOCAL_MODEL_VERSION,
+        "model_sha256": sha,
+        "threshold": round(float(loc.threshold), 4),
+        "windows": int(loc.flagged_windows.size),
+        "flagged_windows": int(loc.flagged_windows.sum()),
+        "window_pixels": int(spectral.TILE + loc.stride),
+        "stride": int(loc.stride),
+        "boxes": loc.boxes(shape),
+        "measured": dict(model.measured),
+    }
+
+
+def localise(pixels: np.ndarray, model: LocalModel | None = None) -> Localisation:
+    res = spectral.residual(spectral.luma(pixels))
+    tiles, _, stride = spectral.tile_spectra(res)
+    return localise_tiles(tiles, stride, model)
+
+
+def describe(loc: dict[str, Any] | None) -> str:
+    """The map in words, with the rates it was measured at, for the report and the command line."""
+    if not loc:
+        return ""
+    boxes = [b for b in loc.get("boxes") or [] if isinstance(b, list) and len(b) == 4]
+    n, total = int(loc.get("flagged_windows") or 0), int(loc.get("windows") or 0)
+    side = loc.get("window_pixels", "?")
+    sha = str(loc.get("model_sha256") or "")[:16]
+    head = f"Localisation (model {loc.get('model_version', '?')}, file SHA-256 {sha}...): "
+    if n == 0:
+        found = f"none of the {total} windows of {side} pixels is flagged."
+    else:
+        where = "; ".join(f"x {x}-{x + w}, y {y}-{y + h} ({w} x {h} pixels)" for x, y, w, h in boxes[:5])
+        more = f" and {len(boxes) - 5} more" if len(boxes) > 5 else ""
+        found = (f"{n} of {total} windows of {side} pixels flagged, in {len(boxes)} area(s): {where}{more}.")
+    m = loc.get("measured") or {}
+    try:
+        rates = (
+            f" Measured on splices into Kodak images it was not fitted on, the flagged area overlapped the pasted "
+            f"one (IoU at least 0.5) in {100 * float(m['iou_at_least_0.5_fitted_decoders']):.1f}% of "
+            f"{m['splices_fitted_decoders']} splices from decoders it was fitted on and in "
+            f"{100 * float(m['iou_at_least_0.5_unseen_decoders']):.1f}% of {m['splices_unseen_decoders']} from "
+            f"decoders it never saw; nothing was flagged on {100 * float(m['untouched_nothing_flagged']):.1f}% of "
+            f"{m['untouched_test_images']} untouched images."
+        )
+    except (KeyError, TypeError, ValueError):
+        rates = " The model file states no measured rates."
+    caution = (" The map shows where to look: a window left unflagged does not show that an area is untouched, "
+               "and a flagged one is not by itself a finding of a splice.")
+    return head + found + rates + caution

@@ -15,6 +15,7 @@ them separately.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,12 +324,19 @@ def spectrum_image(spec: np.ndarray) -> np.ndarray:
     return np.clip(255.0 * (s - lo) / max(hi - lo, 1e-6), 0, 255).astype(np.uint8)
 
 
-def analyse(image: np.ndarray, ctx: TaskContext | None = None) -> SpectralResult:
-    """Spectral features, spectrum image and per-tile map of one image."""
+def analyse(
+    image: np.ndarray,
+    ctx: TaskContext | None = None,
+    on_tiles: Callable[[np.ndarray, int], None] | None = None,
+) -> SpectralResult:
+    """Spectral features, spectrum image and per-tile map of one image. ``on_tiles`` is given the
+    luma tile spectra and their stride while they exist, so localisation need not recompute them."""
     ctx = ctx or silent()
     res = residual(luma(image))
     ctx.progress(0, 4, "luma spectrum")
     y_tiles, grid, stride = tile_spectra(res)
+    if on_tiles is not None:
+        on_tiles(y_tiles, stride)
     y_mean = full_spectrum(y_tiles.mean(axis=(0, 1)))
     feats: dict[str, float] = {}
     _plane_features(y_mean, "y", feats)

@@ -122,6 +122,13 @@ def run(args: argparse.Namespace) -> int:
             if r.get("inconclusive_reason"):
                 print(f"  inconclusive: {r['inconclusive_reason']}")
             print(f"  {r['explanation']}")
+            loc = r.get("localisation") or {}
+            if loc.get("boxes"):
+                boxes = ", ".join(f"{x},{y} {w}x{h}" for x, y, w, h in loc["boxes"][:5])
+                print(f"  localisation: {loc['flagged_windows']} of {loc['windows']} windows flagged, at {boxes} "
+                      "(x,y width x height; see the README for how often the map is right)")
+            elif loc:
+                print(f"  localisation: none of {loc['windows']} windows flagged")
             if r.get("finding_id"):
                 print(f"  recorded as finding F{r['finding_id']} in {args.case}")
             for c in (r.get("candidates") or [])[:5]:

@@ -118,6 +118,10 @@ class DetectionRecord(FindingRecord):
     out_of_domain: str | None = None  # why the input lies outside the validated domain
     inconclusive_reason: str | None = None
     model_sha256: str = ""
+    # Where the trace is: boxes of flagged windows, the localisation model file and its measured
+    # rates (analysis.localise.summary). Absent in records made before localisation was shown;
+    # an optional field, so records of schema 2 without it still load unchanged.
+    localisation: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.analysis import localise
 from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
@@ -391,6 +392,7 @@ class ModelBuilder:
             cites=tuple(m.citations) if m else (),
             likelihood=likelihood,
             inconclusive_reason=rec.inconclusive_reason or "",
+            localisation=localise.describe(rec.localisation),
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:

@@ -155,6 +155,7 @@ class DetectionBlock:
     # why a result is inconclusive; empty for results recorded without them.
     likelihood: str = ""
     inconclusive_reason: str = ""
+    localisation: str = ""  # where in the image the trace is, with the map's measured rates
 
 
 @dataclass

@@ -408,6 +408,8 @@ class PdfBuilder:
             self.story.append(self.p("Inconclusive because: " + d.inconclusive_reason))
         if d.explanation:
             self.story.append(self.p(d.explanation, cites=d.cites))
+        if d.localisation:
+            self.story.append(self.p(d.localisation))
         side: list[Flowable] = []
         if d.features:
             side.extend(self.kv_table(d.features, key_w=45 * mm, width=FRAME_W - 62 * mm if d.spectrum else FRAME_W))
