@@ -160,13 +160,13 @@ def _show_window(
         window.set_compare_mode(compare)
     if select_region is not None:
         if jump:
-            window.jump_to_region(select_region)
+            window.regions.jump_to_region(select_region)
         else:
-            window.select_region(select_region)
+            window.regions.select_region(select_region)
     if tool is not None:
         window.set_tool(tool)
     if detect:
-        window.run_detection()
+        window.analysis.run_detection()
         if headless:
             settle(app, window, timeout_s=600)
     if overlay:
