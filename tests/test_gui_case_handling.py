@@ -157,7 +157,7 @@ def test_draw_move_and_resize_with_the_mouse(qtbot: object, tmp_path: Path) -> N
 
 
 def test_large_images_open_in_a_worker(qtbot: object, tmp_path: Path, monkeypatch: object) -> None:
-    import examiner.gui.main_window as mw
+    import examiner.gui.evidence_controller as mw
 
     monkeypatch.setattr(mw, "ASYNC_LOAD_PIXELS", 0)  # type: ignore[attr-defined]
     w = _window(qtbot)

@@ -185,9 +185,9 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path, source: str
     assert r2.points[0] == pytest.approx((35, 20), abs=1)
     assert r2.symbol and set(r2.categories) == {Category.SHAPE, Category.AMPLITUDE}
     assert r2.evidence_says == "digit reads 7"
-    keys = [s.key for s in w2.comparison_sources()]
+    keys = [s.key for s in w2.evidence.comparison_sources()]
     assert "reference" in keys and any(k.startswith("finding:") for k in keys)
-    assert w2.choose_comparison(keys[-1])
+    assert w2.evidence.choose_comparison(keys[-1])
     assert np.array_equal(w2.compare.comparison, recon)
     assert w2.regions_panel.list.count() == len(before_ids) + 1
     if has_detector:

@@ -154,7 +154,7 @@ def _show_window(
         raise ExaminerError(window.messages[-1] if window.messages else f"{case_path}: could not be opened")
     if compare is not None and compare != "evidence":
         if not window.comparison_key:
-            sources = window.comparison_sources()
+            sources = window.evidence.comparison_sources()
             if sources:
                 window.analysis_panel.select_comparison(sources[0].key)
         window.set_compare_mode(compare)

@@ -36,21 +36,20 @@ from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
 from examiner.gui.compare_bar import CompareBar
 from examiner.gui.compare_controller import MODES, CompareController
+from examiner.gui.evidence_controller import EvidenceController
 from examiner.gui.guards import attempt, reported, when_open
 from examiner.gui.image_view import ImageView
 from examiner.gui.jobs_panel import JobsPanel
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
-from examiner.gui.session import CaseSession, ComparisonSource
+from examiner.gui.session import CaseSession
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.region_edits import RefBook
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 APP_TITLE = "Miscompression Examiner"
-# Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
-ASYNC_LOAD_PIXELS = 16_000_000
 LAYOUT_VERSION = 1
 
 
@@ -104,23 +103,25 @@ class MainWindow(QMainWindow):
     # ================================================================== construction
     def _build_controllers(self) -> None:
         # Each controller connects the signals of the widgets it is given and subscribes to the
-        # state itself; the region controller comes first so an evidence change redraws the
-        # regions before the analysis overlays are put over them.
+        # state itself. The order built is the order the evidence event reaches them: the regions
+        # are redrawn and the analysis overlays restored before the comparison image is chosen.
         self.regions = RegionController(
             self.state, self, self.view, self.layer, self.regions_panel, self.compare, self.undo_stack, self.refs,
-            show_evidence=self.show_evidence,
+            show_evidence=lambda evidence_id: self.evidence.show_evidence(evidence_id),
         )
         self.analysis = AnalysisController(
             self.state, self, self.jobs, self.compare, self.layer, self.analysis_panel,
             self.tile_overlay, self.variability_overlay, self.regions,
-            show_comparisons=lambda key: self._refresh_comparisons(select=key),
+            show_comparisons=lambda key: self.evidence.refresh_comparisons(select=key),
+        )
+        self.evidence = EvidenceController(
+            self.state, self, self.jobs, self.compare, self.evidence_panel, self.analysis_panel
         )
 
     def _wire_state(self) -> None:
         """Who follows which change of the examination state, besides the controllers."""
         ev = self.state.events
         ev.session.connect(lambda _session: (self._update_title(), self.refresh_case()))
-        ev.evidence.connect(self._evidence_shown)
         ev.recorded.connect(lambda: self.refresh_audit())
 
     def _build_views(self) -> None:
@@ -174,11 +175,9 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.evidence_panel = EvidencePanel()
-        self.evidence_panel.evidence_selected.connect(self.show_evidence)
         self.regions_panel = RegionsPanel(self.settings.texture_category_enabled)
         self.analysis_panel = AnalysisPanel()
         self.analysis_panel.device.setCurrentText(self.settings.device)
-        self.analysis_panel.comparison_chosen.connect(self.choose_comparison)
         self.audit_panel = AuditPanel()
         self.jobs_panel = JobsPanel(self.jobs)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -306,7 +305,7 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
         items = session.evidence()
         if items:
-            self.show_evidence(items[0].id)
+            self.evidence.show_evidence(items[0].id)
 
     @when_open(None)
     def close_case(self) -> None:
@@ -348,7 +347,7 @@ class MainWindow(QMainWindow):
     def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> bool:
         item = self.state.require_session().add_evidence(path, reference)
         self.refresh_case()
-        self.show_evidence(item.id)
+        self.evidence.show_evidence(item.id)
         return True
 
     @reported(False)
@@ -356,7 +355,7 @@ class MainWindow(QMainWindow):
         session, evidence_id = self.state.require_evidence()
         session.set_reference(evidence_id, path)
         self.refresh_case()
-        self._refresh_comparisons(select="reference")
+        self.evidence.refresh_comparisons(select="reference")
         return True
 
     @when_open(None)
@@ -416,101 +415,7 @@ class MainWindow(QMainWindow):
         self.regions_panel.set_texture_enabled(settings.texture_category_enabled)
         self.analysis_panel.device.setCurrentText(settings.device)
 
-    # ================================================================== evidence and comparisons
-    def _is_large(self, session: CaseSession, evidence_id: int) -> bool:
-        facts = session.case.evidence_item(evidence_id).facts
-        return int(facts.get("width", 0) or 0) * int(facts.get("height", 0) or 0) > ASYNC_LOAD_PIXELS
-
-    @when_open(None)
-    def show_evidence(self, evidence_id: int) -> None:
-        """Show an evidence item; a large one is hashed and decoded in a worker first."""
-        session = self.state.require_session()
-        if not session.has_pixels(evidence_id) and self._is_large(session, evidence_id):
-            name = session.case.evidence_item(evidence_id).name
-
-            def loaded(pixels: np.ndarray) -> None:
-                if self.session is session:
-                    session.keep_pixels(evidence_id, pixels)
-                    self.show_evidence(evidence_id)
-
-            self.jobs.submit(
-                f"Opening {name}",
-                lambda ctx: session.case.load_evidence(evidence_id).pixels,
-                on_done=loaded,
-                on_error=self._evidence_failed,
-            )
-            self.info(f"Opening {name} (checking its hash and decoding)...")
-            return
-        try:
-            pixels = session.evidence_pixels(evidence_id)
-        except ExaminerError as exc:
-            self._evidence_failed(exc.message)
-            return
-        # The pixels go in first: the evidence event's followers (regions, overlays, the last
-        # detection) size what they draw by them.
-        self.compare.set_evidence(pixels)
-        self.comparison_key = ""
-        self.state.show_evidence(evidence_id)
-
-    def _evidence_shown(self, evidence_id: int | None) -> None:
-        if evidence_id is not None:
-            self.evidence_panel.select(evidence_id)
-        self._refresh_comparisons(select="reference")
-
-    def _evidence_failed(self, message: str) -> None:
-        self.show_error(message)
-        # The failure may be a hash mismatch the case has just found: show it in the list too.
-        with contextlib.suppress(NothingOpen):
-            self.evidence_panel.set_integrity(self.state.require_session().case.integrity)
-
-    def _refresh_comparisons(self, select: str = "") -> None:
-        try:
-            session, evidence_id = self.state.require_evidence()
-        except NothingOpen:
-            self.analysis_panel.set_comparisons([])
-            return
-        sources = self._guard(session.comparison_sources, evidence_id) or []
-        keys = [s.key for s in sources]
-        key = select if select in keys else (self.comparison_key if self.comparison_key in keys else "")
-        self.analysis_panel.set_comparisons(sources, key)
-        if key != self.comparison_key or key:
-            self.choose_comparison(key)
-
-    def comparison_sources(self) -> list[ComparisonSource]:
-        try:
-            session, evidence_id = self.state.require_evidence()
-        except NothingOpen:
-            return []
-        return session.comparison_sources(evidence_id)
-
-    @reported(False)
-    @when_open(False)
-    def choose_comparison(self, key: str) -> bool:
-        session, evidence_id = self.state.require_evidence()
-        if not key:
-            self.comparison_key = ""
-            self.compare.set_comparison(None)
-            return True
-        if not session.has_comparison(evidence_id, key) and self._is_large(session, evidence_id):
-
-            def loaded(px: np.ndarray) -> None:
-                if self.session is session and self.evidence_id == evidence_id:
-                    session.keep_comparison(evidence_id, key, px)
-                    self.choose_comparison(key)
-
-            self.jobs.submit(
-                "Opening the comparison image",
-                lambda ctx: session.load_comparison(evidence_id, key),
-                on_done=loaded,
-                on_error=self.show_error,
-            )
-            return True
-        px = session.comparison_pixels(evidence_id, key)
-        labels = {s.key: s.label for s in self.comparison_sources()}
-        ok = self.compare.set_comparison(px, labels.get(key, key))
-        self.comparison_key = key if ok else ""
-        return ok
-
+    # ================================================================== tools and compare modes
     def set_tool(self, tool: str) -> None:
         self.view.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
