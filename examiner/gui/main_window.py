@@ -11,8 +11,9 @@ which change of the state.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -48,6 +49,8 @@ from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.region_edits import RefBook
 from examiner.workflows.state import ExaminationState, NothingOpen
+
+T = TypeVar("T")
 
 APP_TITLE = "Miscompression Examiner"
 LAYOUT_VERSION = 1
@@ -260,7 +263,7 @@ class MainWindow(QMainWindow):
     def info(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def _guard(self, fn: Callable[..., T], *args: Any) -> T | None:
         """Run a case operation; a user-facing problem becomes a message, never a crash."""
         return attempt(self, fn, *args)
 
@@ -440,7 +443,7 @@ class MainWindow(QMainWindow):
         if i >= 0:
             self.display_box.setCurrentIndex(i)
 
-    def _run_map(self, title: str, compute: Any, show: Any) -> None:
+    def _run_map(self, title: str, compute: Callable[[], np.ndarray], show: Callable[[np.ndarray], None]) -> None:
         self.jobs.submit(f"{title} map", lambda ctx: compute(), queue=GENERAL, on_done=show, on_error=self.show_error)
 
     # ================================================================== status bar
