@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from examiner.errors import ExaminerError
-from examiner.workflows.state import Event, ExaminationState
+from examiner.workflows.state import Event, ExaminationState, NothingOpen
 
 
 def test_events_reach_subscribers_in_order_and_only_on_change() -> None:
@@ -56,3 +56,24 @@ def test_an_event_can_be_blocked_and_disconnected() -> None:
     e.disconnect(cb)
     e.emit(3)
     assert calls == [(2,)]
+
+
+def test_showing_an_item_again_is_announced_again() -> None:
+    state = ExaminationState()
+    shown: list[int | None] = []
+    state.events.evidence.connect(shown.append)
+    state.evidence_id = 2
+    state.evidence_id = 2  # unchanged: no event
+    state.show_evidence(2)  # shown anew (its pixels were set again): its followers redraw
+    assert shown == [2, 2] and state.evidence_id == 2
+
+
+def test_nothing_open_is_an_examiner_error_of_its_own() -> None:
+    state = ExaminationState()
+    with pytest.raises(NothingOpen) as raised:
+        state.require_evidence("open a case and an evidence item before marking regions")
+    assert isinstance(raised.value, ExaminerError) and "before marking regions" in raised.value.message
+    state.session = object()
+    with pytest.raises(NothingOpen):
+        state.require_evidence()
+    assert state.require_session() is state.session

@@ -32,9 +32,9 @@ i = 0
 while True:
     i += 1
     x = (i * 7) % 150
-    rid = w.add_region("rect", [(x, 5), (x + 10, 25)], notes=f"edit {i}")
+    rid = w.regions.add_region("rect", [(x, 5), (x + 10, 25)], notes=f"edit {i}")
     assert rid is not None, w.messages
-    w.edit_region(rid, "note", notes=f"edit {i} revised")
+    w.regions.edit_region(rid, "note", notes=f"edit {i} revised")
     print(i, flush=True)
 """
 

@@ -36,12 +36,12 @@ def test_new_case_add_evidence_save_as_and_recent(qtbot: object, tmp_path: Path)
     assert "exists" in w.messages[-1]
     assert w.add_evidence(src.parent / "evidence.png", src.parent / "reference.png")
     assert w.comparison_key == "reference"
-    rid = w.add_region("ellipse", [(5, 5), (25, 30)], notes="first")
+    rid = w.regions.add_region("ellipse", [(5, 5), (25, 30)], notes="first")
     assert rid is not None
     copy = tmp_path / "copy.mcase"
     assert w.save_case_as(copy)
     assert w.session is not None and w.session.path == copy
-    w.edit_region(rid, "notes", notes="only in the copy")
+    w.regions.edit_region(rid, "notes", notes="only in the copy")
     assert str(copy.resolve()) == Settings.load().recent_cases[0]
     assert str(new.resolve()) in Settings.load().recent_cases
     assert [a.text() for a in w.recent_menu.actions()][0] == str(copy.resolve())
@@ -157,7 +157,7 @@ def test_draw_move_and_resize_with_the_mouse(qtbot: object, tmp_path: Path) -> N
 
 
 def test_large_images_open_in_a_worker(qtbot: object, tmp_path: Path, monkeypatch: object) -> None:
-    import examiner.gui.main_window as mw
+    import examiner.gui.evidence_controller as mw
 
     monkeypatch.setattr(mw, "ASYNC_LOAD_PIXELS", 0)  # type: ignore[attr-defined]
     w = _window(qtbot)
@@ -174,8 +174,8 @@ def test_texture_category_follows_the_setting(qtbot: object, tmp_path: Path) -> 
 
     w = _window(qtbot)
     assert w.open_case(make_case(tmp_path / "case"))
-    rid = w.add_region("rect", [(2, 2), (12, 12)])
-    w.select_region(rid)
+    rid = w.regions.add_region("rect", [(2, 2), (12, 12)])
+    w.regions.select_region(rid)
     ed = w.regions_panel.editor
     assert not ed.category_boxes[Category.TEXTURE].isVisibleTo(ed)
     settings = w.settings
@@ -201,7 +201,7 @@ def test_audit_label_says_what_the_check_at_opening_covered(qtbot: object, tmp_p
     label = w.audit_panel.chain.text()
     assert "intact" in label and "when the case was opened" in label
     checked = int(label.split("(")[1].split()[0])
-    w.add_region("rect", [(2, 2), (12, 12)])
+    w.regions.add_region("rect", [(2, 2), (12, 12)])
     w.refresh_audit()
     shown = w.audit_panel.last_seq
     assert shown > checked

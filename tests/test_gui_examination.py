@@ -81,10 +81,10 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path, source: str
     except (ImportError, OSError, ValueError, ExaminerError):
         has_detector = False
     if has_detector:
-        w.run_detection()
+        w.analysis.run_detection()
 
     # Re-compression: runs on the codec queue and becomes a finding and the comparison.
-    w.run_recompression(codec, quality, None, "cpu")
+    w.analysis.run_recompression(codec, quality, None, "cpu")
     _wait_jobs(qtbot, w, 180_000)
     assert not [m for m in w.messages if "error" in m.lower()], w.messages
     if has_detector:
@@ -173,7 +173,7 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path, source: str
     rid = r.id
 
     # Move it with an undoable geometry edit (what a drag does), then save, close and reopen.
-    w._geometry_edited(rid, [(x + 5, y) for x, y in r.points])
+    w.regions.geometry_edited(rid, [(x + 5, y) for x, y in r.points])
     w.save_case()
     assert w.undo_stack.isClean()
     w.close()
@@ -185,9 +185,9 @@ def test_whole_examination_round_trip(qtbot: object, tmp_path: Path, source: str
     assert r2.points[0] == pytest.approx((35, 20), abs=1)
     assert r2.symbol and set(r2.categories) == {Category.SHAPE, Category.AMPLITUDE}
     assert r2.evidence_says == "digit reads 7"
-    keys = [s.key for s in w2.comparison_sources()]
+    keys = [s.key for s in w2.evidence.comparison_sources()]
     assert "reference" in keys and any(k.startswith("finding:") for k in keys)
-    assert w2.choose_comparison(keys[-1])
+    assert w2.evidence.choose_comparison(keys[-1])
     assert np.array_equal(w2.compare.comparison, recon)
     assert w2.regions_panel.list.count() == len(before_ids) + 1
     if has_detector:
@@ -210,7 +210,7 @@ def test_detection_result_is_shown_and_recorded(qtbot: object, tmp_path: Path) -
     case_path = make_case(tmp_path / "case", 256, 256)
     w = _window(qtbot)
     assert w.open_case(case_path)
-    w.run_detection()
+    w.analysis.run_detection()
     _wait_jobs(qtbot, w)
     assert w.detection is not None, w.messages
     assert w.detection.verdict in ("neural", "not-neural", "inconclusive")
@@ -229,8 +229,8 @@ def test_regions_filters_lock_and_jump(qtbot: object, tmp_path: Path) -> None:
     case_path = make_case(tmp_path / "case")
     w = _window(qtbot)
     assert w.open_case(case_path)
-    a = w.add_region("rect", [(10, 10), (40, 30)], categories=[Category.GEOMETRY])
-    b = w.add_region("ellipse", [(100, 10), (150, 60)], categories=[Category.AMPLITUDE], symbol=True)
+    a = w.regions.add_region("rect", [(10, 10), (40, 30)], categories=[Category.GEOMETRY])
+    b = w.regions.add_region("ellipse", [(100, 10), (150, 60)], categories=[Category.AMPLITUDE], symbol=True)
     assert a is not None and b is not None
     panel = w.regions_panel
     assert sorted(panel.visible_ids()) == sorted([a, b])
@@ -241,7 +241,7 @@ def test_regions_filters_lock_and_jump(qtbot: object, tmp_path: Path) -> None:
     assert panel.visible_ids() == [a]
     panel.category_filter.setCurrentIndex(0)
     # Share of image and pixel box shown for the selected region.
-    w.select_region(a)
+    w.regions.select_region(a)
     assert "30 x 20 px" in panel.editor.box_label.text()
     assert panel.editor.share_label.text().startswith(f"{100 * 600 / (192 * 128):.3f}")
     # Double-click jumps: the view zooms onto the region.
@@ -252,11 +252,11 @@ def test_regions_filters_lock_and_jump(qtbot: object, tmp_path: Path) -> None:
     shown = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
     assert shown.contains(QRectF(100, 10, 50, 50)) and shown.width() < 192
     # Locking: the region refuses edits and deletion with a message; the app keeps going.
-    w.lock_region(a)
+    w.regions.lock_region(a)
     assert w.session.region(a).locked  # type: ignore[union-attr]
-    assert not w.edit_region(a, "x", notes="late change")
+    assert not w.regions.edit_region(a, "x", notes="late change")
     assert "locked" in w.messages[-1]
-    w.delete_region(a)
+    w.regions.delete_region(a)
     assert "locked" in w.messages[-1] and w.session.region(a).locked  # type: ignore[union-attr]
     assert not panel.editor.symbol_box.isEnabled() or panel.editor.region().id != a  # type: ignore[union-attr]
     w.undo_stack.undo()  # undoing the lock unlocks it, recorded in the log
@@ -271,7 +271,7 @@ def test_export_dialog_writes_the_report_with_a_preview(qtbot: object, tmp_path:
     case_path = make_case(tmp_path / "case")
     w = _window(qtbot)
     assert w.open_case(case_path)
-    w.add_region("rect", [(110, 78), (130, 112)], categories=[Category.SHAPE], symbol=True)
+    w.regions.add_region("rect", [(110, 78), (130, 112)], categories=[Category.SHAPE], symbol=True)
     dlg = ExportDialog(w, w.session, w.jobs)
     out = tmp_path / "report.pdf"
     dlg.out.setText(str(out))
@@ -298,19 +298,19 @@ def test_suggestions_are_shown_accepted_and_rejected(qtbot: object, tmp_path: Pa
     w = _window(qtbot)
     assert w.open_case(case_path)
     assert w.comparison_key == "reference"
-    w.run_suggestions()
+    w.analysis.run_suggestions()
     _wait_jobs(qtbot, w, 120_000)
     assert w.proposals, w.messages
     assert len(w.layer.proposals) == len(w.proposals)  # dashed boxes on the image
     n = len(w.proposals)
     first = w.proposals[0]
-    w._proposal_action("accept", 0)
+    w.analysis.proposal_action("accept", 0)
     (region,) = w.session.regions(w.evidence_id)  # type: ignore[union-attr]
     assert region.provenance.startswith("accepted from")
     assert region.bbox() == tuple(first.box) and region.symbol == first.symbol
     assert len(w.proposals) == n - 1
     if w.proposals:
-        w._proposal_action("reject", 0)
+        w.analysis.proposal_action("reject", 0)
         assert len(w.proposals) == n - 2
     w.close()
     # Reopening shows only what is still pending.
@@ -326,7 +326,7 @@ def test_seed_variability_overlay_is_shown_and_kept(qtbot: object, tmp_path: Pat
     assert w.open_case(case_path)
     assert not w.analysis_panel.variability_overlay.isEnabled()
     # A deterministic codec is refused with a message from the worker.
-    w.run_variability("jpeg", 50, 4, "cpu")
+    w.analysis.run_variability("jpeg", 50, 4, "cpu")
     _wait_jobs(qtbot, w)
     assert "stochastic" in w.messages[-1]
     # What a finished run records, shown as an overlay and found again after reopening.
@@ -338,7 +338,7 @@ def test_seed_variability_overlay_is_shown_and_kept(qtbot: object, tmp_path: Pat
     map8[80:112, 20:130] = 255  # the decoder invents the plate
     outcome = VariabilityOutcome(VariabilityRecord(codec="cdc-x", quality=1, seeds=[0, 1]), map8, encode_png(map8))
     record_variability(w.session.case, w.evidence_id, outcome)  # type: ignore[union-attr,arg-type]
-    w.show_variability(map8)
+    w.analysis.show_variability(map8)
     w.analysis_panel.variability_overlay.setChecked(True)
     assert w.variability_overlay.isVisible()
     assert w.variability_overlay.pixmap().width() == 192
@@ -356,7 +356,7 @@ def test_a_result_that_comes_back_after_its_case_was_closed_is_not_recorded_else
     second = make_case(tmp_path / "b")
     w = _window(qtbot)
     assert w.open_case(first)
-    w.run_recompression("jpeg", 40, None, "cpu")
+    w.analysis.run_recompression("jpeg", 40, None, "cpu")
     assert w.open_case(second)  # before the job's result reaches the window
     _wait_jobs(qtbot, w)
     qtbot.waitUntil(lambda: any("after its case was closed" in m for m in w.messages), timeout=30_000)  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ def test_corrupt_image_is_refused_with_a_message(qtbot: object, tmp_path: Path) 
     assert "notes.jpg" in w.messages[-1]
     # Still working: the original evidence is shown and a region can be added.
     assert len(w.session.evidence()) == 1  # type: ignore[union-attr]
-    assert w.add_region("rect", [(1, 1), (20, 20)]) is not None
+    assert w.regions.add_region("rect", [(1, 1), (20, 20)]) is not None
 
 
 def test_tampered_audit_log_shows_in_red_and_the_app_keeps_running(qtbot: object, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_training_menu_open_mark_submit_review(qtbot: object, tmp_path: Path) ->
     assert c.review() is None and "submit" in w.messages[-1]
     assert all(SECRET not in m for m in w.messages)
     first, _second = key_regions(0, 0)
-    rid = w.add_region(first.kind.value, first.points, categories=[Category.SHAPE], symbol=True)
+    rid = w.regions.add_region(first.kind.value, first.points, categories=[Category.SHAPE], symbol=True)
     assert rid is not None
     result = c.submit()
     assert result is not None and (result.hits, result.misses) == (1, 2)

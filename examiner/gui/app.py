@@ -154,19 +154,19 @@ def _show_window(
         raise ExaminerError(window.messages[-1] if window.messages else f"{case_path}: could not be opened")
     if compare is not None and compare != "evidence":
         if not window.comparison_key:
-            sources = window.comparison_sources()
+            sources = window.evidence.comparison_sources()
             if sources:
                 window.analysis_panel.select_comparison(sources[0].key)
         window.set_compare_mode(compare)
     if select_region is not None:
         if jump:
-            window.jump_to_region(select_region)
+            window.regions.jump_to_region(select_region)
         else:
-            window.select_region(select_region)
+            window.regions.select_region(select_region)
     if tool is not None:
         window.set_tool(tool)
     if detect:
-        window.run_detection()
+        window.analysis.run_detection()
         if headless:
             settle(app, window, timeout_s=600)
     if overlay:

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from examiner.core.formats import EVIDENCE_SUFFIXES
+from examiner.gui.guards import reported
 
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(EVIDENCE_SUFFIXES))});;All files (*)"
 
@@ -57,11 +58,10 @@ def set_reference(w: Any) -> None:
         w.set_reference(path)
 
 
+@reported(None)
 def export_report(w: Any) -> None:
-    if w.session is None:
-        w.show_error("open a case first")
-        return
+    session = w.state.require_session()
     from examiner.gui.export_dialog import ExportDialog
 
-    dlg = ExportDialog(w, w.session, w.jobs)
+    dlg = ExportDialog(w, session, w.jobs)
     dlg.open()

@@ -74,9 +74,12 @@ class EvidencePanel(QWidget):
             self.integrity.setStyleSheet("color: #ffffff; background: #b02828; font-weight: bold; padding: 4px;")
 
     def select(self, evidence_id: int) -> None:
+        """Mark the item shown; silent, because it is called when that item is already shown."""
         for i in range(self.list.count()):
             if self.list.item(i).data(Qt.ItemDataRole.UserRole) == evidence_id:
+                self.list.blockSignals(True)
                 self.list.setCurrentRow(i)
+                self.list.blockSignals(False)
                 return
 
     def _changed(self, cur: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:

@@ -1,15 +1,19 @@
 """The main window: docks, menus, status bar, and the wiring between panels and the case.
 
-The window holds no analysis logic. It asks :class:`~examiner.gui.session.CaseSession` for data,
-runs core task functions through the :class:`~examiner.gui.workers.JobManager`, and turns
-examiner edits into undoable commands.
+The window holds no analysis logic. What is open and shown lives in the Qt-free
+:class:`~examiner.workflows.state.ExaminationState`; region marking and the analysis steps are
+:class:`~examiner.gui.region_controller.RegionController` and
+:class:`~examiner.gui.analysis_controller.AnalysisController`, built here from the widgets they
+work with. The window keeps the case and evidence handling and the layout, and wires who follows
+which change of the state.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -28,25 +32,27 @@ from PySide6.QtWidgets import (
 
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
-from examiner.gui.analysis_actions import AnalysisActions
+from examiner.gui.analysis_controller import AnalysisController
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
 from examiner.gui.compare_bar import CompareBar
 from examiner.gui.compare_controller import MODES, CompareController
+from examiner.gui.evidence_controller import EvidenceController
+from examiner.gui.guards import attempt, reported, when_open
 from examiner.gui.image_view import ImageView
 from examiner.gui.jobs_panel import JobsPanel
-from examiner.gui.region_actions import RegionActions
+from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
-from examiner.gui.session import CaseSession, ComparisonSource
+from examiner.gui.session import CaseSession
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.region_edits import RefBook
-from examiner.workflows.state import ExaminationState
+from examiner.workflows.state import ExaminationState, NothingOpen
+
+T = TypeVar("T")
 
 APP_TITLE = "Miscompression Examiner"
-# Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
-ASYNC_LOAD_PIXELS = 16_000_000
 LAYOUT_VERSION = 1
 
 
@@ -61,7 +67,7 @@ def _from_state(name: str) -> Any:
     return property(lambda self: getattr(self.state, name), lambda self, value: setattr(self.state, name, value))
 
 
-class MainWindow(RegionActions, AnalysisActions, QMainWindow):
+class MainWindow(QMainWindow):
     # What is open and shown lives in the Qt-free examination state; these read and write it,
     # and its events (wired in _wire_state) keep the panels in step.
     session: CaseSession | None = _from_state("session")  # type: ignore[assignment]
@@ -78,7 +84,7 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         except ExaminerError as exc:
             self.settings = Settings()
             self._pending_message = exc.message
-        self.state = ExaminationState()
+        self.state: ExaminationState[CaseSession] = ExaminationState()
         self.messages: list[str] = []  # every problem shown to the user, newest last
         self.jobs = JobManager(self)
         self.undo_stack = QUndoStack(self)
@@ -87,23 +93,39 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.resize(1500, 950)
         self._build_views()
         self._build_docks()
+        self._build_controllers()
         self._build_actions()
         self._build_status()
         self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self._restore_layout()
         self._wire_state()
-        self._load_codecs()
+        self.analysis.load_codecs()
         if getattr(self, "_pending_message", ""):
             self.show_error(self._pending_message)
 
     # ================================================================== construction
+    def _build_controllers(self) -> None:
+        # Each controller connects the signals of the widgets it is given and subscribes to the
+        # state itself. The order built is the order the evidence event reaches them: the regions
+        # are redrawn and the analysis overlays restored before the comparison image is chosen.
+        self.regions = RegionController(
+            self.state, self, self.view, self.layer, self.regions_panel, self.compare, self.undo_stack, self.refs,
+            show_evidence=lambda evidence_id: self.evidence.show_evidence(evidence_id),
+        )
+        self.analysis = AnalysisController(
+            self.state, self, self.jobs, self.compare, self.layer, self.analysis_panel,
+            self.tile_overlay, self.variability_overlay, self.regions,
+            show_comparisons=lambda key: self.evidence.refresh_comparisons(select=key),
+        )
+        self.evidence = EvidenceController(
+            self.state, self, self.jobs, self.compare, self.evidence_panel, self.analysis_panel
+        )
+
     def _wire_state(self) -> None:
-        """Who follows which change of the examination state."""
+        """Who follows which change of the examination state, besides the controllers."""
         ev = self.state.events
         ev.session.connect(lambda _session: (self._update_title(), self.refresh_case()))
         ev.recorded.connect(lambda: self.refresh_audit())
-        ev.regions.connect(lambda select: self.refresh_regions(select=select))
-        ev.proposals.connect(lambda _proposals: self._show_proposals())
 
     def _build_views(self) -> None:
         central = QWidget()
@@ -132,10 +154,6 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.compare.message.connect(self.show_error)
         self.compare.mode_changed.connect(self._mode_changed)
         self.layer = RegionLayer(self.view.scene())
-        self.layer.geometry_edited.connect(self._geometry_edited)
-        self.layer.selected.connect(self._item_selected)
-        self.layer.activated.connect(lambda rid, prop: self.jump_to_region(rid) if not prop else None)
-        self.view.shape_drawn.connect(self._shape_drawn)
         self.view.cursor_moved.connect(self._cursor_moved)
         self.side_view.cursor_moved.connect(self._cursor_moved)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"Zoom {100 * z:.0f}%"))
@@ -160,25 +178,9 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
 
     def _build_docks(self) -> None:
         self.evidence_panel = EvidencePanel()
-        self.evidence_panel.evidence_selected.connect(self.show_evidence)
         self.regions_panel = RegionsPanel(self.settings.texture_category_enabled)
-        self.regions_panel.region_selected.connect(self._list_selected)
-        self.regions_panel.region_activated.connect(self.jump_to_region)
-        ed = self.regions_panel.editor
-        ed.edited.connect(self._editor_edited)
-        ed.lock_requested.connect(self.lock_region)
-        ed.delete_requested.connect(self.delete_region)
         self.analysis_panel = AnalysisPanel()
         self.analysis_panel.device.setCurrentText(self.settings.device)
-        ap = self.analysis_panel
-        ap.detection_requested.connect(self.run_detection)
-        ap.recompression_requested.connect(self.run_recompression)
-        ap.comparison_chosen.connect(self.choose_comparison)
-        ap.tile_overlay_toggled.connect(self.tile_overlay.setVisible)
-        ap.suggest_requested.connect(self.run_suggestions)
-        ap.variability_requested.connect(self.run_variability)
-        ap.variability_overlay_toggled.connect(self.variability_overlay.setVisible)
-        ap.proposal_action.connect(self._proposal_action)
         self.audit_panel = AuditPanel()
         self.jobs_panel = JobsPanel(self.jobs)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -261,13 +263,9 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
     def info(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def _guard(self, fn: Callable[..., T], *args: Any) -> T | None:
         """Run a case operation; a user-facing problem becomes a message, never a crash."""
-        try:
-            return fn(*args)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-        return None
+        return attempt(self, fn, *args)
 
     def about(self) -> None:
         from examiner import __version__
@@ -276,11 +274,10 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
 
     # ================================================================== case handling
     def _update_title(self) -> None:
-        if self.session is None:
-            self.setWindowTitle(APP_TITLE)
-            return
-        d = self.session.case.details
-        self.setWindowTitle(f"{d.case_id} - {self.session.path.name} - {APP_TITLE}")
+        self.setWindowTitle(APP_TITLE)
+        with contextlib.suppress(NothingOpen):
+            session = self.state.require_session()
+            self.setWindowTitle(f"{session.case.details.case_id} - {session.path.name} - {APP_TITLE}")
 
     def open_case(self, path: str | Path) -> bool:
         try:
@@ -311,11 +308,11 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self._rebuild_recent()
         items = session.evidence()
         if items:
-            self.show_evidence(items[0].id)
+            self.evidence.show_evidence(items[0].id)
 
+    @when_open(None)
     def close_case(self) -> None:
-        if self.session is None:
-            return
+        session = self.state.require_session()
         # Findings still being committed on the writer thread belong to this case.
         self.jobs.wait_writes()
         self.undo_stack.clear()
@@ -324,63 +321,57 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.layer.clear()
         self.proposals = []
         with contextlib.suppress(ExaminerError):
-            self.session.close()
+            session.close()
         self.session = None
 
+    @when_open(None)
     def save_case(self) -> None:
-        if self.session is None:
-            return
+        session = self.state.require_session()
         # Every edit is already its own committed transaction; saving marks the state clean.
         self.undo_stack.setClean()
-        self.info(f"Saved {self.session.path} (every edit is written to the case file as it is made)")
+        self.info(f"Saved {session.path} (every edit is written to the case file as it is made)")
 
+    @when_open(False)
     def save_case_as(self, path: str | Path) -> bool:
-        if self.session is None:
-            return False
+        session = self.state.require_session()
         try:
-            self.session.save_as(path)
+            session.save_as(path)
         except (ExaminerError, OSError) as exc:
             self.show_error(f"{path}: could not save the case there ({exc})")
             return False
-        self.settings.add_recent_case(self.session.path)
+        self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
         self._rebuild_recent()
         self._update_title()
         self.save_case()
         return True
 
+    @reported(False)
     def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> bool:
-        if self.session is None:
-            self.show_error("open or create a case first")
-            return False
-        item = self._guard(self.session.add_evidence, path, reference)
-        if item is None:
-            return False
+        item = self.state.require_session().add_evidence(path, reference)
         self.refresh_case()
-        self.show_evidence(item.id)
+        self.evidence.show_evidence(item.id)
         return True
 
+    @reported(False)
     def set_reference(self, path: str | Path) -> bool:
-        if self.session is None or self.evidence_id is None:
-            self.show_error("select an evidence item first")
-            return False
-        if self._guard(self.session.set_reference, self.evidence_id, path) is None and self.messages and str(path) in self.messages[-1]:
-            return False
+        session, evidence_id = self.state.require_evidence()
+        session.set_reference(evidence_id, path)
         self.refresh_case()
-        self._refresh_comparisons(select="reference")
+        self.evidence.refresh_comparisons(select="reference")
         return True
 
+    @when_open(None)
     def recheck_integrity(self) -> None:
-        if self.session is None:
-            return
-        report = self._guard(self.session.case.integrity_check)
+        report = self._guard(self.state.require_session().case.integrity_check)
         self.refresh_case()
         if report is not None and not report.ok:
             self.show_error("Integrity problem:\n" + "\n".join(report.problems()))
 
     def refresh_case(self) -> None:
-        s = self.session
-        if s is None:
+        try:
+            s = self.state.require_session()
+        except NothingOpen:
             self.evidence_panel.set_case([], None)
             self.audit_panel.set_entries([], None)
             self.regions_panel.set_regions([], 0, 0)
@@ -391,14 +382,14 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self._set_integrity_label(integrity)
         self.refresh_audit(full=True)
 
+    @when_open(None)
     def refresh_audit(self, full: bool = False) -> None:
-        if self.session is None:
-            return
-        chain = self.session.case.integrity.chain
+        session = self.state.require_session()
+        chain = session.case.integrity.chain
         if full:
-            self.audit_panel.set_entries(self.session.audit_entries(), chain)
+            self.audit_panel.set_entries(session.audit_entries(), chain)
         else:
-            new = self.session.audit_entries(since=self.audit_panel.last_seq)
+            new = session.audit_entries(since=self.audit_panel.last_seq)
             self.audit_panel.set_entries(new, chain, append=True)
 
     def _set_integrity_label(self, integrity: Any | None) -> None:
@@ -427,104 +418,10 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         self.regions_panel.set_texture_enabled(settings.texture_category_enabled)
         self.analysis_panel.device.setCurrentText(settings.device)
 
-    # ================================================================== evidence and comparisons
-    def _is_large(self, evidence_id: int) -> bool:
-        if self.session is None:
-            return False
-        facts = self.session.case.evidence_item(evidence_id).facts
-        return int(facts.get("width", 0) or 0) * int(facts.get("height", 0) or 0) > ASYNC_LOAD_PIXELS
-
-    def show_evidence(self, evidence_id: int) -> None:
-        """Show an evidence item; a large one is hashed and decoded in a worker first."""
-        if self.session is None:
-            return
-        session = self.session
-        if not session.has_pixels(evidence_id) and self._is_large(evidence_id):
-            name = session.case.evidence_item(evidence_id).name
-
-            def loaded(pixels: np.ndarray) -> None:
-                if self.session is session:
-                    session.keep_pixels(evidence_id, pixels)
-                    self.show_evidence(evidence_id)
-
-            self.jobs.submit(
-                f"Opening {name}",
-                lambda ctx: session.case.load_evidence(evidence_id).pixels,
-                on_done=loaded,
-                on_error=self._evidence_failed,
-            )
-            self.info(f"Opening {name} (checking its hash and decoding)...")
-            return
-        try:
-            pixels = session.evidence_pixels(evidence_id)
-        except ExaminerError as exc:
-            self._evidence_failed(exc.message)
-            return
-        self.evidence_id = evidence_id
-        self.evidence_panel.select(evidence_id)
-        self.compare.set_evidence(pixels)
-        self.comparison_key = ""
-        self.detection = None
-        self.tile_overlay.setVisible(False)
-        self.analysis_panel.clear_detection()
-        self._show_last_variability()
-        self._show_last_detection()
-        self.refresh_regions()
-        self._load_proposals()
-        self._refresh_comparisons(select="reference")
-
-    def _evidence_failed(self, message: str) -> None:
-        self.show_error(message)
-        if self.session is not None:
-            self.evidence_panel.set_integrity(self.session.case.integrity)
-
-    def _refresh_comparisons(self, select: str = "") -> None:
-        if self.session is None or self.evidence_id is None:
-            self.analysis_panel.set_comparisons([])
-            return
-        sources = self._guard(self.session.comparison_sources, self.evidence_id) or []
-        keys = [s.key for s in sources]
-        key = select if select in keys else (self.comparison_key if self.comparison_key in keys else "")
-        self.analysis_panel.set_comparisons(sources, key)
-        if key != self.comparison_key or key:
-            self.choose_comparison(key)
-
-    def comparison_sources(self) -> list[ComparisonSource]:
-        if self.session is None or self.evidence_id is None:
-            return []
-        return self.session.comparison_sources(self.evidence_id)
-
-    def choose_comparison(self, key: str) -> bool:
-        if self.session is None or self.evidence_id is None:
-            return False
-        if not key:
-            self.comparison_key = ""
-            self.compare.set_comparison(None)
-            return True
-        session, evidence_id = self.session, self.evidence_id
-        if not session.has_comparison(evidence_id, key) and self._is_large(evidence_id):
-
-            def loaded(px: np.ndarray) -> None:
-                if self.session is session and self.evidence_id == evidence_id:
-                    session.keep_comparison(evidence_id, key, px)
-                    self.choose_comparison(key)
-
-            self.jobs.submit(
-                "Opening the comparison image",
-                lambda ctx: session.load_comparison(evidence_id, key),
-                on_done=loaded,
-                on_error=self.show_error,
-            )
-            return True
-        try:
-            px = self.session.comparison_pixels(self.evidence_id, key)
-        except ExaminerError as exc:
-            self.show_error(exc.message)
-            return False
-        labels = {s.key: s.label for s in self.comparison_sources()}
-        ok = self.compare.set_comparison(px, labels.get(key, key))
-        self.comparison_key = key if ok else ""
-        return ok
+    # ================================================================== tools and compare modes
+    def set_tool(self, tool: str) -> None:
+        self.view.set_tool(tool)
+        self.tool_actions[tool].setChecked(True)
 
     def set_compare_mode(self, mode: str) -> bool:
         try:
@@ -546,7 +443,7 @@ class MainWindow(RegionActions, AnalysisActions, QMainWindow):
         if i >= 0:
             self.display_box.setCurrentIndex(i)
 
-    def _run_map(self, title: str, compute: Any, show: Any) -> None:
+    def _run_map(self, title: str, compute: Callable[[], np.ndarray], show: Callable[[np.ndarray], None]) -> None:
         self.jobs.submit(f"{title} map", lambda ctx: compute(), queue=GENERAL, on_done=show, on_error=self.show_error)
 
     # ================================================================== status bar

@@ -53,8 +53,8 @@ def build_menus(w: Any) -> None:
     m.addAction(undo)
     m.addAction(redo)
     m.addSeparator()
-    add_action(w, m, "&Delete selected region", lambda: w.delete_region(w._selected_id()), QKeySequence.StandardKey.Delete)
-    add_action(w, m, "&Lock selected region as reviewed", lambda: w.lock_region(w._selected_id()), "Ctrl+L")
+    add_action(w, m, "&Delete selected region", lambda: w.regions.delete_region(w.regions.selected_id()), QKeySequence.StandardKey.Delete)
+    add_action(w, m, "&Lock selected region as reviewed", lambda: w.regions.lock_region(w.regions.selected_id()), "Ctrl+L")
     m.addSeparator()
     add_action(w, m, "&Preferences...", lambda: case_dialogs.preferences(w), QKeySequence.StandardKey.Preferences)
 
@@ -104,9 +104,9 @@ def build_menus(w: Any) -> None:
     w.tool_actions[TOOL_PAN].setChecked(True)
 
     m = mb.addMenu("&Analysis")
-    add_action(w, m, "Run trace &detection", w.run_detection, "Ctrl+D")
+    add_action(w, m, "Run trace &detection", lambda: w.analysis.run_detection(), "Ctrl+D")
     add_action(w, m, "Run &re-compression (panel settings)", w.analysis_panel._request_recompression, "Ctrl+R")
-    add_action(w, m, "&Suggest regions (symbol checks)", w.run_suggestions, "Ctrl+G")
+    add_action(w, m, "&Suggest regions (symbol checks)", lambda: w.analysis.run_suggestions(), "Ctrl+G")
     add_action(w, m, "&Cancel all jobs", w.jobs.cancel_all, "Ctrl+Shift+X")
 
     from examiner.gui.training import install_training_menu

@@ -8,6 +8,7 @@ submits, and shown only in the score and review dialogs.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,12 @@ from PySide6.QtWidgets import (
 
 from examiner.core.regions import Region
 from examiner.errors import ExaminerError
+from examiner.gui.guards import reported
 from examiner.gui.region_items import region_path
 from examiner.gui.tiles import numpy_to_qimage
 from examiner.training.exercise_pack import PACK_SUFFIX, ExercisePack, start_training_case, training_info
 from examiner.training.scoring import DEFAULT_IOU, Match, ScoreResult, score_case, write_score_pdf
+from examiner.workflows.state import NothingOpen
 
 KEY_COLOUR = QColor(40, 220, 90)
 MISS_COLOUR = QColor(255, 60, 60)
@@ -328,11 +331,12 @@ class TrainingController:
                     "in the pack until you submit")  # fmt: skip
         return True
 
+    def show_error(self, message: str) -> None:
+        self.w.show_error(message)
+
+    @reported(None)
     def _pack_for_case(self) -> ExercisePack | None:
-        session = self.w.session
-        if session is None:
-            self.w.show_error("open a training case first (Training > Open exercise pack)")
-            return None
+        session = self.w.state.require_session("open a training case first (Training > Open exercise pack)")
         info = training_info(session.case)
         if info is None:
             self.w.show_error(f"{session.path}: this is not a training case (it was not started from an exercise pack)")
@@ -395,12 +399,14 @@ class TrainingController:
         self.w.info(f"Training result written to {path}")
         return True
 
+    @reported(None)
     def review(self) -> ReviewDialog | None:
         """The key over the trainee's marks on the evidence now shown."""
-        if self.result is None or self.pack is None or self.w.session is None or self.w.evidence_id is None:
-            self.w.show_error("submit the training case first; the review shows the key after scoring")
-            return None
-        item = self.w.session.case.evidence_item(self.w.evidence_id)
+        not_scored = "submit the training case first; the review shows the key after scoring"
+        session, evidence_id = self.w.state.require_evidence(not_scored)
+        if self.result is None or self.pack is None:
+            raise ExaminerError(not_scored)
+        item = session.case.evidence_item(evidence_id)
         by_sha = {it.reconstruction.sha256: it for it in self.pack.items}
         pack_item = by_sha.get(item.sha256)
         if pack_item is None:
@@ -414,12 +420,15 @@ class TrainingController:
 
     # -- agreement ---------------------------------------------------------------------------------
     def agreement_dialog(self) -> AgreementDialog:
-        sha = ""
-        if self.w.session is not None and self.w.evidence_id is not None:
-            sha = self.w.session.case.evidence_item(self.w.evidence_id).sha256
+        # Without a case the dialog still opens, empty, for case files chosen in it.
+        sha, cases = "", []
+        with contextlib.suppress(NothingOpen):
+            session = self.w.state.require_session()
+            cases = [session.path]
+            sha = session.case.evidence_item(self.w.state.require_evidence()[1]).sha256
         dialog = AgreementDialog(self.w, sha)
-        if self.w.session is not None:
-            dialog.set_cases([self.w.session.path])
+        if cases:
+            dialog.set_cases(cases)
         self._show(dialog)
         return dialog
 

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from examiner.errors import ExaminerError
 
 Callback = Callable[..., None]
+# The front end's open-case object (the GUI's CaseSession); the state only holds and announces it.
+S = TypeVar("S")
+
+
+class NothingOpen(ExaminerError):
+    """An action needs an open case or a shown evidence item and there is none.
+
+    A separate class so a front end can tell "nothing to act on yet" (often answered by doing
+    nothing) from a real problem with the case, which it must always show.
+    """
 
 
 class Event:
@@ -61,7 +71,7 @@ class ExaminationEvents:
         self.detection = Event("detection")  # (outcome or None): the detection shown changed
 
 
-class ExaminationState:
+class ExaminationState(Generic[S]):
     """The open case session, the evidence and comparison shown, and the pending proposals.
 
     Setting a property to a new value emits its event; announcing a change the case made
@@ -71,7 +81,7 @@ class ExaminationState:
 
     def __init__(self) -> None:
         self.events = ExaminationEvents()
-        self._session: Any = None
+        self._session: S | None = None
         self._evidence_id: int | None = None
         self._comparison_key = ""
         self._proposals: list[Any] = []
@@ -79,11 +89,11 @@ class ExaminationState:
 
     # -- what is open and shown ----------------------------------------------------------------
     @property
-    def session(self) -> Any:
+    def session(self) -> S | None:
         return self._session
 
     @session.setter
-    def session(self, value: Any) -> None:
+    def session(self, value: S | None) -> None:
         if value is self._session:
             return
         self._session = value
@@ -100,6 +110,12 @@ class ExaminationState:
         if value != self._evidence_id:
             self._evidence_id = value
             self.events.evidence.emit(value)
+
+    def show_evidence(self, evidence_id: int) -> None:
+        """Announce the evidence item shown, even when it is the one shown already: showing it
+        again puts its pixels back in the view, so whatever is drawn over them must follow."""
+        self._evidence_id = evidence_id
+        self.events.evidence.emit(evidence_id)
 
     @property
     def comparison_key(self) -> str:
@@ -130,14 +146,16 @@ class ExaminationState:
         self.events.detection.emit(value)
 
     # -- guards --------------------------------------------------------------------------------
-    def require_session(self, what: str = "open or create a case first") -> Any:
+    # The one place that decides what "no case open" means and says so; front ends let the
+    # NothingOpen through to whatever shows messages, or catch it where there is nothing to do.
+    def require_session(self, what: str = "open or create a case first") -> S:
         if self._session is None:
-            raise ExaminerError(what)
+            raise NothingOpen(what)
         return self._session
 
-    def require_evidence(self, what: str = "open a case and select an evidence item first") -> tuple[Any, int]:
+    def require_evidence(self, what: str = "open a case and select an evidence item first") -> tuple[S, int]:
         if self._session is None or self._evidence_id is None:
-            raise ExaminerError(what)
+            raise NothingOpen(what)
         return self._session, self._evidence_id
 
     # -- changes the case made -----------------------------------------------------------------
