@@ -11,6 +11,7 @@ from detection_images import natural
 
 from examiner.analysis import localise
 from examiner.analysis.detector import detect_pixels
+from examiner.analysis.localisation_text import describe
 from examiner.codecs import engine
 from examiner.core.case import Case
 
@@ -52,13 +53,13 @@ def test_the_pasted_box_is_found_and_the_untouched_image_flags_nothing(splice: t
 
 def test_the_description_quotes_the_measured_rates(splice: tuple[np.ndarray, np.ndarray]) -> None:
     loc = detect_pixels(splice[1]).localisation
-    text = localise.describe(loc)
+    text = describe(loc)
     measured = localise.shipped_model()[0].measured
     assert f"{100 * measured['untouched_nothing_flagged']:.1f}%" in text
     assert f"{100 * measured['iou_at_least_0.5_unseen_decoders']:.1f}%" in text
     assert "x 288-" in text or "x 3" in text
-    assert "none of the" in localise.describe(detect_pixels(splice[0]).localisation)
-    assert localise.describe(None) == ""
+    assert "none of the" in describe(detect_pixels(splice[0]).localisation)
+    assert describe(None) == ""
 
 
 def test_an_image_too_small_for_a_window_has_no_map() -> None:

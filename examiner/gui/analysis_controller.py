@@ -13,12 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtGui import QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsPixmapItem
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem
 
 from examiner.analysis import compare
+from examiner.analysis.localisation_text import describe as describe_localisation
 from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
+from examiner.core.settings import Settings
 from examiner.errors import ExaminerError
 from examiner.findings.schema import typed
 from examiner.gui import analysis_tasks
@@ -53,8 +56,12 @@ class AnalysisController:
         variability_overlay: QGraphicsPixmapItem,
         regions: RegionController,
         show_comparisons: Callable[[str], None],
+        settings: Callable[[], Settings],
     ) -> None:
         self.state = state
+        # The window's settings as they are when a job starts: the job's worker process gets
+        # them as an argument and reads no settings file of its own.
+        self._settings = settings
         self.host = host
         self.jobs = jobs
         self.compare = compare
@@ -63,6 +70,7 @@ class AnalysisController:
         self.tile_overlay = tile_overlay
         self.variability_overlay = variability_overlay
         self.regions = regions
+        self._localised: list[QGraphicsRectItem] = []  # flagged areas drawn over the tile map
         self._show_comparisons = show_comparisons  # lists the comparison images, selecting the key
         panel.detection_requested.connect(self.run_detection)
         panel.recompression_requested.connect(self.run_recompression)
@@ -75,6 +83,8 @@ class AnalysisController:
         layer.selected.connect(lambda rid, proposal: panel.proposals.setCurrentRow(rid - 1) if proposal else None)
         state.events.evidence.connect(lambda _evidence_id: self._evidence_shown())
         state.events.detection.connect(self._show_detection)
+        # Closing the case resets the state without a detection event; what was drawn goes too.
+        state.events.session.connect(lambda session: self._show_detection(None) if session is None else None)
         state.events.proposals.connect(self._show_proposals)
 
     def show_error(self, message: str) -> None:
@@ -152,23 +162,39 @@ class AnalysisController:
                 self.state.detection = out
 
         self._run_step(
-            "Trace detection", detect_wf.compute_detection, (px, path), GENERAL, detect_wf.record_detection,
+            "Trace detection", detect_wf.compute_detection, (px, path, None, "none", self._settings()), GENERAL, detect_wf.record_detection,
             computed=computed,
         )
 
     def _show_detection(self, out: detect_wf.DetectionOutcome | None) -> None:
+        for item in self._localised:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self._localised = []
         if out is None:
             self.tile_overlay.setVisible(False)
             self.panel.clear_detection()
             return
-        self.panel.show_detection(out.verdict, out.score, out.explanation, out.spectrum, out.tile_map is not None)
+        where = describe_localisation(out.record.localisation)
+        text = out.explanation + (f"\n\n{where}" if where else "")
+        self.panel.show_detection(out.verdict, out.score, text, out.spectrum, out.tile_map is not None)
         if out.tile_map is not None and self.compare.evidence is not None:
             tm = analysis_tasks.normalised_tile_map(out.tile_map)
             img = compare.apply_colormap(tm, "heat")
             pm = QPixmap.fromImage(numpy_to_qimage(img))
             h, w = self.compare.evidence.shape[:2]
             self.tile_overlay.setPixmap(pm)
-            self.tile_overlay.setTransform(QTransform.fromScale(w / tm.shape[1], h / tm.shape[0]))
+            sx, sy = w / tm.shape[1], h / tm.shape[0]
+            self.tile_overlay.setTransform(QTransform.fromScale(sx, sy))
+            # The flagged areas ride on the tile overlay, so its check box shows and hides both.
+            pen = QPen(QColor("#00e5ff"), 2, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            for x, y, bw, bh in (out.record.localisation or {}).get("boxes") or []:
+                box = QGraphicsRectItem(x / sx, y / sy, bw / sx, bh / sy, self.tile_overlay)
+                box.setPen(pen)
+                box.setToolTip(f"flagged by the localisation map: x {x}, y {y}, {bw} x {bh} pixels")
+                self._localised.append(box)
 
     @reported(None)
     @when_open(None)
@@ -198,7 +224,7 @@ class AnalysisController:
 
         self._run_step(
             f"Re-compress {codec_id} {what}", recompress_wf.compute_recompression,
-            (px, codec_id, quality, target_bpp, RunOptions(device=device)), CODEC, recompress_wf.record_recompression,
+            (px, codec_id, quality, target_bpp, RunOptions(device=device), self._settings()), CODEC, recompress_wf.record_recompression,
             recorded=recorded,
         )
 
@@ -213,7 +239,7 @@ class AnalysisController:
 
         self._run_step(
             f"Seed variability {codec_id} q{quality} ({seeds} seeds)", variability_wf.compute_variability,
-            (px, codec_id, quality, seeds, RunOptions(device=device)), CODEC, variability_wf.record_variability,
+            (px, codec_id, quality, seeds, RunOptions(device=device), None, self._settings()), CODEC, variability_wf.record_variability,
             recorded=recorded,
         )
 
@@ -320,7 +346,7 @@ class AnalysisController:
         try:
             from examiner.codecs.registry import list_codecs
 
-            entries, _problems = list_codecs()
+            entries, _problems = list_codecs(self._settings())
         except ExaminerError as exc:
             self.show_error(exc.message)
             entries = []

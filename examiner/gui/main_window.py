@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
             self.state, self, self.jobs, self.compare, self.layer, self.analysis_panel,
             self.tile_overlay, self.variability_overlay, self.regions,
             show_comparisons=lambda key: self.evidence.refresh_comparisons(select=key),
+            settings=lambda: self.settings,
         )
         self.evidence = EvidenceController(
             self.state, self, self.jobs, self.compare, self.evidence_panel, self.analysis_panel
@@ -281,7 +282,7 @@ class MainWindow(QMainWindow):
 
     def open_case(self, path: str | Path) -> bool:
         try:
-            session = CaseSession.open(path)
+            session = CaseSession.open(path, self.settings)
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
@@ -293,7 +294,7 @@ class MainWindow(QMainWindow):
 
     def new_case(self, path: str | Path, case_id: str, examiner: str) -> bool:
         try:
-            session = CaseSession.create(path, case_id, examiner)
+            session = CaseSession.create(path, case_id, examiner, settings=self.settings)
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
@@ -415,8 +416,11 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self._guard(settings.save)
+        if self.session is not None:
+            self.session.apply_settings(settings)
         self.regions_panel.set_texture_enabled(settings.texture_category_enabled)
         self.analysis_panel.device.setCurrentText(settings.device)
+        self.analysis.load_codecs()  # the extra codec folders may have changed
 
     # ================================================================== tools and compare modes
     def set_tool(self, tool: str) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from examiner.analysis import localise
+from examiner.analysis.localisation_text import describe as describe_localisation
 from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
@@ -392,7 +392,7 @@ class ModelBuilder:
             cites=tuple(m.citations) if m else (),
             likelihood=likelihood,
             inconclusive_reason=rec.inconclusive_reason or "",
-            localisation=localise.describe(rec.localisation),
+            localisation=describe_localisation(rec.localisation),
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:

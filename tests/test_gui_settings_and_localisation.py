@@ -1,0 +1,63 @@
+"""The window passes its settings to what it runs, and shows where a detection found the trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from detection_images import natural
+
+from examiner.codecs import engine
+from examiner.core.case import Case
+from examiner.core.settings import Settings
+from examiner.gui.main_window import MainWindow
+
+
+def _window(qtbot: object, settings: Settings) -> MainWindow:
+    w = MainWindow(interactive=False, settings=settings)
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(1200, 800)
+    w.show()
+    return w
+
+
+def _case_with(tmp_path: Path, image: np.ndarray) -> Path:
+    img = tmp_path / "evidence.png"
+    cv2.imwrite(str(img), np.ascontiguousarray(image[..., ::-1]))
+    path = tmp_path / "case.mcase"
+    with Case.create(path, "G1", "A. Examiner") as case:
+        case.add_evidence(img)
+    return path
+
+
+def test_the_case_opens_under_the_windows_pixel_limit_and_examiner(qtbot: object, tmp_path: Path) -> None:
+    path = _case_with(tmp_path, natural(64, 64, seed=2))
+    w = _window(qtbot, Settings(max_pixels=1000, examiner_name="C. Window"))
+    assert w.open_case(path)
+    assert w.session is not None and w.session.case.max_pixels == 1000 and w.session.case.actor == "C. Window"
+    assert any("over the limit of 1,000" in m for m in w.messages), w.messages
+    # New settings from the dialog reach the open case at once.
+    w.apply_settings(Settings(max_pixels=5000))
+    assert w.session.case.max_pixels == 5000
+
+
+def test_the_flagged_area_is_drawn_over_the_tile_map(qtbot: object, tmp_path: Path) -> None:
+    original = natural(768, 768, seed=0)
+    decoded = engine.run("examiner-demo-mbt2018-mean-gan", original, 1).pixels
+    spliced = original.copy()
+    spliced[256:512, 320:576] = decoded[256:512, 320:576]
+    w = _window(qtbot, Settings())
+    assert w.open_case(_case_with(tmp_path, spliced))
+    w.analysis.run_detection()
+    qtbot.waitUntil(lambda: not w.jobs.active(), timeout=120_000)  # type: ignore[attr-defined]
+    assert w.detection is not None, w.messages
+    boxes = w.analysis._localised
+    assert boxes and all(b.parentItem() is w.tile_overlay for b in boxes)
+    # In image pixels the drawn box lies over the pasted one.
+    r = w.tile_overlay.mapRectToScene(boxes[0].rect())
+    assert 250 <= r.x() <= 330 and 200 <= r.y() <= 260 and r.width() >= 192
+    assert "Localisation (model 1" in w.analysis_panel.explanation.text()
+    w.close()
+    assert not w.analysis._localised
