@@ -69,21 +69,14 @@ class CaseSession:
 
     @classmethod
     def create(
-        cls,
-        path: str | Path,
-        case_id: str,
-        examiner: str,
-        requester: str = "",
-        lab: str = "",
-        settings: Settings | None = None,
+        cls, path: str | Path, case_id: str, examiner: str, settings: Settings | None = None, **details: str
     ) -> CaseSession:
+        """A new case (``details``: requester, lab and the other case details Case.create takes)."""
         p = Path(path)
         if p.exists():
             raise CaseError(f"{p}: a file of that name exists; choose another name for the new case")
         s = _window_settings(settings)
-        case = Case.create(
-            p, case_id=case_id, examiner=examiner, requester=requester, lab=lab, actor=examiner, max_pixels=s.max_pixels
-        )
+        case = Case.create(p, case_id=case_id, examiner=examiner, actor=examiner, max_pixels=s.max_pixels, **details)
         return cls(case, p, s)
 
     def apply_settings(self, settings: Settings) -> None:
