@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from examiner.analysis.symbols.proposals import Box, Proposal
+from examiner.codecs.demo_pack import DEMO_CODEC_ID
 
 _FONT_DIRS = (
     Path(__file__).resolve().parents[2] / "resources" / "fonts",
@@ -272,8 +273,6 @@ def default_codecs() -> dict[str, CodecFn]:
         codecs.update(demo)
     return codecs
 
-
-DEMO_CODEC_ID = "examiner-demo-mbt2018-mean"
 
 
 def demo_codecs(qualities: Sequence[int] | None = None, codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:

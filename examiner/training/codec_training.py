@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_FILE_PREFIX
 from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
@@ -61,7 +62,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 50
     holdout: tuple[str, ...] = DEFAULT_HOLDOUT
-    name_prefix: str = "examiner-demo"
+    name_prefix: str = DEMO_FILE_PREFIX
     checkpoints: str = ""
 
     def stages(self) -> list[tuple[str, float, int, float, int]]:
