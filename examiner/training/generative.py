@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_FILE_PREFIX
 from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
@@ -71,7 +72,7 @@ class GenerativeConfig:
     checkpoint_every: int = 250
     log_every: int = 50
     holdout: tuple[str, ...] = DEFAULT_HOLDOUT
-    file_prefix: str = "examiner-demo-gan-g_s-q1"
+    file_prefix: str = f"{DEMO_FILE_PREFIX}-gan-g_s-q1"
     checkpoints: str = ""
 
 
