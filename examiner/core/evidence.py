@@ -46,6 +46,7 @@ from examiner.core.formats import (
     detect_format,
     printable,
 )
+from examiner.core.hashes import HASH_CHUNK_BYTES
 from examiner.core.safe_files import open_regular
 from examiner.errors import EvidenceError
 
@@ -61,7 +62,6 @@ DECODE_POLICY = (
 
 # A coarse ceiling so absurd files are refused before they are read into memory.
 MAX_FILE_BYTES = 2 * 1024**3
-_HASH_CHUNK = 1 << 20
 
 # Pillow's own decompression-bomb guard is a process-wide setting; it is only lifted (under this
 # lock) when the configured limit is higher than Pillow's, after our own header check passed.
@@ -134,7 +134,7 @@ def hash_file(path: str | Path) -> tuple[str, str]:
     md5 = hashlib.md5(usedforsecurity=False)
     try:
         with open_regular(path) as fh:
-            while chunk := fh.read(_HASH_CHUNK):
+            while chunk := fh.read(HASH_CHUNK_BYTES):
                 sha.update(chunk)
                 md5.update(chunk)
     except EvidenceError:
