@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_CODEC_ID
 from examiner.core.png import encode_png
 from examiner.core.settings import data_dir
 from examiner.core.tasks import TaskContext
 from examiner.demo_scene import SymbolBox, render_scene
 from examiner.errors import ExaminerError
 
-DEMO_CODEC_ID = "examiner-demo-mbt2018-mean"
 DEMO_QUALITY = 1  # the lowest rate, where learned codecs synthesise most
 DEMO_SEED = 0
 # Bump when the scene, the codec or the case layout changes: an older demo is rebuilt.

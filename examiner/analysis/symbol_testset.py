@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from examiner.analysis.symbols.proposals import Box, Proposal
+from examiner.codecs.demo_pack import DEMO_CODEC_ID
 
 _FONT_DIRS = (
     Path(__file__).resolve().parents[2] / "resources" / "fonts",
@@ -110,6 +111,31 @@ def _draw_text(
     return boxes
 
 
+def _centred_panel_text(
+    img: np.ndarray,
+    text: str,
+    f: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    size: int,
+    tw: int,
+    char_px: int,
+    pad: int,
+    fill: tuple[int, int, int],
+    ink: tuple[int, int, int],
+    border: tuple[int, int, int] | None = None,
+) -> tuple[tuple[int, int], list[Box]]:
+    """Draw ``text`` (``tw`` pixels wide in font ``f``) on a filled panel ``pad`` larger on every
+    side, centred in ``img``; returns the text origin and the glyph boxes."""
+    height, width = img.shape[:2]
+    x0, y0 = (width - tw) // 2 - pad, (height - char_px) // 2 - pad
+    corner = (x0 + tw + 2 * pad, y0 + char_px + 2 * pad)
+    cv2.rectangle(img, (x0, y0), corner, fill, -1)
+    if border is not None:
+        cv2.rectangle(img, (x0, y0), corner, border, max(1, char_px // 12))
+    # Pillow draws from the ascender line; move up so capitals sit inside the panel.
+    origin = (x0 + pad, y0 + pad - int(f.getbbox("H")[1]))
+    return origin, _draw_text(img, text, origin, size, ink)
+
+
 def _size_for(char_px: int) -> int:
     # DejaVu Sans Bold capitals are about 0.73 of the nominal size.
     return max(6, int(round(char_px / 0.73)))
@@ -123,15 +149,9 @@ def plate_scene(text: str, char_px: int, seed: int = 0) -> Scene:
     pad = max(4, char_px // 2)
     width, height = max(160, tw + 8 * pad), max(96, char_px * 4)
     img = _backdrop(height, width, rng)
-    px0, py0 = (width - tw) // 2 - pad, (height - char_px) // 2 - pad
     plate = (235, 235, 228)
-    cv2.rectangle(img, (px0, py0), (px0 + tw + 2 * pad, py0 + char_px + 2 * pad), plate, -1)
-    cv2.rectangle(img, (px0, py0), (px0 + tw + 2 * pad, py0 + char_px + 2 * pad), (20, 20, 20), max(1, char_px // 12))
-    # Pillow draws from the ascender line; move up so capitals sit inside the plate.
-    top_offset = f.getbbox("H")[1]
-    origin = (px0 + pad, py0 + pad - int(top_offset))
     ink = (15, 15, 20)
-    boxes = _draw_text(img, text, origin, size, ink)
+    origin, boxes = _centred_panel_text(img, text, f, size, tw, char_px, pad, plate, ink, border=(20, 20, 20))
     return Scene(f"plate {text!r} {char_px}px", "plate", char_px, img, text, boxes, plate, ink, origin, size)
 
 
@@ -145,12 +165,8 @@ def sign_scene(text: str, char_px: int, seed: int = 0) -> Scene:
     width, height = max(160, tw + 8 * pad), max(110, char_px * 5)
     img = _backdrop(height, width, rng)
     colour = (190, 25, 30) if seed % 2 == 0 else (20, 60, 160)
-    sx0, sy0 = (width - tw) // 2 - pad, (height - char_px) // 2 - pad
-    cv2.rectangle(img, (sx0, sy0), (sx0 + tw + 2 * pad, sy0 + char_px + 2 * pad), colour, -1)
-    top_offset = f.getbbox("H")[1]
-    origin = (sx0 + pad, sy0 + pad - int(top_offset))
     ink = (245, 245, 245)
-    boxes = _draw_text(img, text, origin, size, ink)
+    origin, boxes = _centred_panel_text(img, text, f, size, tw, char_px, pad, colour, ink)
     return Scene(f"sign {text!r} {char_px}px", "sign", char_px, img, text, boxes, colour, ink, origin, size)
 
 
@@ -272,8 +288,6 @@ def default_codecs() -> dict[str, CodecFn]:
         codecs.update(demo)
     return codecs
 
-
-DEMO_CODEC_ID = "examiner-demo-mbt2018-mean"
 
 
 def demo_codecs(qualities: Sequence[int] | None = None, codec_id: str = DEMO_CODEC_ID) -> dict[str, CodecFn] | None:

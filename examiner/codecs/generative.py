@@ -94,7 +94,7 @@ class HificCodec:
     def engine(self, path: Path, expected: str | None, device: str, precision: object) -> tuple[Any, str]:
         from examiner.codecs.hific.engine import HificEngine
         from examiner.codecs.neural_io import resolve_precision
-        from examiner.codecs.torch_checkpoint import file_sha256
+        from examiner.core.hashes import file_sha256
 
         dtype = resolve_precision(precision, device)
         sha = file_sha256(path) if path.is_file() else ""
@@ -215,7 +215,7 @@ class CdcCodec:
     def engine(self, path: Path, expected: str | None, device: str, precision: object) -> tuple[Any, str]:
         from examiner.codecs.cdc.engine import CdcEngine
         from examiner.codecs.neural_io import resolve_precision
-        from examiner.codecs.torch_checkpoint import file_sha256
+        from examiner.core.hashes import file_sha256
 
         dtype = resolve_precision(precision, device)
         sha = file_sha256(path) if path.is_file() else ""

@@ -18,7 +18,7 @@ Container: ``magic(4) | n(u8) | n x int64 header fields | per section: u32 word 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import constriction
 import numpy as np
@@ -71,9 +71,60 @@ def symbol_bounds(symbols: np.ndarray) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
+# The widest alphabet one coded range may span; the encoder refuses wider and the decoders treat
+# a wider header range as corruption, so both sides must read the same limit.
+MAX_ALPHABET = 1 << 16
+
+
+def symbol_range_fits(lo: int, hi: int) -> bool:
+    return lo <= hi and hi - lo + 1 <= MAX_ALPHABET
+
+
 def check_symbol_range(lo: int, hi: int, what: str) -> None:
-    if hi < lo or hi - lo + 1 > 1 << 16:
+    if not symbol_range_fits(lo, hi):
         raise CodecError(f"{what} symbols span {lo}..{hi}, beyond what the bitstream format codes")
+
+
+def encode_hyperprior(
+    z_symbols: np.ndarray,
+    z_pmfs: Callable[[int, int], np.ndarray],
+    y_symbols: np.ndarray,
+    y_scales: np.ndarray,
+    family: str,
+    table: np.ndarray,
+) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """Code a factorised hyper-latent ``z`` and the latent ``y`` conditioned on it.
+
+    ``z_pmfs(lo, hi)`` gives the per-channel probabilities of ``lo .. hi``. Returns the symbol
+    bounds ``(zlo, zhi, ylo, yhi)`` the header must carry, and the z and y word sections."""
+    zlo, zhi = symbol_bounds(z_symbols)
+    ylo, yhi = symbol_bounds(y_symbols)
+    check_symbol_range(zlo, zhi, "hyper-latent")
+    check_symbol_range(ylo, yhi, "latent")
+    z_words = encode_per_channel(z_symbols, z_pmfs(zlo, zhi), zlo)
+    y_words = encode_conditional(y_symbols, y_scales, family, table, ylo, yhi)
+    return (zlo, zhi, ylo, yhi), z_words, y_words
+
+
+def hyperprior_information_bits(
+    y_symbols: np.ndarray,
+    y_scales: np.ndarray,
+    family: str,
+    z_symbols: np.ndarray,
+    z_pmfs: Callable[[int, int], np.ndarray],
+) -> float:
+    """Ideal code length of ``y`` and ``z`` under the model's own likelihoods, unquantised
+    scales and no scale table (the rate the reference implementations report)."""
+    k = np.abs(np.asarray(y_symbols, dtype=np.float64))
+    s = np.asarray(y_scales, dtype=np.float64)
+    if family == "gaussian":
+        p = norm.cdf((0.5 - k) / s) - norm.cdf(-(0.5 + k) / s)
+    else:
+        p = expit((0.5 - k) / s) - expit(-(0.5 + k) / s)
+    lo = int(z_symbols.min())
+    pz = z_pmfs(lo, int(z_symbols.max()))
+    pzv = np.take_along_axis(pz, z_symbols.reshape(z_symbols.shape[0], -1) - lo, axis=1)
+    return information_bits(np.maximum(p, 1e-9)) + information_bits(np.maximum(pzv, 1e-9))
 
 
 def encode_conditional(

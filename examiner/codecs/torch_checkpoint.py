@@ -12,16 +12,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from examiner.core.safe_files import open_regular
 from examiner.errors import WeightsError
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open_regular(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_checkpoint(path: str | Path, expected_sha256: str | None = None) -> tuple[Any, str]:

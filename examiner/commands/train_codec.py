@@ -30,6 +30,7 @@ def _steps(text: str) -> int | tuple[int, ...]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from examiner.codecs.demo_pack import DEMO_CODEC_ID, DEMO_PACK_NAME
     from examiner.commands._output import add_json_flag
 
     p = subparsers.add_parser(
@@ -69,9 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--holdout", default=None, help="comma-separated file stems kept out of training (default kodim19..24)")
     p.add_argument("--checkpoints", type=Path, default=None, help="checkpoint folder (default: in the user data folder)")
-    p.add_argument("--codec-id", default="examiner-demo-mbt2018-mean", help="codec id written into codec.toml")
+    p.add_argument("--codec-id", default=DEMO_CODEC_ID, help="codec id written into codec.toml")
     p.add_argument(
-        "--pack-name", default="Examiner demonstration codecs (project-trained)", help="pack name written into codec.toml"
+        "--pack-name", default=DEMO_PACK_NAME, help="pack name written into codec.toml"
     )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints of an interrupted run")
     add_json_flag(p)

@@ -42,10 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from examiner.codecs.demo_pack import DEMO_CODEC_ID, DEMO_FILE_PREFIX, DEMO_PACK_NAME
     from examiner.commands._output import print_json
     from examiner.core.settings import data_dir
     from examiner.core.tasks import StderrProgress, TaskContext
-    from examiner.training.codec_pack import write_pack_manifest
+    from examiner.training.codec_pack import GAN_SUFFIX, write_pack_manifest
     from examiner.training.generative import GenerativeConfig, train_generative
 
     pack = args.pack
@@ -57,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     base = next((w for w in record.get("weights", []) if w.get("quality") == args.quality), None)
     if base is None:
         raise ExaminerError(f"{pack}: the pack has no quality {args.quality}")
-    codec = next((c for c in manifest.get("codec", []) if not c.get("id", "").endswith("-gan")), {})
+    codec = next((c for c in manifest.get("codec", []) if not c.get("id", "").endswith(GAN_SUFFIX)), {})
     cfg_train = record["config"]
     cfg = GenerativeConfig(
         images=str(args.images),
@@ -76,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         lr_d=args.lr_d,
         threads=args.threads,
         holdout=tuple(cfg_train["holdout"]),
-        file_prefix=f"{cfg_train.get('name_prefix', 'examiner-demo')}-gan-g_s-q{args.quality}",
+        file_prefix=f"{cfg_train.get('name_prefix', DEMO_FILE_PREFIX)}-gan-g_s-q{args.quality}",
         checkpoints=str(args.checkpoints or data_dir() / "train-generative" / pack.resolve().name),
     )
 
@@ -87,8 +88,8 @@ def _run(args: argparse.Namespace) -> int:
     # Read again: the pack's own training may have finished meanwhile.
     record = json.loads((pack / "training.json").read_text(encoding="utf-8"))
     written = write_pack_manifest(
-        pack, record, codec.get("id", "examiner-demo-mbt2018-mean"),
-        str(manifest.get("pack", {}).get("name", "Examiner demonstration codecs (project-trained)")),
+        pack, record, codec.get("id", DEMO_CODEC_ID),
+        str(manifest.get("pack", {}).get("name", DEMO_PACK_NAME)),
     )
     log(f"manifest written: {written}")
     if args.json:

@@ -46,6 +46,7 @@ from examiner.core.formats import (
     detect_format,
     printable,
 )
+from examiner.core.hashes import HASH_CHUNK_BYTES
 from examiner.core.safe_files import open_regular
 from examiner.errors import EvidenceError
 
@@ -61,7 +62,6 @@ DECODE_POLICY = (
 
 # A coarse ceiling so absurd files are refused before they are read into memory.
 MAX_FILE_BYTES = 2 * 1024**3
-_HASH_CHUNK = 1 << 20
 
 # Pillow's own decompression-bomb guard is a process-wide setting; it is only lifted (under this
 # lock) when the configured limit is higher than Pillow's, after our own header check passed.
@@ -134,7 +134,7 @@ def hash_file(path: str | Path) -> tuple[str, str]:
     md5 = hashlib.md5(usedforsecurity=False)
     try:
         with open_regular(path) as fh:
-            while chunk := fh.read(_HASH_CHUNK):
+            while chunk := fh.read(HASH_CHUNK_BYTES):
                 sha.update(chunk)
                 md5.update(chunk)
     except EvidenceError:
@@ -148,30 +148,18 @@ def read_evidence_bytes(path: str | Path) -> tuple[bytes, os.stat_result]:
     """Read the whole file once, read-only, returning its bytes and the stat taken on that handle."""
     p = Path(path)
     try:
+        # open_regular itself reports a missing file, a directory or any other non-regular file,
+        # and checks the handle it returns; what is left to word here is a failing read.
         with open_regular(p) as fh:
             st = os.fstat(fh.fileno())
-            if not _is_regular(st):
-                raise EvidenceError(p, "is not a regular file")
             if st.st_size > MAX_FILE_BYTES:
                 raise EvidenceError(p, f"file is {st.st_size} bytes, over the {MAX_FILE_BYTES}-byte intake limit")
             data = fh.read(MAX_FILE_BYTES + 1)
-    except EvidenceError:
-        raise
-    except FileNotFoundError:
-        raise EvidenceError(p, "file not found") from None
-    except IsADirectoryError:
-        raise EvidenceError(p, "is a directory, not an image file") from None
     except OSError as exc:
         raise EvidenceError(p, f"cannot be read ({exc.strerror or exc})") from None
     if len(data) != st.st_size:
         raise EvidenceError(p, "file changed size while it was being read")
     return data, st
-
-
-def _is_regular(st: os.stat_result) -> bool:
-    import stat
-
-    return stat.S_ISREG(st.st_mode)
 
 
 def open_evidence(path: str | Path, max_pixels: int | None = None) -> Evidence:

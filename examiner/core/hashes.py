@@ -16,8 +16,14 @@ run and the artefact stored for the same run are the same bytes: their ``file_sh
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
+
+from examiner.core.safe_files import open_regular
+
+# Files are hashed in pieces of this size, so memory stays flat whatever the file's size.
+HASH_CHUNK_BYTES = 1 << 20
 
 
 def pixels_sha256(pixels: np.ndarray) -> str:
@@ -26,3 +32,13 @@ def pixels_sha256(pixels: np.ndarray) -> str:
 
 def artefact_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """Streamed and read-only; a path that is not a regular file is refused (EvidenceError), not
+    read, so a FIFO or device cannot hang the caller."""
+    digest = hashlib.sha256()
+    with open_regular(path) as fh:
+        while chunk := fh.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -6,37 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    Flowable,
-    KeepTogether,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from examiner.report.pdf_flowables import (
-    Rule,
-    Statement,
-    table_style,
-    wrap_hash,
-)
+from examiner.report.pdf_flowables import Rule, Statement, table_style, wrap_hash
 
 # Importing the style module puts reportlab in invariant mode, before any canvas is made.
-from examiner.report.pdf_style import (
-    ALERT,
-    FRAME_W,
-    INK,
-    OK,
-)
-from examiner.report.pdf_text import (  # noqa: F401 - re-exported for callers of this module
-    AUTHORED_CHARS,
-    LINES_PER_PARAGRAPH,
-    MAX_FIELD_CHARS,
-    METADATA_CHARS,
-    clean_text,
-    esc,
-    one_line,
-)
+from examiner.report.pdf_style import ALERT, FRAME_W, INK, OK
+from examiner.report.pdf_text import esc
 
 if TYPE_CHECKING:
     from examiner.report.pdf import PdfBuilder

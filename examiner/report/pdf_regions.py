@@ -6,38 +6,14 @@ from typing import TYPE_CHECKING
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    Flowable,
-    KeepTogether,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
-from examiner.report.model import (
-    RegionBlock,
-)
-from examiner.report.pdf_flowables import (
-    CropStrip,
-    OverviewFigure,
-    kv_style,
-    table_style,
-)
+from examiner.report.model import RegionBlock
+from examiner.report.pdf_flowables import CropStrip, OverviewFigure, kv_style, table_style
 
 # Importing the style module puts reportlab in invariant mode, before any canvas is made.
-from examiner.report.pdf_style import (
-    FRAME_W,
-    LONG_CELL_CHARS,
-)
-from examiner.report.pdf_text import (  # noqa: F401 - re-exported for callers of this module
-    AUTHORED_CHARS,
-    LINES_PER_PARAGRAPH,
-    MAX_FIELD_CHARS,
-    METADATA_CHARS,
-    clean_text,
-    esc,
-    one_line,
-)
+from examiner.report.pdf_style import FRAME_W, LONG_CELL_CHARS
+from examiner.report.pdf_text import AUTHORED_CHARS, LINES_PER_PARAGRAPH, esc
 from examiner.report.plain_text import long_text
 
 if TYPE_CHECKING:

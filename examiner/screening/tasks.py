@@ -21,6 +21,7 @@ import numpy as np
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from examiner import __version__
+from examiner.core.hashes import HASH_CHUNK_BYTES
 from examiner.core.json_values import plain_json
 from examiner.errors import EvidenceError, ExaminerError
 from examiner.screening.ranking import rank_value
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from examiner.core.settings import Settings
 
 THUMBNAIL_PX = 160
-_CHUNK = 1 << 20
 # Per-process cache: the detector model and how often it was loaded (tests read this).
 _STATE: dict[str, Any] = {"model": None, "key": None, "loads": 0, "versions": None}
 
@@ -117,7 +117,7 @@ def hash_one(path: str) -> dict[str, Any]:
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return {"sha256": None, "reason": "is no longer a regular file; not read"}
-            while chunk := fh.read(_CHUNK):
+            while chunk := fh.read(HASH_CHUNK_BYTES):
                 if len(head) < 512:
                     head += chunk[: 512 - len(head)]
                 sha.update(chunk)

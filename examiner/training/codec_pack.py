@@ -88,6 +88,9 @@ def _codec_block(codec_id: str, name: str, qualities: list[int], citations: list
 
 
 GENERATIVE_RECORD = "generative_training.json"
+# Appended to the base codec's id for its adversarially fine-tuned decoder; train-generative
+# tells the base codec from it by this ending.
+GAN_SUFFIX = "-gan"
 
 
 def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) -> list[str]:
@@ -112,7 +115,7 @@ def generative_manifest_lines(out: Path, record: dict[str, Any], codec_id: str) 
         "of the original's). See MODEL_CARD.md."
     )
     return _codec_block(
-        codec_id + "-gan", "DEMO generative decoder (project-trained, not a published model)", [1],
+        codec_id + GAN_SUFFIX, "DEMO generative decoder (project-trained, not a published model)", [1],
         ["mentzer2020hific", "minnen2018joint", "begaint2020compressai", "franzen1999kodak"], description, record,
         "mse+adversarial",
     ) + [

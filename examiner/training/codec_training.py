@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_FILE_PREFIX
 from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
@@ -61,7 +62,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 50
     holdout: tuple[str, ...] = DEFAULT_HOLDOUT
-    name_prefix: str = "examiner-demo"
+    name_prefix: str = DEMO_FILE_PREFIX
     checkpoints: str = ""
 
     def stages(self) -> list[tuple[str, float, int, float, int]]:
@@ -290,6 +291,29 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise ExaminerError(f"{path}: checkpoint cannot be loaded ({exc}); delete it to restart") from exc
 
 
+def run_state(sampler: CropSampler, step: int, wall_s: float, **parts: Any) -> dict[str, Any]:
+    """A checkpoint payload: the state of each named module or optimiser, and what a resumed run
+    needs to continue exactly as an uninterrupted one (both random streams, the step, the time)."""
+    torch = _torch()
+    return {
+        **{name: part.state_dict() for name, part in parts.items()},
+        "sampler_rng": sampler.generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "step": step,
+        "wall_s": wall_s,
+    }
+
+
+def restore_run_state(payload: dict[str, Any], sampler: CropSampler, **parts: Any) -> tuple[int, float]:
+    """Load a :func:`run_state` payload into the named parts; returns (step, wall seconds)."""
+    torch = _torch()
+    for name, part in parts.items():
+        part.load_state_dict(payload[name])
+    sampler.generator.set_state(payload["sampler_rng"])
+    torch.set_rng_state(payload["torch_rng"])
+    return int(payload["step"]), float(payload["wall_s"])
+
+
 # ``lambdas`` may change on resume because each fine-tune stage starts from the base weights
 # with its own seed: a stage whose lambda changed is trained again, the others are kept, and the
 # result is what one fresh run with the new lambdas gives.
@@ -415,12 +439,7 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
             payload = load_checkpoint(ck_path)
             if float(payload.get("lmbda", lmbda)) != lmbda:
                 raise ExaminerError(f"{ck_path}: stage {stage} was begun with lambda {payload['lmbda']}; delete it to restart the stage")
-            model.load_state_dict(payload["model"])
-            opt.load_state_dict(payload["opt"])
-            aux_opt.load_state_dict(payload["aux_opt"])
-            sampler.generator.set_state(payload["sampler_rng"])
-            torch.set_rng_state(payload["torch_rng"])
-            start_step, wall_before = int(payload["step"]), float(payload["wall_s"])
+            start_step, wall_before = restore_run_state(payload, sampler, model=model, opt=opt, aux_opt=aux_opt)
             if start_step > steps or int(payload.get("schedule_steps", horizon)) != horizon:
                 raise ExaminerError(f"{ck_path}: stage {stage} cannot continue with {steps} steps (checkpoint at {start_step})")
             log(f"stage {stage}: resumed at step {start_step}")
@@ -459,20 +478,9 @@ def _train(cfg: TrainConfig, ctx: TaskContext, resume: bool, log: LogFn | None) 
                 )
                 window.clear()
             if done % cfg.checkpoint_every == 0 and done < steps:
-                save_checkpoint(
-                    ck_path,
-                    {
-                        "model": model.state_dict(),
-                        "opt": opt.state_dict(),
-                        "aux_opt": aux_opt.state_dict(),
-                        "sampler_rng": sampler.generator.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                        "step": done,
-                        "schedule_steps": horizon,
-                        "lmbda": lmbda,
-                        "wall_s": wall_before + time.monotonic() - t0,
-                    },
-                )
+                wall_now = wall_before + time.monotonic() - t0
+                state_now = run_state(sampler, done, wall_now, model=model, opt=opt, aux_opt=aux_opt)
+                save_checkpoint(ck_path, {**state_now, "schedule_steps": horizon, "lmbda": lmbda})
         wall = wall_before + time.monotonic() - t0
         model.update(force=True)
         heldout = evaluate_estimate(model, test_imgs, lmbda) if test_imgs else {}

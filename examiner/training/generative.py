@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_FILE_PREFIX
 from examiner.codecs.weights import sha256_file
 from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
@@ -39,6 +40,8 @@ from examiner.training.codec_training import (
     list_images,
     load_checkpoint,
     load_rgb,
+    restore_run_state,
+    run_state,
     save_checkpoint,
     to_tensor,
     write_hashed_safetensors,
@@ -71,7 +74,7 @@ class GenerativeConfig:
     checkpoint_every: int = 250
     log_every: int = 50
     holdout: tuple[str, ...] = DEFAULT_HOLDOUT
-    file_prefix: str = "examiner-demo-gan-g_s-q1"
+    file_prefix: str = f"{DEMO_FILE_PREFIX}-gan-g_s-q1"
     checkpoints: str = ""
 
 
@@ -246,13 +249,7 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
     start, wall_before = 0, 0.0
     if resume and ck_path.exists():
         payload = load_checkpoint(ck_path)
-        model.g_s.load_state_dict(payload["g_s"])
-        disc.load_state_dict(payload["disc"])
-        g_opt.load_state_dict(payload["g_opt"])
-        d_opt.load_state_dict(payload["d_opt"])
-        sampler.generator.set_state(payload["sampler_rng"])
-        torch.set_rng_state(payload["torch_rng"])
-        start, wall_before = int(payload["step"]), float(payload["wall_s"])
+        start, wall_before = restore_run_state(payload, sampler, g_s=model.g_s, disc=disc, g_opt=g_opt, d_opt=d_opt)
         if start > cfg.steps:
             raise ExaminerError(f"{ck_path}: the checkpoint is at step {start}, beyond --steps {cfg.steps}")
         log(f"resumed at step {start}")
@@ -291,11 +288,8 @@ def _train(cfg: GenerativeConfig, ctx: TaskContext, resume: bool, log: LogFn) ->
                 f"{wall_before + time.monotonic() - t0:.0f} s")
             window.clear()
         if done % cfg.checkpoint_every == 0 and done < cfg.steps:
-            save_checkpoint(ck_path, {
-                "g_s": model.g_s.state_dict(), "disc": disc.state_dict(), "g_opt": g_opt.state_dict(),
-                "d_opt": d_opt.state_dict(), "sampler_rng": sampler.generator.get_state(),
-                "torch_rng": torch.get_rng_state(), "step": done, "wall_s": wall_before + time.monotonic() - t0,
-            })
+            wall_now = wall_before + time.monotonic() - t0
+            save_checkpoint(ck_path, run_state(sampler, done, wall_now, g_s=model.g_s, disc=disc, g_opt=g_opt, d_opt=d_opt))
     wall = wall_before + time.monotonic() - t0
     ctx.progress(cfg.steps, cfg.steps, "evaluating")
     # What ships is what is measured: the decoder goes through the half-precision export first.

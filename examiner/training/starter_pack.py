@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from examiner.codecs.demo_pack import DEMO_CODEC_ID
 from examiner.core.regions import Category, Region, ShapeKind
 from examiner.core.tasks import TaskContext
 from examiner.demo_scene import SCENE_HEIGHT, SCENE_WIDTH, SymbolBox, render_scene, scene_spec
 from examiner.training.exercise_pack import ExercisePack, ItemDraft, write_pack
 
-DEMO_CODEC = ("examiner-demo-mbt2018-mean", 1)
+DEMO_CODEC = (DEMO_CODEC_ID, 1)
 JPEG_CODEC = ("jpeg", 20)
 STARTER_TITLE = "Starter pack: symbols in a street scene"
 STARTER_INSTRUCTOR = "Miscompression Examiner (generated exercises)"

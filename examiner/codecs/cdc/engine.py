@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.stats import norm
 from torch import Tensor
 
 from examiner.codecs import latent_coding as lc
@@ -161,22 +160,14 @@ class CdcEngine:
         return np.maximum(pmf.to("cpu", torch.float64).numpy(), 1e-12)
 
     def theoretical_bits(self, lat: CdcLatents) -> float:
-        k = np.abs(lat.y_symbols.astype(np.float64))
-        s = lat.scale[0].to("cpu", torch.float64).numpy()
-        p = norm.cdf((0.5 - k) / s) - norm.cdf(-(0.5 + k) / s)
-        lo = int(lat.z_symbols.min())
-        pz = self.z_pmfs(lo, int(lat.z_symbols.max()))
-        pzv = np.take_along_axis(pz, lat.z_symbols.reshape(lat.z_symbols.shape[0], -1) - lo, axis=1)
-        return lc.information_bits(np.maximum(p, 1e-9)) + lc.information_bits(np.maximum(pzv, 1e-9))
+        scale = lat.scale[0].to("cpu", torch.float64).numpy()
+        return lc.hyperprior_information_bits(lat.y_symbols, scale, "gaussian", lat.z_symbols, self.z_pmfs)
 
     def encode_bitstream(self, lat: CdcLatents) -> bytes:
-        zlo, zhi = lc.symbol_bounds(lat.z_symbols)
-        ylo, yhi = lc.symbol_bounds(lat.y_symbols)
-        lc.check_symbol_range(zlo, zhi, "hyper-latent")
-        lc.check_symbol_range(ylo, yhi, "latent")
-        z_words = lc.encode_per_channel(lat.z_symbols, self.z_pmfs(zlo, zhi), zlo)
         scale = lat.scale[0].to("cpu", torch.float64).numpy()
-        y_words = lc.encode_conditional(lat.y_symbols, scale, "gaussian", CODER_SCALES, ylo, yhi)
+        (zlo, zhi, ylo, yhi), z_words, y_words = lc.encode_hyperprior(
+            lat.z_symbols, self.z_pmfs, lat.y_symbols, scale, "gaussian", CODER_SCALES
+        )
         c, h, w = lat.y_symbols.shape
         _, hz, wz = lat.z_symbols.shape
         fields = [lat.height, lat.width, lat.padded[0], lat.padded[1], c, h, w, hz, wz, zlo, zhi, ylo, yhi]
@@ -190,7 +181,7 @@ class CdcEngine:
         height, width, hp, wp, c, h, w, hz, wz, zlo, zhi, ylo, yhi = fields
         if c != self.config.latent_channels or hp != h * 16 or wp != w * 16:
             raise CodecError("CDC bitstream does not fit this model (latent layout)")
-        if not (0 < zhi - zlo + 1 <= 1 << 16 and 0 < yhi - ylo + 1 <= 1 << 16):
+        if not (lc.symbol_range_fits(zlo, zhi) and lc.symbol_range_fits(ylo, yhi)):
             raise CodecError("CDC bitstream header is corrupt (symbol range)")
         z_sym = lc.decode_per_channel(z_words, self.z_pmfs(zlo, zhi), zlo, (self.config.hyper_channels, hz, wz))
         med = self.model.context_fn.prior.medians

@@ -27,8 +27,6 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import expit
-from scipy.stats import norm
 from torch import Tensor
 
 from examiner.codecs import latent_coding as lc
@@ -160,26 +158,16 @@ class HificEngine:
 
     def theoretical_bits(self, lat: HificLatents) -> float:
         """Ideal code length under the model's own likelihoods (what the port reports as bpp)."""
-        k = lat.y_symbols.astype(np.float64)
-        s = lat.sigma[0].to("cpu", torch.float64).numpy()
-        if self.config.likelihood_type == "gaussian":
-            p = norm.cdf((0.5 - np.abs(k)) / s) - norm.cdf(-(0.5 + np.abs(k)) / s)
-        else:
-            p = expit((0.5 - np.abs(k)) / s) - expit(-(0.5 + np.abs(k)) / s)
-        lo, hi = int(lat.z_symbols.min()), int(lat.z_symbols.max())
-        pz = self.z_pmfs(lo, hi)
-        zc = lat.z_symbols.reshape(lat.z_symbols.shape[0], -1) - lo
-        pzv = np.take_along_axis(pz, zc, axis=1)
-        return lc.information_bits(np.maximum(p, 1e-9)) + lc.information_bits(np.maximum(pzv, 1e-9))
+        sigma = lat.sigma[0].to("cpu", torch.float64).numpy()
+        return lc.hyperprior_information_bits(
+            lat.y_symbols, sigma, self.config.likelihood_type, lat.z_symbols, self.z_pmfs
+        )
 
     def encode_bitstream(self, lat: HificLatents) -> bytes:
-        zlo, zhi = lc.symbol_bounds(lat.z_symbols)
-        ylo, yhi = lc.symbol_bounds(lat.y_symbols)
-        lc.check_symbol_range(zlo, zhi, "hyper-latent")
-        lc.check_symbol_range(ylo, yhi, "latent")
-        z_words = lc.encode_per_channel(lat.z_symbols, self.z_pmfs(zlo, zhi), zlo)
         sigma = lat.sigma[0].to("cpu", torch.float64).numpy()
-        y_words = lc.encode_conditional(lat.y_symbols, sigma, self.config.likelihood_type, CODER_SCALES, ylo, yhi)
+        (zlo, zhi, ylo, yhi), z_words, y_words = lc.encode_hyperprior(
+            lat.z_symbols, self.z_pmfs, lat.y_symbols, sigma, self.config.likelihood_type, CODER_SCALES
+        )
         c, h, w = lat.y_symbols.shape
         _, hz, wz = lat.z_symbols.shape
         fields = [lat.height, lat.width, c, h, w, hz, wz, zlo, zhi, ylo, yhi, LIKELIHOODS.index(self.config.likelihood_type)]
@@ -193,7 +181,7 @@ class HificEngine:
         height, width, c, h, w, hz, wz, zlo, zhi, ylo, yhi, lk = fields
         if c != self.config.latent_channels or lk != LIKELIHOODS.index(self.config.likelihood_type):
             raise CodecError("HiFiC bitstream was made with a different model")
-        if not (0 < zhi - zlo + 1 <= 1 << 16 and 0 < yhi - ylo + 1 <= 1 << 16):
+        if not (lc.symbol_range_fits(zlo, zhi) and lc.symbol_range_fits(ylo, yhi)):
             raise CodecError("HiFiC bitstream header is corrupt (symbol range)")
         z_sym = lc.decode_per_channel(z_words, self.z_pmfs(zlo, zhi), zlo, (self.config.hyper_filters, hz, wz))
         z_hat = torch.from_numpy(z_sym.astype(np.float32))[None].to(self.device, self.dtype)
