@@ -6,7 +6,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 from detection_images import natural
 
 from examiner.codecs import engine
