@@ -27,7 +27,7 @@ from examiner.findings.schema import typed
 from examiner.gui import analysis_tasks
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.compare_controller import CompareController
-from examiner.gui.guards import Host, attempt, reported, when_open
+from examiner.gui.guards import Controller, Host, attempt, reported, when_open
 from examiner.gui.image_view import TOOL_PAN
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
@@ -41,7 +41,7 @@ from examiner.workflows import variability as variability_wf
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 
-class AnalysisController:
+class AnalysisController(Controller):
     """Analysis actions; every method runs on the GUI thread."""
 
     def __init__(
@@ -58,11 +58,10 @@ class AnalysisController:
         show_comparisons: Callable[[str], None],
         settings: Callable[[], Settings],
     ) -> None:
-        self.state = state
+        super().__init__(state, host)
         # The window's settings as they are when a job starts: the job's worker process gets
         # them as an argument and reads no settings file of its own.
         self._settings = settings
-        self.host = host
         self.jobs = jobs
         self.compare = compare
         self.layer = layer
@@ -86,9 +85,6 @@ class AnalysisController:
         # Closing the case resets the state without a detection event; what was drawn goes too.
         state.events.session.connect(lambda session: self._show_detection(None) if session is None else None)
         state.events.proposals.connect(self._show_proposals)
-
-    def show_error(self, message: str) -> None:
-        self.host.show_error(message)
 
     def _evidence_shown(self) -> None:
         self.state.detection = None

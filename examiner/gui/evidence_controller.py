@@ -16,7 +16,7 @@ from examiner.errors import ExaminerError
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import EvidencePanel
 from examiner.gui.compare_controller import CompareController
-from examiner.gui.guards import Host, attempt, reported, when_open
+from examiner.gui.guards import Controller, Host, attempt, reported, when_open
 from examiner.gui.session import CaseSession, ComparisonSource
 from examiner.gui.workers import JobManager
 from examiner.workflows.state import ExaminationState, NothingOpen
@@ -25,7 +25,7 @@ from examiner.workflows.state import ExaminationState, NothingOpen
 ASYNC_LOAD_PIXELS = 16_000_000
 
 
-class EvidenceController:
+class EvidenceController(Controller):
     """Evidence and comparison display; every method runs on the GUI thread."""
 
     def __init__(
@@ -37,8 +37,7 @@ class EvidenceController:
         evidence_panel: EvidencePanel,
         analysis_panel: AnalysisPanel,
     ) -> None:
-        self.state = state
-        self.host = host
+        super().__init__(state, host)
         self.jobs = jobs
         self.compare = compare
         self.evidence_panel = evidence_panel
@@ -46,9 +45,6 @@ class EvidenceController:
         evidence_panel.evidence_selected.connect(self.show_evidence)
         analysis_panel.comparison_chosen.connect(self.choose_comparison)
         state.events.evidence.connect(self._evidence_shown)
-
-    def show_error(self, message: str) -> None:
-        self.host.show_error(message)
 
     def _is_large(self, session: CaseSession, evidence_id: int) -> bool:
         facts = session.case.evidence_item(evidence_id).facts

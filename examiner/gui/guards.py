@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from examiner.errors import ExaminerError
-from examiner.workflows.state import NothingOpen
+from examiner.gui.session import CaseSession
+from examiner.workflows.state import ExaminationState, NothingOpen
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -36,6 +37,18 @@ class Host(Reports, Protocol):
 
 
 R = TypeVar("R", bound=Reports)
+
+
+class Controller:
+    """Base of the window's controllers: the examination state they act on and the host they
+    report to (so the decorators below can show what went wrong)."""
+
+    def __init__(self, state: ExaminationState[CaseSession], host: Host) -> None:
+        self.state = state
+        self.host = host
+
+    def show_error(self, message: str) -> None:
+        self.host.show_error(message)
 
 
 def reported(fallback: T) -> Callable[[Callable[Concatenate[R, P], T]], Callable[Concatenate[R, P], T]]:

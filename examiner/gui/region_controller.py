@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 from examiner.core.regions import Provenance, Region, ShapeKind
 from examiner.errors import ExaminerError
 from examiner.gui.compare_controller import CompareController
-from examiner.gui.guards import Host, reported, when_open
+from examiner.gui.guards import Controller, Host, reported, when_open
 from examiner.gui.image_view import ImageView
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
@@ -35,7 +35,7 @@ from examiner.workflows.region_edits import (
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 
-class RegionController:
+class RegionController(Controller):
     """Region actions; every method runs on the GUI thread."""
 
     def __init__(
@@ -50,8 +50,7 @@ class RegionController:
         refs: RefBook,
         show_evidence: Callable[[int], None],
     ) -> None:
-        self.state = state
-        self.host = host
+        super().__init__(state, host)
         self.view = view
         self.layer = layer
         self.panel = panel
@@ -70,9 +69,6 @@ class RegionController:
         panel.editor.delete_requested.connect(self.delete_region)
         state.events.evidence.connect(lambda _evidence_id: self.refresh_regions())
         state.events.regions.connect(lambda select: self.refresh_regions(select=select))
-
-    def show_error(self, message: str) -> None:
-        self.host.show_error(message)
 
     def refresh_regions(self, select: int | None = None) -> None:
         try:
