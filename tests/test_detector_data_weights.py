@@ -29,6 +29,17 @@ def test_kept_weights_load_into_their_architecture(spec: dc.Spec) -> None:
     assert dc.load_committed(spec, dc.build(spec))
 
 
+def test_only_the_transforms_are_rounded() -> None:
+    from safetensors.torch import load_file
+
+    spec = next(s for s in dc.SPECS if s.arch == "mean-scale")
+    tensors = load_file(dc.WEIGHTS_DIR / f"{spec.name}.safetensors")
+    entropy = {k: v.dtype for k, v in tensors.items() if k.startswith(("entropy_bottleneck.", "gaussian_conditional."))}
+    transforms = {k: v.dtype for k, v in tensors.items() if k.startswith("g_s.") and v.is_floating_point()}
+    assert entropy and all(d != dc.KEPT_DTYPE for d in entropy.values())
+    assert transforms and all(d == dc.KEPT_DTYPE for d in transforms.values())
+
+
 def test_a_changed_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = dc.SPECS[0]
     data = bytearray((dc.WEIGHTS_DIR / f"{spec.name}.safetensors").read_bytes())
