@@ -57,6 +57,22 @@ def test_the_flagged_area_is_drawn_over_the_tile_map(qtbot: object, tmp_path: Pa
     # In image pixels the drawn box lies over the pasted one.
     r = w.tile_overlay.mapRectToScene(boxes[0].rect())
     assert 250 <= r.x() <= 330 and 200 <= r.y() <= 260 and r.width() >= 192
+    # The heat map's strongest cell lies over the pasted box too (the map is placed by its cells).
+    tm = w.detection.tile_map
+    r_, c_ = np.unravel_index(int(np.nanargmax(tm)), tm.shape)
+    centre = w.tile_overlay.mapToScene(c_ + 0.5, r_ + 0.5)
+    assert 320 - 64 <= centre.x() <= 576 + 64 and 256 - 64 <= centre.y() <= 512 + 64
     assert "Localisation (model 1" in w.analysis_panel.explanation.text()
     w.close()
     assert not w.analysis._localised
+
+
+def test_map_cells_are_placed_over_the_tiles_they_average() -> None:
+    from examiner.analysis import spectral
+    from examiner.analysis.tile_grid import map_cell_placement
+
+    # Half-overlapping tiles (stride 64): a cell averages tiles at 0 and 64, which span 0-192,
+    # so its 128-pixel square is drawn from 32; full tiles (stride 128) need no offset.
+    assert map_cell_placement(128) == (32.0, 128.0)
+    assert map_cell_placement(256) == (0.0, 256.0)
+    assert spectral.TILE == 128 and spectral.MAP_CELL_TILES == 2

@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 from scipy import fft as sfft
 
+from examiner.analysis.tile_grid import MAP_CELL_TILES, TILE
 from examiner.core.tasks import TaskContext, silent
 
-TILE = 128
 PERIODS = (2, 4, 8, 16)
 # Neighbourhood (Chebyshev distance from the candidate bin) used as the local spectral floor;
 # distance 1 is skipped because the Hann window leaks a peak into its direct neighbours.
@@ -33,7 +33,6 @@ _RING = (2, 3)
 # Fewer full tiles than this and tiles overlap by half (Welch), so small crops still average
 # enough spectra to be stable.
 _MIN_TILES = 64
-MAP_CELL_TILES = 2
 # Chroma only feeds the global features (no map), so a spread subset of tiles is enough.
 CHROMA_MAX_TILES = 300
 

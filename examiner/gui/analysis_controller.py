@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem
 
 from examiner.analysis import compare
 from examiner.analysis.localisation_text import describe as describe_localisation
+from examiner.analysis.tile_grid import map_cell_placement
 from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
 from examiner.core.settings import Settings
@@ -181,13 +182,20 @@ class AnalysisController(Controller):
             pm = QPixmap.fromImage(numpy_to_qimage(img))
             h, w = self.compare.evidence.shape[:2]
             self.tile_overlay.setPixmap(pm)
-            sx, sy = w / tm.shape[1], h / tm.shape[0]
-            self.tile_overlay.setTransform(QTransform.fromScale(sx, sy))
+            cell = out.record.tile_map_cell
+            if cell:
+                # Each map cell over the tiles it averages, not the grid stretched to the image.
+                offset, pitch = map_cell_placement(int(cell))
+                placed = QTransform.fromScale(pitch, pitch) * QTransform.fromTranslate(offset, offset)
+            else:  # recorded without its cell size: stretched, as before
+                placed = QTransform.fromScale(w / tm.shape[1], h / tm.shape[0])
+            self.tile_overlay.setTransform(placed)
             # The flagged areas ride on the tile overlay, so its check box shows and hides both.
             pen = QPen(QColor("#00e5ff"), 2, Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
             for x, y, bw, bh in (out.record.localisation or {}).get("boxes") or []:
-                box = QGraphicsRectItem(x / sx, y / sy, bw / sx, bh / sy, self.tile_overlay)
+                local = self.tile_overlay.transform().inverted()[0].mapRect(QRectF(x, y, bw, bh))
+                box = QGraphicsRectItem(local, self.tile_overlay)
                 box.setPen(pen)
                 box.setToolTip(f"flagged by the localisation map: x {x}, y {y}, {bw} x {bh} pixels")
                 self._localised.append(box)
