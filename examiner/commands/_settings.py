@@ -25,24 +25,27 @@ def user_settings() -> Settings:
     return Settings.load()
 
 
-def acting_person(explicit: str | None) -> str | None:
-    """Who the audit log names: ``--actor``, else the examiner name from the settings.
+def acting_person(explicit: str | None, settings: Settings | None = None) -> str | None:
+    """Who the audit log names: ``--actor``, else the examiner name from ``settings`` (read from
+    the file when not given).
 
     ``None`` leaves it to the core's fallback (the login name). An unreadable settings file
     does not block case work here: the name is a label, not a limit.
     """
     if explicit:
         return explicit
-    try:
-        return Settings.load().examiner_name.strip() or None
-    except ExaminerError:
-        return None
+    if settings is None:
+        try:
+            settings = Settings.load()
+        except ExaminerError:
+            return None
+    return settings.examiner_name.strip() or None
 
 
 def case_options(actor: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Keyword arguments for :meth:`Case.open` / :meth:`Case.create`: who acts, and the intake limit."""
     s = settings if settings is not None else user_settings()
-    return {"actor": acting_person(actor), "max_pixels": s.max_pixels}
+    return {"actor": acting_person(actor, s), "max_pixels": s.max_pixels}
 
 
 def open_case(
