@@ -20,7 +20,7 @@ from examiner.core.case import Case
 from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
-from examiner.errors import CaseError, ExaminerError
+from examiner.errors import CaseError
 from examiner.findings import artefacts as names
 from examiner.findings.schema import typed
 
@@ -35,17 +35,6 @@ class ComparisonSource:
     finding_id: int | None = None
 
 
-def _window_settings(settings: Settings | None) -> Settings:
-    """The settings the window runs under; a broken file falls back to the defaults (the window
-    says so when it starts)."""
-    if settings is not None:
-        return settings
-    try:
-        return Settings.load()
-    except ExaminerError:
-        return Settings()
-
-
 def _actor(settings: Settings) -> str | None:
     return settings.examiner_name.strip() or None
 
@@ -53,31 +42,31 @@ def _actor(settings: Settings) -> str | None:
 class CaseSession:
     """One open case plus what the screen caches for it, under the window's settings."""
 
-    def __init__(self, case: Case, path: Path, settings: Settings | None = None) -> None:
+    def __init__(self, case: Case, path: Path, settings: Settings) -> None:
         self.case = case
         self.path = Path(path)
-        self.settings = _window_settings(settings)
+        self.settings = settings
         self._pixels: dict[int, np.ndarray] = {}
         self._comparisons: dict[tuple[int, str], np.ndarray] = {}
 
     # -- life cycle ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, settings: Settings | None = None) -> CaseSession:
+    def open(cls, path: str | Path, settings: Settings) -> CaseSession:
         p = Path(path)
-        s = _window_settings(settings)
-        return cls(Case.open(p, actor=_actor(s), max_pixels=s.max_pixels), p, s)
+        return cls(Case.open(p, actor=_actor(settings), max_pixels=settings.max_pixels), p, settings)
 
     @classmethod
     def create(
-        cls, path: str | Path, case_id: str, examiner: str, settings: Settings | None = None, **details: str
+        cls, path: str | Path, case_id: str, examiner: str, settings: Settings, **details: str
     ) -> CaseSession:
         """A new case (``details``: requester, lab and the other case details Case.create takes)."""
         p = Path(path)
         if p.exists():
             raise CaseError(f"{p}: a file of that name exists; choose another name for the new case")
-        s = _window_settings(settings)
-        case = Case.create(p, case_id=case_id, examiner=examiner, actor=examiner, max_pixels=s.max_pixels, **details)
-        return cls(case, p, s)
+        case = Case.create(
+            p, case_id=case_id, examiner=examiner, actor=examiner, max_pixels=settings.max_pixels, **details
+        )
+        return cls(case, p, settings)
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the dialog: later intake and decodes use the new pixel limit."""
