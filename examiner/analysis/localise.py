@@ -73,10 +73,15 @@ def shipped_model() -> tuple[LocalModel, str]:
     return LocalModel.from_dict(json.loads(data)), hashlib.sha256(data).hexdigest()
 
 
+def _luma_tiles(pixels: np.ndarray) -> tuple[np.ndarray, int]:
+    """The luma residual's tile spectra and their stride, as the detector takes them."""
+    tiles, _, stride = spectral.tile_spectra(spectral.residual(spectral.luma(pixels)))
+    return tiles, stride
+
+
 def window_features(pixels: np.ndarray) -> tuple[np.ndarray, int]:
     """Peak strengths (rows-1 x cols-1 x 6) of every 2x2 group of tiles, and the tile stride."""
-    res = spectral.residual(spectral.luma(pixels))
-    tiles, _, stride = spectral.tile_spectra(res)
+    tiles, stride = _luma_tiles(pixels)
     return tile_window_features(tiles), stride
 
 
@@ -155,7 +160,5 @@ def summary(loc: Localisation, shape: tuple[int, int]) -> dict[str, Any]:
 
 
 def localise(pixels: np.ndarray, model: LocalModel | None = None) -> Localisation:
-    res = spectral.residual(spectral.luma(pixels))
-    tiles, _, stride = spectral.tile_spectra(res)
-    return localise_tiles(tiles, stride, model)
+    return localise_tiles(*_luma_tiles(pixels), model)
 
