@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from detection_images import natural
 
+from examiner.analysis import localise
 from examiner.codecs import engine
 from examiner.core.case import Case
 from examiner.core.settings import Settings
@@ -62,7 +63,7 @@ def test_the_flagged_area_is_drawn_over_the_tile_map(qtbot: object, tmp_path: Pa
     r_, c_ = np.unravel_index(int(np.nanargmax(tm)), tm.shape)
     centre = w.tile_overlay.mapToScene(c_ + 0.5, r_ + 0.5)
     assert 320 - 64 <= centre.x() <= 576 + 64 and 256 - 64 <= centre.y() <= 512 + 64
-    assert "Localisation (model 1" in w.analysis_panel.explanation.text()
+    assert f"Localisation (model {localise.LOCAL_MODEL_VERSION}" in w.analysis_panel.explanation.text()
     w.close()
     assert not w.analysis._localised
 

@@ -48,7 +48,7 @@ def test_the_pasted_box_is_found_and_the_untouched_image_flags_nothing(splice: t
     assert found["flagged_windows"] > 0
     assert _iou(found["boxes"][0], PASTED) >= 0.5
     # The record names the model file it came from.
-    assert found["model_sha256"] == localise.shipped_model()[1] and found["model_version"] == "1"
+    assert found["model_sha256"] == localise.shipped_model()[1] and found["model_version"] == localise.LOCAL_MODEL_VERSION
 
 
 def test_the_description_quotes_the_measured_rates(splice: tuple[np.ndarray, np.ndarray]) -> None:
@@ -79,4 +79,4 @@ def test_the_map_is_recorded_in_the_case_and_stated_in_the_report(
         finding = detect(case, item.id)
         assert finding.record.localisation is not None and finding.record.localisation["boxes"]
         blocks = build_report_model(case).detections
-    assert len(blocks) == 1 and blocks[0].localisation.startswith("Localisation (model 1")
+    assert len(blocks) == 1 and blocks[0].localisation.startswith(f"Localisation (model {localise.LOCAL_MODEL_VERSION}")

@@ -5,13 +5,18 @@ group of neighbouring tiles (a sliding window of 256 pixels, or 192 where small 
 tiles overlap by half), and in each window the power at the decoder grid frequencies of periods
 2, 4 and 8 (axes and diagonal lattice) is compared with its spectral neighbourhood, as for the
 whole image. A logistic model with non-negative weights (a stronger peak never lowers the
-score) turns the six peak strengths into a window score; a window at or above the threshold
-flags the square of one tile stride around its centre.
+score) turns the six peak strengths into a window score. A window at or above the threshold
+starts a flagged area, which then takes in every window connected to it (8-neighbours) that
+reaches the lower growth threshold: a pasted region's border windows hold only part of its
+trace, and hysteresis lets them join an area that a strong window has already shown without
+letting weak windows elsewhere flag anything. Each flagged window marks the square of one tile
+stride around its centre.
 
-The model and its threshold ship in ``examiner/data/localisation_v1.json``, made by
+The model and its thresholds ship in ``examiner/data/localisation_v2.json``, made by
 ``bench/bench_localisation.py --fit``: fitted on windows of kodim01-12 (decoded by the
 project's and the demonstration codecs as positives, the detector v3 negatives as negatives),
-the threshold set so that 95 % of those untouched images flag nothing.
+the threshold set so that 95 % of those untouched images flag nothing, the growth threshold
+chosen on splices into kodim01-12.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ import numpy as np
 
 from examiner.analysis import spectral
 
-MODEL_FILE = "localisation_v1.json"
-LOCAL_MODEL_VERSION = "1"
+MODEL_FILE = "localisation_v2.json"
+LOCAL_MODEL_VERSION = "2"
 FEATURES = ("p2_axis", "p2_diag", "p4_axis", "p4_diag", "p8_axis", "p8_diag")
 
 
@@ -41,20 +46,31 @@ class LocalModel:
     bias: float
     threshold: float
     measured: dict[str, Any]
+    # Windows connected to a flagged one join its area from this score on; never above the
+    # threshold (equal to it: no growth).
+    grow_threshold: float | None = None
+
+    @property
+    def growth(self) -> float:
+        g = self.threshold if self.grow_threshold is None else self.grow_threshold
+        return min(g, self.threshold)
 
     def scores(self, feats: np.ndarray) -> np.ndarray:
         return ((feats - self.mean) / self.std) @ self.weights + self.bias
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "miscompression-examiner localisation model", "version": "1", "features": list(FEATURES),
+        return {"format": "miscompression-examiner localisation model", "version": LOCAL_MODEL_VERSION,
+                "features": list(FEATURES),
                 "mean": self.mean.round(6).tolist(), "std": self.std.round(6).tolist(),
                 "weights": self.weights.round(6).tolist(), "bias": round(self.bias, 6),
-                "threshold": round(self.threshold, 6), "measured": self.measured}
+                "threshold": round(self.threshold, 6), "grow_threshold": round(self.growth, 6),
+                "measured": self.measured}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LocalModel:
         return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), np.asarray(d["weights"], float),
-                   float(d["bias"]), float(d["threshold"]), dict(d.get("measured", {})))
+                   float(d["bias"]), float(d["threshold"]), dict(d.get("measured", {})),
+                   float(d["grow_threshold"]) if d.get("grow_threshold") is not None else None)
 
 
 def default_model_path() -> Path:
@@ -135,11 +151,24 @@ class Localisation:
         return sorted(found, key=lambda b: -b[2] * b[3])
 
 
+def flag_windows(scores: np.ndarray, threshold: float, growth: float) -> np.ndarray:
+    """Windows at or above ``threshold``, and those at or above ``growth`` connected to one."""
+    seeds = scores >= threshold
+    if not seeds.any() or growth >= threshold:
+        return seeds
+    n, labels = cv2.connectedComponents((scores >= growth).astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[seeds])] = True
+    keep[0] = False
+    return keep[labels]
+
+
 def localise_tiles(tiles: np.ndarray, stride: int, model: LocalModel | None = None) -> Localisation:
     model = model or shipped_model()[0]
     feats = tile_window_features(tiles)
     scores = model.scores(feats) if feats.size else np.zeros(feats.shape[:2])
-    return Localisation(scores, scores >= model.threshold, stride, model.threshold)
+    flagged = flag_windows(scores, model.threshold, model.growth) if scores.size else scores >= model.threshold
+    return Localisation(scores, flagged, stride, model.threshold)
 
 
 def summary(loc: Localisation, shape: tuple[int, int]) -> dict[str, Any]:
@@ -150,6 +179,7 @@ def summary(loc: Localisation, shape: tuple[int, int]) -> dict[str, Any]:
         "model_version": LOCAL_MODEL_VERSION,
         "model_sha256": sha,
         "threshold": round(float(loc.threshold), 4),
+        "grow_threshold": round(float(model.growth), 4),
         "windows": int(loc.flagged_windows.size),
         "flagged_windows": int(loc.flagged_windows.sum()),
         "window_pixels": int(spectral.TILE + loc.stride),
