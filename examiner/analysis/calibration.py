@@ -276,7 +276,7 @@ JPEG_BRANCH_FEATURES: tuple[str, ...] = (
 
 # Model v3: every spectral and coherence feature, the residual statistics of :mod:`texture` and
 # the JPEG-evidence strengths, through a hidden layer of V3_HIDDEN units (chosen by the
-# leave-one-family-out figures, see the README). Its JPEG branch leaves out what JPEG's own
+# leave-one-family-out figures, see docs/validation/detector.md). Its JPEG branch leaves out what JPEG's own
 # grids explain.
 V3_FEATURES: tuple[str, ...] = (
     tuple(f"y_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag")) + ("y_ac2", "y_ac4", "y_ac8", "y_ac16")
