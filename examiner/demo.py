@@ -39,16 +39,17 @@ EXAMPLE_REGION_LABELS = ("licence plate", "arrow lamp")
 # inherits a description of a picture it did not make (tests/test_demo_case.py then fails until
 # the new evidence has been looked at and described).
 DESCRIBED_WEIGHTS_SHA256 = "c31c1a768652db5207b0eee21da6967837c9c6ff53f9e69818157dfbb97eea32"
-EVIDENCE_READINGS = {
+EVIDENCE_READINGS = {  # label -> (what the evidence shows, in a line; what an enlarged look adds)
     "licence plate": (
-        "Reads KA 4821 at normal size, but enlarged the third character has lost both holes and the "
-        "waist of an 8: it is a dark block split by one light vertical stroke and could be read as 8, "
-        "0 or B. The A's small enclosed triangle is filled in; K, 4, 2 and 1 keep their shapes. Every "
-        "character has soft edges with blocky ringing around it; the blue band is intact."
+        "plate reads KA 4?21: the third character has lost the two holes of an 8 and could be 8, 0 or B",
+        "Enlarged, the third character is a dark block split by one light vertical stroke: the holes and "
+        "the waist of the 8 are gone. The A's small enclosed triangle is filled in too; K, 4, 2 and 1 keep "
+        "their shapes. Every character has soft edges with blocky ringing around it; the blue band is intact.",
     ),
     "arrow lamp": (
-        "The outline is soft: the tip is rounded, the corners where the head meets the shaft are "
-        "blurred and the arrow sits in a darker green halo, but it is still an arrow pointing left."
+        "outline softened, still an arrow pointing left",
+        "Enlarged, the tip is rounded, the corners where the head meets the shaft are blurred and the "
+        "arrow sits in a darker green halo, but head and shaft are still there.",
     ),
 }
 
@@ -240,18 +241,15 @@ def _examined(box: SymbolBox, evidence: np.ndarray, described: bool, psnr_db: fl
     """The fields an examiner fills in for one example region: categories, both readings, notes."""
     from examiner.core.regions import Category
 
+    reading, detail = EVIDENCE_READINGS[box.label] if described else ("", "")
     if box.kind == "arrow":
         was_lit = bool(box.attributes.get("lit"))
         now_lit = arrow_lit_in(evidence, box)
         changed = now_lit != was_lit
         state = ("" if changed else "still ") + ("lit" if now_lit else "dark")
-        reading = EVIDENCE_READINGS["arrow lamp"] if described else "Its outline has not been described for this codec build."
         categories = [Category.SHAPE] + ([Category.AMPLITUDE] if changed else [])
-        says = f"Green arrow-shaped lamp, {state}{' (its state changed)' if changed else ''}. {reading}"
-        compared = (
-            f"Green arrow-shaped lamp pointing {box.content}, {'lit' if was_lit else 'dark'}: a sharp-pointed head "
-            "and a straight, square-ended shaft on a dark housing."
-        )
+        says = f"green arrow lamp, {state}; {reading or 'outline not yet described for this codec build'}"
+        compared = f"green arrow lamp pointing {box.content}, {'lit' if was_lit else 'dark'}: sharp head, square-ended shaft"
         why = (
             "Shape: an arrow lamp turned round is the taxonomy's own example, so its outline is what to "
             "check; Symbol: a traffic signal. "
@@ -264,8 +262,8 @@ def _examined(box: SymbolBox, evidence: np.ndarray, described: bool, psnr_db: fl
         confidence = "medium" if changed else "low"
     else:
         categories = [Category.SHAPE]
-        says = EVIDENCE_READINGS["licence plate"] if described else "Not yet described for this codec build."
-        compared = f"{box.content}: bold black characters on a white plate with a blue band at the left."
+        says = reading or "plate not yet described for this codec build"
+        compared = f"plate reads {box.content}: black characters on white, blue band at the left"
         why = (
             "Shape: enlarged, the third character no longer has the shape of an 8; Symbol: the characters "
             "of a licence plate identify a vehicle."
@@ -277,6 +275,10 @@ def _examined(box: SymbolBox, evidence: np.ndarray, described: bool, psnr_db: fl
         "evidence_says": says,
         "comparison_says": compared,
         "confidence": confidence,
-        "notes": f"Example region filled in by the demo builder as an examiner would. {why} "
-        f"PSNR inside the region: {psnr_db:.1f} dB.",
+        "notes": " ".join(
+            part
+            for part in ("Example region filled in by the demo builder as an examiner would.", detail, why,
+                         f"PSNR inside the region: {psnr_db:.1f} dB.")
+            if part
+        ),
     }
