@@ -105,6 +105,9 @@ def test_wayland_plugin_missing_a_library_falls_back_to_xcb_with_a_note(tmp_path
         {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, _plugins(tmp_path), ldd=lambda p: reports[p.name]
     )
     assert len(notes) == 1 and "libwayland-cursor.so.0" in notes[0] and "libwayland-cursor0" in notes[0]
+    # Without DISPLAY there is no XWayland to fall back to: the Wayland libraries are needed.
+    with pytest.raises(ExaminerError, match="libqwayland.so cannot load libwayland-cursor.so.0"):
+        check_display_platform({"WAYLAND_DISPLAY": "wayland-0"}, _plugins(tmp_path), ldd=lambda p: reports[p.name])
     with pytest.raises(ExaminerError, match="libwayland-cursor0.*libxcb-icccm4|libxcb-icccm4.*libwayland-cursor0"):
         reports["libqxcb.so"] = LDD_XCB_MISSING
         check_display_platform({"WAYLAND_DISPLAY": "wayland-0"}, _plugins(tmp_path), ldd=lambda p: reports[p.name])

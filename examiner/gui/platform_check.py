@@ -171,8 +171,9 @@ def check_display_platform(
     unusable = [p for n in platforms if (p := problems.get(n)) is not None]
     if not unusable:
         return []
-    # A platform that loads, or one we cannot check (eglfs, vnc, ...), is still there to try.
-    if any(n not in problems or problems[n] is None for n in platforms):
+    # A platform that loads, or one we cannot check (eglfs, vnc, ...), is still there to try;
+    # xcb only with an X server (or XWayland) to talk to.
+    if any((n not in problems or problems[n] is None) and (n != "xcb" or env.get("DISPLAY")) for n in platforms):
         return [f"{p.describe()}; Qt tries the next platform instead" for p in unusable]
     lines = "\n  ".join(p.describe() for p in unusable)
     packages = sorted({pkg for p in unusable for pkg in packages_for(p.missing)})
