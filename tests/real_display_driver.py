@@ -108,7 +108,7 @@ def main(case: str, out_dir: str) -> int:
     view.viewport().installEventFilter(paints)
     if not window.open_case(case):
         raise SystemExit(f"real-display driver: could not open {case}: {window.messages}")
-    wait_for(app, "the case to load", lambda: view.pyramid is not None and not window.jobs.active())
+    wait_for(app, "the case to load", lambda: view.pyramid is not None and not window.jobs.active(), 60)
     first = paints.count
     view.viewport().update()
     wait_for(app, "the first paint of the evidence", lambda: paints.count > first)
