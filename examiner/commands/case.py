@@ -7,7 +7,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from examiner.commands._settings import acting_person, case_options, user_settings
+from examiner.commands._settings import ACTOR_HELP, case_options, user_settings
+
+COMPARISON_HELP = (
+    "what the region was compared against: 'reference' (the item's reference original) or "
+    "'finding:ID' (the output image of re-compression or seed-variability finding ID on the same item; "
+    "'examiner case show' lists them); default: none. Anything else is refused"
+)
 
 CATEGORY_CHOICES = ("amplitude", "geometry", "shape", "texture")
 
@@ -23,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = case.add_subparsers(dest="case_command", metavar="ACTION")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--actor", default=None, help="who is acting (default: examiner name from the settings, else login)")
+        p.add_argument("--actor", metavar="NAME", default=None, help=ACTOR_HELP)
         add_json_flag(p)
 
     p = sub.add_parser("create", help="create a new case file")
@@ -98,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--symbol", action="store_true", help="the object is a symbol (high impact)")
     p.add_argument("--evidence-says", required=True, metavar="TEXT")
     p.add_argument("--comparison-says", required=True, metavar="TEXT")
-    p.add_argument("--comparison", default="", help="what the region was compared against")
+    p.add_argument("--comparison", default="", metavar="reference|finding:ID", help=COMPARISON_HELP)
     p.add_argument("--confidence", default="medium", choices=("low", "medium", "high"))
     p.add_argument("--notes", default="")
     p.add_argument("--lock", action="store_true", help="lock the region after adding it")
@@ -172,7 +178,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
@@ -186,7 +192,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         report = case.integrity
         n_files = len(report.files)
         with case.snapshot():
@@ -221,7 +227,7 @@ def cmd_sign_head(args: argparse.Namespace) -> int:
     from examiner.errors import IntegrityError
 
     key = load_private_key(args.key)
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
         if not case.integrity.ok:
             raise IntegrityError(f"{case.path}: the case does not verify; a head is signed only after a clean check")
@@ -252,7 +258,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.row_records import ROWS_PARAM
 
-    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain
@@ -277,6 +283,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.regions import Category, Region, ShapeKind
     from examiner.errors import ExaminerError
+    from examiner.workflows.comparisons import check_comparison
 
     if "texture" in args.category and not user_settings().texture_category_enabled:
         raise ExaminerError("the provisional 'texture' category is disabled in the settings")
@@ -289,7 +296,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
         spec, kind = (args.rect, ShapeKind.RECT) if args.rect else (args.ellipse, ShapeKind.ELLIPSE)
         x, y, w, h = _box(spec, "--rect" if args.rect else "--ellipse")
         points = [(x, y), (x + w, y + h)]
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
         _warn_integrity(case)
         region = Region(
@@ -302,7 +309,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
             comparison_says=args.comparison_says,
             confidence=args.confidence,
             notes=args.notes,
-            comparison=args.comparison,
+            comparison=check_comparison(case, args.evidence, args.comparison),
         )
         stored = case.add_region(region)
         if args.lock:

@@ -231,6 +231,7 @@ class ModelBuilder:
                     overviews.append(ov)
             region_blocks.append(regions_section.region_block(self, r))
         self.cit.cite("hofer2024taxonomy")  # the taxonomy section always cites it
+        self.cit.cite("enfsi2015guideline")  # the conclusion's scale is the guideline's
         self.ctx.progress(5, 6, "audit log")
         level, text, basis = scope_section.conclusion(self, )
         summary.extend(summary_section.summary(self, evidence_blocks, intact, detections, recompressions, region_blocks, level))

@@ -459,9 +459,15 @@ class PdfBuilder:
     def conclusion(self) -> None:
         m = self.m
         self.heading("Conclusion")
-        self.story.append(self.p(f"The conclusion is stated on the verbal scale below, for the proposition that {m.conclusion_proposition}."))
+        self.story.append(self.p(
+            "The conclusion is stated on the verbal scale of the ENFSI guideline for evaluative reporting, the "
+            "scale in which the detection results above are also given. It weighs two propositions: that "
+            f"{m.conclusion_proposition} (the proposition), and that {m.conclusion_alternative} (the alternative).",
+            cites=("enfsi2015guideline",)))
+        on_scale = any(lvl == m.conclusion_level for lvl, _ in m.conclusion_scale)
         level = m.conclusion_level or "not stated"
-        self.story.append(Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], ACCENT))
+        colour = ACCENT if on_scale or not m.conclusion_level else ALERT
+        self.story.append(Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], colour))
         if m.conclusion_text:
             self.story.append(self.p(m.conclusion_text))
         if m.conclusion_basis:
@@ -472,7 +478,7 @@ class PdfBuilder:
             rows.append([Paragraph(("<b>" if mark else "") + esc(mark + lvl) + ("</b>" if mark else ""), self.s["cell"]), definition])
         self.story.append(KeepTogether([
             Paragraph("The scale", self.s["h3"]),
-            self.grid(["Level", "Definition"], rows, [44 * mm, FRAME_W - 44 * mm]),
+            self.grid(["Level", "Meaning"], rows, [52 * mm, FRAME_W - 52 * mm]),
         ]))
 
 
