@@ -159,7 +159,6 @@ def _make_case(folder: Path, ctx: TaskContext) -> None:
         case_id="DEMO-0001",
         examiner="Demo examiner",
         lab="Demonstration (synthetic data)",
-        actor="examiner demo",
     ) as case:
         item = case.add_evidence(folder / EVIDENCE_NAME, reference=folder / REFERENCE_NAME)
         evidence = case.load_evidence(item.id)
@@ -197,7 +196,6 @@ def _make_case(folder: Path, ctx: TaskContext) -> None:
                         "Compare the evidence with the reference, then fill in what the evidence says "
                         "and the categories."
                     ),
-                    author="examiner demo",
                 )
             )
         case.set_meta("demo", {"version": DEMO_VERSION, "symbols": stamp["symbols"]})

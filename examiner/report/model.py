@@ -195,6 +195,32 @@ class DetectionBlock:
     likelihood: str = ""
     inconclusive_reason: str = ""
     localisation: str = ""  # where in the image the trace is, with the map's measured rates
+    finding: str = ""  # the finding's label, e.g. F3
+    created: str = ""  # when the run was recorded (UTC)
+    model: str = ""  # which detector model gave it
+
+
+@dataclass
+class EarlierRun:
+    """A detection run superseded by a later one of the same method on the same item: listed
+    once in the appendix, never shown as a result."""
+
+    finding: str
+    evidence_label: str
+    created: str
+    model: str
+    verdict: str
+    likelihood_ratio: str
+    superseded_by: str
+
+
+@dataclass
+class FeatureTable:
+    """The measured features behind one detection result (appendix), named as the legend does."""
+
+    finding: str
+    evidence_label: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -269,6 +295,7 @@ class AuditRow:
     action: str
     details: str
     entry_hash: str
+    sentence: str = ""  # the entry in words: who did what, with which hash
 
 
 @dataclass
@@ -304,6 +331,9 @@ class ReportModel:
     settings: list[tuple[str, str]] = field(default_factory=list)
     methods: list[MethodBlock] = field(default_factory=list)
     detections: list[DetectionBlock] = field(default_factory=list)
+    earlier_detections: list[EarlierRun] = field(default_factory=list)
+    feature_tables: list[FeatureTable] = field(default_factory=list)
+    feature_legend: list[tuple[str, str]] = field(default_factory=list)
     recompressions: list[RecompressionBlock] = field(default_factory=list)
     other_results: list[OtherResultBlock] = field(default_factory=list)
     overviews: list[OverviewBlock] = field(default_factory=list)
@@ -370,6 +400,8 @@ __all__ = [
     "AuditRow",
     "CodecUse",
     "DetectionBlock",
+    "EarlierRun",
+    "FeatureTable",
     "EvidenceBlock",
     "Figure",
     "HashCheck",
