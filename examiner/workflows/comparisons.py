@@ -7,6 +7,7 @@ from examiner.core.case import Case
 from examiner.errors import CaseError
 from examiner.findings.schema import typed
 
+
 def comparison_choices(case: Case, evidence_id: int) -> list[str]:
     """The comparison keys a region on ``evidence_id`` may name, in the case's order."""
     item = case.evidence_item(evidence_id)
