@@ -90,6 +90,8 @@ def set_report_text(
         if level:
             level = conclusion_level_checked(level, conclusion_level is None)
         text = now.conclusion_text if conclusion_text is None else conclusion_text.strip()
+        if conclusion_level is not None and not level and conclusion_text is None:
+            text = ""  # clearing the level clears the conclusion
         if text and not level:
             raise ExaminerError("a conclusion's wording needs its level: give --conclusion LEVEL as well")
         wanted: dict[str, str] | None = {"level": level, "text": text, "by": who} if level else None
