@@ -149,3 +149,21 @@ def test_unknown_comparison_is_refused_when_given(tmp_path: Path, capsys: pytest
     with pytest.raises(SystemExit):
         run("case", "add-region", "--help")
     assert "finding:ID" in capsys.readouterr().out
+
+
+def test_case_set_records_the_same_texts_as_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ev = tmp_path / "e.png"
+    ev.write_bytes(png_bytes(scene("GH 78")))
+    case = tmp_path / "c.mcase"
+    assert run("case", "create", case, "--case-id", "T-4", "--examiner", "Dr A", "--evidence", ev) == 0
+    capsys.readouterr()
+    assert run("case", "set", case, "--summary", "Set here.", "--conclusion", "No support for either proposition",
+               "--actor", "Dr D", "--json") == 0  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert data["changed"] == ["report.summary", "report.conclusion"] and data["summary"] == "Set here."
+    with Case.open(case, record=False, read_only=True) as c:
+        now = report_text(c)
+        last = c.audit.entries()[-1]
+    assert now.summary == "Set here." and now.conclusion_level == "No support for either proposition"
+    assert now.conclusion_by == "Dr D" and last.actor == "Dr D"
+    assert run("case", "set", case) == 2

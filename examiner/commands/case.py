@@ -115,6 +115,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(p)
     p.set_defaults(func=cmd_add_region)
 
+    from examiner.commands.report import add_text_options
+
+    p = sub.add_parser(
+        "set",
+        help="record the report's summary, conclusion and extra limitations",
+        description="The examiner's own words for the report, recorded in the case's audit log "
+                    "(the same as 'examiner report CASE --summary ...' without --out).",
+    )
+    p.add_argument("case", help=CASE_HELP)
+    add_text_options(p)
+    common(p)
+    p.set_defaults(func=cmd_set)
+
     def no_action(args: argparse.Namespace) -> int:
         case.print_help()
         return 2
@@ -280,6 +293,20 @@ def cmd_log(args: argparse.Namespace) -> int:
             params += f" [+{len(rows)} row hash(es)]"
         print(f"{e.seq:>5}  {e.time_utc}  {e.actor}  {e.action}  {params}{mark}")
     print(chain.summary())
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from examiner.commands.report import gives_text, print_text_result, record_text
+    from examiner.core.case import Case
+    from examiner.errors import ExaminerError
+
+    if not gives_text(args):
+        raise ExaminerError("give at least one of --summary, --conclusion, --conclusion-text, --limitations")
+    with Case.open(args.case, **case_options(args.actor)) as case:
+        _refuse_untrusted(case)
+        changed = record_text(case, args)
+        print_text_result(case, changed, args.json, "")
     return 0
 
 
