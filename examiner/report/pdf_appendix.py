@@ -42,5 +42,5 @@ def technical(pb: PdfBuilder) -> None:
             "run; the earlier runs are listed here, one line each, and are not results of their own."))
         rows = [[r.created, f"{r.finding} ({r.evidence_label})", r.model, r.verdict, r.likelihood_ratio, r.superseded_by]
                 for r in m.earlier_detections]  # fmt: skip
-        pb.story.append(pb.grid(["Time (UTC)", "Run", "Model", "Verdict", "Likelihood ratio", "Superseded by"], rows,
-                                [27 * mm, 20 * mm, 36 * mm, 18 * mm, FRAME_W - 121 * mm, 20 * mm]))
+        pb.story.append(pb.grid(["Time (UTC)", "Run", "Model", "Verdict", "Likelihood ratio", "Replaced by"], rows,
+                                [25 * mm, 18 * mm, 36 * mm, 18 * mm, FRAME_W - 121 * mm, 24 * mm]))
