@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--case", metavar="CASE.mcase",
                    help="record the run as a finding of this case (IMAGE must be evidence in it); the decoded "
                    "image and bitstream are stored in the case as artefacts")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -100,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = progress_context(args)
     options = run_options(args, settings)
     finding = None
-    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+    with evidence_source(args.case, image_path, settings, args.actor) as (case, evidence_id, pixels, input_sha256):
         outcome = wf.compute_recompression(ctx, pixels, codec.info.id, quality, None, options, settings)
         if case is not None:
             finding = wf.record_recompression(case, evidence_id, outcome)

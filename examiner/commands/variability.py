@@ -30,13 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=8, metavar="N", help="number of seeds (default 8)")
     p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S, S+1, ... (default 0)")
     p.add_argument("--steps", type=int, metavar="K", help="sampling steps (default: the codec's)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="where the codec runs (default: the settings' choice)")
     p.add_argument("--threshold", type=float, default=None, metavar="LEVELS",
                    help="std (8-bit levels) above which a pixel counts as invented (default 2)")
     p.add_argument("--out", metavar="MAP.png", help="variability map, written as PNG (needed without --case)")
     p.add_argument("--case", metavar="CASE.mcase",
                    help="record the map as a finding of this case (IMAGE must be evidence in it)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     )
     ctx = TaskContext(on_progress=StderrProgress(force=args.progress))
     finding = None
-    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+    with evidence_source(args.case, image_path, settings, args.actor) as (case, evidence_id, pixels, input_sha256):
         outcome = wf.compute_variability(
             ctx, pixels, args.codec, args.quality, args.seeds, options, args.threshold, settings
         )
