@@ -122,9 +122,20 @@ def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
             lines.append(f"  {k}: {v[:160]}")
     for k, v in r.get("text_chunks", {}).items():
         lines.append(f"Text chunk:  {k}: {v[:160]}")
+    lines.extend(provenance_lines(r.get("provenance")))
     for e in r["metadata_errors"]:
         lines.append(f"Metadata problem: {e}")
     for e in r.get("metadata_notices", []):
         lines.append(f"Metadata notice:  {e}")
     lines.append(f"Policy:      {r['decode_policy']}")
     return "\n".join(lines)
+
+
+def provenance_lines(prov: dict[str, Any] | None) -> list[str]:
+    """What the file states about its making (recorded claims, beside any detector verdict)."""
+    if not prov:
+        return []
+    lines = [f"Provenance:  {s}" for s in prov.get("statements", [])]
+    if lines:
+        lines.append("             (recorded statements made by the file, not findings of this tool)")
+    return lines
