@@ -45,10 +45,13 @@ class MakingStatement:
     bpp: float | None = None
     weights_sha256: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    codec_made: bool = True  # False: the pixels are the source's own (a crop), no codec ran
 
     def sentence(self) -> str:
-        if self.codec_id is None:
-            made = f"{self.kind} written by {tool_label()}; no codec was run to make these pixels"
+        if self.codec_id is None and not self.codec_made:
+            made = f"{self.kind} written by {tool_label()}; no codec was run by the tool to make these pixels (they are the source image's own)"
+        elif self.codec_id is None:
+            made = f"{self.kind} written by {tool_label()}; made by a codec that was not recorded"
         else:
             what = "learned (neural) codec" if self.learned else "codec"
             made = f"{self.kind}: pixels decoded by the {what} {self.codec_id}"
@@ -81,7 +84,7 @@ def build_packet(st: MakingStatement) -> bytes:
     prop("xmp:CreatorTool", tool_label())
     props.append(f'   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(st.sentence())}</rdf:li></rdf:Alt></dc:description>')
     prop(f"{NEURAL_PREFIX}:Kind", st.kind)
-    prop(f"{NEURAL_PREFIX}:Learned", "True" if st.learned else "False")
+    prop(f"{NEURAL_PREFIX}:Learned", {True: "True", False: "False", None: "Unknown"}[st.learned])
     if st.codec_id is not None:
         prop(f"{NEURAL_PREFIX}:CodecId", st.codec_id)
     if st.quality is not None:

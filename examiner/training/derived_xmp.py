@@ -23,6 +23,7 @@ def learned_codec(codec_id: str | None) -> bool | None:
 def annotate_png(png: bytes, kind: str, source_sha256: str | None, codec: dict[str, Any] | None) -> bytes:
     """``png`` with a statement of what made it: ``codec`` ({"codec", "quality", "bpp"}) when a
     codec made the pixels, None when they are the source's own (a crop of the evidence)."""
+    codec_made = kind != "dataset crop" or codec is not None
     codec_id = (codec or {}).get("codec")
     quality = (codec or {}).get("quality")
     bpp = (codec or {}).get("bpp")
@@ -33,5 +34,6 @@ def annotate_png(png: bytes, kind: str, source_sha256: str | None, codec: dict[s
         learned=learned_codec(codec_id),
         quality=int(quality) if isinstance(quality, int | float) else None,
         bpp=float(bpp) if isinstance(bpp, int | float) else None,
+        codec_made=codec_made,
     )
     return png_with_statement(png, st)
