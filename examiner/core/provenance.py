@@ -19,11 +19,14 @@ INFERENCE_NOTE = (
 
 def read_provenance(data: bytes, fmt: str) -> dict[str, Any]:
     """XMP/IPTC provenance and Content Credentials of the bytes that were hashed at intake."""
+    from examiner.core.credentials import credential_statements, read_credentials
     from examiner.core.xmp import read_xmp
 
     xmp = read_xmp(data, fmt)
-    statements = list(xmp["statements"]) if xmp else []
+    c2pa = read_credentials(data, fmt)
+    statements = credential_statements(c2pa) + (list(xmp["statements"]) if xmp else [])
     return {
+        "c2pa": c2pa,
         "xmp": xmp,
         "statements": statements,
         "inference": INFERENCE_NOTE,
