@@ -233,3 +233,17 @@ def test_inspect_json_shows_heif_facts(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["format"] == "heif" and report["format_facts"]["major_brand"] == "heic"
     assert "provenance" in report
+
+
+def test_heic_exif_is_read_and_its_orientation_recorded(tmp_path: Path) -> None:
+    from examiner.core.inspection import inspect_image
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "PhoneMaker", "Phone 15", 6
+    p = write(tmp_path / "exif.heic", heic_8bit(sample(), exif=exif.tobytes()))
+    report = inspect_image(p)
+    assert report["camera"] == "PhoneMaker Phone 15" and report["metadata_errors"] == []
+    assert report["exif_orientation"] == 6
+    # pillow-heif stores the orientation as an irot property, which HEIF readers must apply.
+    assert "irot" in report["format_facts"]["transformations"]
+    assert any("irot" in c for c in report["conversions"])

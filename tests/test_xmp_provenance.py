@@ -16,7 +16,13 @@ from training_fixtures import make_instructor_case
 from examiner.cli import main
 from examiner.core.evidence import open_evidence
 from examiner.core.inspection import inspect_image
-from examiner.core.provenance_write import MakingStatement, build_packet, codec_is_learned, embed_jpeg, embed_png
+from examiner.core.provenance_write import (
+    MakingStatement,
+    build_packet,
+    codec_is_learned,
+    embed_jpeg,
+    embed_png,
+)
 from examiner.core.xmp import parse_packet, read_xmp
 
 COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"

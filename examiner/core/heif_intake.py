@@ -75,8 +75,8 @@ def decode_heif(p: Path, data: bytes, limit: int, facts: Any, check_limit: Any) 
     facts.width, facts.height = primary.size
     facts.bit_depth = int(primary.info.get("bit_depth") or 8)
     facts.icc_profile = bool(primary.info.get("icc_profile"))
-    orientation = primary.info.get("original_orientation")
-    facts.exif_orientation = int(orientation) if isinstance(orientation, int) and 1 <= orientation <= 8 else None
+    orientation = _stored_orientation(primary)
+    facts.exif_orientation = orientation if orientation is not None and 1 <= orientation <= 8 else None
     facts.frames = len(images)
     if len(images) > 1:
         facts.conversions.append(
@@ -184,3 +184,24 @@ def _pixels(p: Path, img: Any, facts: Any) -> np.ndarray:
     if arr.shape[2] == 1:
         arr = arr[..., 0]
     return np.ascontiguousarray(arr)
+
+
+def _stored_orientation(img: Any) -> int | None:
+    """The EXIF orientation as stored (pillow-heif rewrites its own copy to 1)."""
+    from PIL import Image
+
+    from examiner.core.container_metadata import tiff_part
+
+    stored = [m for m in getattr(getattr(img, "_c_image", None), "metadata", None) or [] if m]
+    raw = next((bytes(m["data"]) for m in stored if m.get("type") == "Exif"), b"")
+    tiff = tiff_part(raw)
+    if tiff:
+        try:
+            value = Image.Exif()
+            value.load(tiff)
+            found = value.get(0x0112)
+            return int(found) if isinstance(found, int) else None
+        except Exception:  # noqa: BLE001 - a broken EXIF block is reported by the metadata reader
+            return None
+    fallback = img.info.get("original_orientation")
+    return int(fallback) if isinstance(fallback, int) else None
