@@ -13,12 +13,12 @@ TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedi
 
 
 @dataclass
-class TestSigner:
+class SuiteSigner:
     chain_pem: bytes
     key_pem: bytes
 
 
-def make_signer() -> TestSigner:
+def make_signer() -> SuiteSigner:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -56,7 +56,7 @@ def make_signer() -> TestSigner:
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
     pem = serialization.Encoding.PEM
-    return TestSigner(
+    return SuiteSigner(
         leaf.public_bytes(pem) + ca.public_bytes(pem),
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
@@ -72,7 +72,7 @@ def manifest(source_type: str = TRAINED, generator: str = "suite-neural-codec") 
     }  # fmt: skip
 
 
-def sign(image: bytes, mime: str, signer: TestSigner, remote_url: str | None = None, **kw: Any) -> bytes:
+def sign(image: bytes, mime: str, signer: SuiteSigner, remote_url: str | None = None, **kw: Any) -> bytes:
     """``image`` with a Content Credential embedded (or, with ``remote_url``, only pointed at)."""
     c2pa = pytest.importorskip("c2pa")
     settings = c2pa.Settings.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from c2pa_signing import TRAINED, TestSigner, make_signer, sign
+from c2pa_signing import TRAINED, SuiteSigner, make_signer, sign
 from imagegen import pattern
 from PIL import Image
 
@@ -24,7 +24,7 @@ pytest.importorskip("c2pa")
 
 
 @pytest.fixture(scope="module")
-def signer() -> TestSigner:
+def signer() -> SuiteSigner:
     return make_signer()
 
 
@@ -55,7 +55,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 
 
 @pytest.mark.parametrize(("fmt", "mime", "make"), [("jpeg", "image/jpeg", jpeg), ("png", "image/png", png)])
-def test_signed_image_shows_its_manifest(tmp_path: Path, signer: TestSigner, no_network: list[object],
+def test_signed_image_shows_its_manifest(tmp_path: Path, signer: SuiteSigner, no_network: list[object],
                                          fmt: str, mime: str, make: object) -> None:  # fmt: skip
     p = tmp_path / f"signed.{fmt}"
     p.write_bytes(sign(make(), mime, signer))  # type: ignore[operator]
@@ -74,7 +74,7 @@ def test_signed_image_shows_its_manifest(tmp_path: Path, signer: TestSigner, no_
     assert no_network == []
 
 
-def test_pixels_changed_after_signing_show_a_hash_mismatch(tmp_path: Path, signer: TestSigner) -> None:
+def test_pixels_changed_after_signing_show_a_hash_mismatch(tmp_path: Path, signer: SuiteSigner) -> None:
     signed = sign(jpeg(), "image/jpeg", signer)
     sos = signed.rindex(b"\xff\xda")
     tampered = bytearray(signed)
@@ -84,7 +84,7 @@ def test_pixels_changed_after_signing_show_a_hash_mismatch(tmp_path: Path, signe
     assert "assertion.dataHash.mismatch" in cred["failure_codes"]
 
 
-def test_altered_claim_shows_a_broken_signature(tmp_path: Path, signer: TestSigner) -> None:
+def test_altered_claim_shows_a_broken_signature(tmp_path: Path, signer: SuiteSigner) -> None:
     signed = sign(jpeg(), "image/jpeg", signer, generator="suite-neural-codeX")
     assert signed.count(b"suite-neural-codeX") >= 1
     altered = signed.replace(b"suite-neural-codeX", b"suite-neural-codeY")
@@ -92,7 +92,7 @@ def test_altered_claim_shows_a_broken_signature(tmp_path: Path, signer: TestSign
     assert cred is not None and cred["status"] == "signature broken", cred["failure_codes"]
 
 
-def test_stripped_copy_and_plain_file_show_no_credential(tmp_path: Path, signer: TestSigner) -> None:
+def test_stripped_copy_and_plain_file_show_no_credential(tmp_path: Path, signer: SuiteSigner) -> None:
     signed = sign(jpeg(), "image/jpeg", signer)
     stripped = io.BytesIO()
     Image.open(io.BytesIO(signed)).save(stripped, "JPEG", quality=90)
@@ -115,7 +115,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_remote_manifest_is_recorded_and_never_fetched(tmp_path: Path, signer: TestSigner) -> None:
+def test_remote_manifest_is_recorded_and_never_fetched(tmp_path: Path, signer: SuiteSigner) -> None:
     import c2pa
 
     server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
@@ -138,7 +138,7 @@ def test_remote_manifest_is_recorded_and_never_fetched(tmp_path: Path, signer: T
         server.shutdown()
 
 
-def test_signed_pixels_are_examined_unchanged(tmp_path: Path, signer: TestSigner) -> None:
+def test_signed_pixels_are_examined_unchanged(tmp_path: Path, signer: SuiteSigner) -> None:
     plain = jpeg(3)
     p = tmp_path / "signed.jpg"
     p.write_bytes(sign(plain, "image/jpeg", signer))
