@@ -57,7 +57,7 @@ def jxl_lossless(tmp: Path, arr: np.ndarray, container: bool = False, name: str 
     needs_cjxl()
     src = tmp / f"{name}.png"
     out = tmp / f"{name}.jxl"
-    bgr = arr[..., ::-1] if arr.ndim == 3 else arr
+    bgr = arr[..., [2, 1, 0, 3][: arr.shape[2]]] if arr.ndim == 3 else arr  # OpenCV writes BGR(A)
     cv2.imwrite(str(src), np.ascontiguousarray(bgr))
     argv = ["cjxl", str(src), str(out), "-d", "0", "--quiet"] + (["--container=1"] if container else [])
     subprocess.run(argv, check=True, capture_output=True)

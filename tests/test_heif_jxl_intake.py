@@ -247,3 +247,14 @@ def test_heic_exif_is_read_and_its_orientation_recorded(tmp_path: Path) -> None:
     # pillow-heif stores the orientation as an irot property, which HEIF readers must apply.
     assert "irot" in report["format_facts"]["transformations"]
     assert any("irot" in c for c in report["conversions"])
+
+
+def test_jxl_alpha_and_grey(tmp_path: Path) -> None:
+    rgb = sample(20, 24)
+    alpha = np.full((20, 24, 1), 128, np.uint8)
+    ev = open_evidence(write(tmp_path / "rgba.jxl", jxl_lossless(tmp_path, np.concatenate([rgb, alpha], -1), name="rgba")))
+    assert np.array_equal(ev.pixels, rgb)
+    assert any("extra channel" in c for c in ev.facts.conversions)
+    grey = (np.arange(20 * 24).reshape(20, 24) * 97 % 65536).astype(np.uint16)
+    ev = open_evidence(write(tmp_path / "grey.jxl", jxl_lossless(tmp_path, grey, name="grey")))
+    assert ev.pixels.dtype == np.uint16 and np.array_equal(ev.pixels, grey)

@@ -59,7 +59,7 @@ def decode_heif(p: Path, data: bytes, limit: int, facts: Any, check_limit: Any) 
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
     except Exception as exc:  # noqa: BLE001 - libheif raises several types on hostile input
-        raise EvidenceError(p, f"corrupt or unsupported HEIF data ({safe_text(exc, 200)})") from None
+        raise EvidenceError(p, f"corrupt or unsupported HEIF data ({safe_text(' '.join(str(exc).split()), 200)})") from None
     primary_index = int(heif.primary_index)
     images = [heif[i] for i in range(len(heif))]
     primary = images[primary_index]

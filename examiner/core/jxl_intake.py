@@ -170,18 +170,22 @@ def decode_jxl(p: Path, data: bytes, limit: int, facts: Any, check_limit: Any) -
                                f"{header['width']} x {header['height']}")  # fmt: skip
     if header["animated"]:
         facts.conversions.append("animated JPEG XL: first frame decoded")
+    if header["extra_channels"]:
+        facts.conversions.append(
+            f"{header['extra_channels']} extra channel(s) (alpha, depth or spot colour) not decoded; colour channels examined"
+        )
     return _layout(p, arr, facts)
 
 
 def _run_djxl(p: Path, data: bytes) -> np.ndarray:
-    import cv2
-
     djxl = shutil.which("djxl")
     if djxl is None:
         raise EvidenceError(p, "JPEG XL needs djxl (Debian package libjxl-tools), which is not installed")
     with tempfile.TemporaryDirectory(prefix="examiner-jxl-") as tmp:
         src = Path(tmp) / "in.jxl"
-        out = Path(tmp) / "out.png"
+        # PPM/PGM, not PNG: the same samples (16-bit kept), five times faster to write and read
+        # for a 12-megapixel image. It holds no alpha; extra channels are recorded from the header.
+        out = Path(tmp) / "out.ppm"
         src.write_bytes(data)
         try:
             done = subprocess.run(
@@ -193,10 +197,46 @@ def _run_djxl(p: Path, data: bytes) -> np.ndarray:
         said = " ".join(done.stderr.decode("utf-8", "replace").split())
         if done.returncode != 0 or not out.exists():
             raise EvidenceError(p, f"corrupt or unsupported JPEG XL data (djxl said: {safe_text(said or done.returncode, 200)})")
-        arr = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+        arr = read_netpbm(out.read_bytes())
     if arr is None:
         raise EvidenceError(p, "djxl wrote no readable image")
     return arr
+
+
+def read_netpbm(data: bytes) -> np.ndarray | None:
+    """Samples of the PGM (P5), PPM (P6) or PAM (P7) file djxl writes, in RGB(A) order, 8 or 16
+    bits. Read here rather than by OpenCV, whose channel order differs between P6 and P7."""
+    if data[:2] in (b"P5", b"P6"):
+        fields: list[bytes] = []
+        pos = 2
+        while len(fields) < 3:
+            while pos < len(data) and data[pos : pos + 1].isspace():
+                pos += 1
+            if data[pos : pos + 1] == b"#":
+                pos = data.index(b"\n", pos)
+                continue
+            end = pos
+            while end < len(data) and not data[end : end + 1].isspace():
+                end += 1
+            fields.append(data[pos:end])
+            pos = end
+        width, height, maxval = (int(f) for f in fields)
+        depth = 1 if data[:2] == b"P5" else 3
+        pos += 1
+    elif data[:2] == b"P7":
+        end = data.index(b"ENDHDR\n")
+        header = dict(line.split(b" ", 1) for line in data[3:end].splitlines() if b" " in line)
+        width, height = int(header[b"WIDTH"]), int(header[b"HEIGHT"])
+        depth, maxval = int(header[b"DEPTH"]), int(header[b"MAXVAL"])
+        pos = end + len(b"ENDHDR\n")
+    else:
+        return None
+    dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
+    count = width * height * depth
+    if len(data) - pos < count * dtype.itemsize:
+        return None
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=pos).astype(dtype.newbyteorder("="))
+    return arr.reshape(height, width, depth) if depth > 1 else arr.reshape(height, width)
 
 
 def undo_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
@@ -219,21 +259,19 @@ def undo_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _layout(p: Path, arr: np.ndarray, facts: Any) -> np.ndarray:
-    import cv2
-
     if arr.ndim == 2:
         facts.channels, facts.mode = 1, "L" if arr.dtype == np.uint8 else "I;16"
         return np.ascontiguousarray(arr)
     channels = arr.shape[2]
     facts.channels = channels
-    if channels == 4:
-        facts.conversions.append("RGBA -> RGB (alpha channel discarded)")
-        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
-    elif channels == 3:
-        arr = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_BGR2RGB)
-    else:
+    if channels in (2, 4):
+        arr = arr[..., : channels - 1]
+        if channels == 2:
+            arr = arr[..., 0]
+    elif channels != 3:
         raise EvidenceError(p, f"unexpected JPEG XL layout {arr.shape}")
-    facts.mode = "RGB" if arr.dtype == np.uint8 else "RGB;16"
+    grey = arr.ndim == 2
+    facts.mode = ("L" if grey else "RGB") if arr.dtype == np.uint8 else ("I;16" if grey else "RGB;16")
     if arr.dtype == np.uint16 and facts.bit_depth < 16:
-        facts.conversions.append(f"{facts.bit_depth}-bit samples delivered by djxl in 16-bit PNG (scaled to the 16-bit range)")
+        facts.conversions.append(f"{facts.bit_depth}-bit samples delivered by djxl in 16 bits (scaled to the 16-bit range)")
     return np.ascontiguousarray(arr)
