@@ -145,3 +145,24 @@ def test_signed_pixels_are_examined_unchanged(tmp_path: Path, signer: SuiteSigne
     q = tmp_path / "plain.jpg"
     q.write_bytes(plain)
     assert np.array_equal(open_evidence(p).pixels, open_evidence(q).pixels)
+
+
+def test_signed_heic_and_jxl_are_taken_in_with_their_credentials(tmp_path: Path, signer: SuiteSigner) -> None:
+    from provenance_images import heic_8bit, jxl_lossless
+
+    files = {"heic": (heic_8bit(pattern(48, 64)), "image/heic"),
+             "jxl": (jxl_lossless(tmp_path, pattern(48, 64), container=True), "image/jxl")}  # fmt: skip
+    for ext, (data, mime) in files.items():
+        p = tmp_path / f"signed.{ext}"
+        p.write_bytes(sign(data, mime, signer))
+        before = p.read_bytes()
+        report = inspect_image(p)
+        assert p.read_bytes() == before
+        assert report["provenance"]["c2pa"]["status"] == "untrusted signer", ext
+        assert report["provenance"]["c2pa"]["actions"][0]["learned"] is True
+    heic = (tmp_path / "signed.heic").read_bytes()
+    mdat = heic.index(b"mdat")
+    tampered = bytearray(heic)
+    tampered[mdat + 40] ^= 0x01
+    cred = read_credentials(bytes(tampered), "heif")
+    assert cred is not None and cred["status"] == "hash mismatch", cred and cred["failure_codes"]
