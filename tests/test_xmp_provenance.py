@@ -243,3 +243,13 @@ def test_dataset_crops_and_exercise_reconstructions_carry_statements(tmp_path: P
             assert nc["Kind"] == "training exercise reconstruction"
         for name in originals:
             assert read_xmp(z.read(name), "png") is None
+
+
+def test_a_computed_map_names_its_codec_but_claims_no_picture() -> None:
+    packet = build_packet(statement(kind="seed-variability map", codec_made=False))
+    png = io.BytesIO()
+    Image.fromarray(pattern()).save(png, "PNG")
+    xmp = read_xmp(embed_png(png.getvalue(), packet), "png")
+    assert xmp is not None and "digital_source_type" not in xmp["iptc"]
+    assert xmp["statements"][0].startswith("this file states: seed-variability map computed by Miscompression Examiner")
+    assert "not a picture" in xmp["statements"][0]

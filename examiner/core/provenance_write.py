@@ -37,7 +37,7 @@ def tool_label() -> str:
 class MakingStatement:
     """What made a derived image. ``learned`` None: no codec made the pixels (e.g. a crop)."""
 
-    kind: str  # "re-compression", "dataset crop", "training exercise reconstruction", "annotation"
+    kind: str  # "re-compression", "dataset crop", "training exercise reconstruction", "annotation", ...
     source_sha256: str | None = None
     codec_id: str | None = None
     learned: bool | None = None
@@ -45,10 +45,14 @@ class MakingStatement:
     bpp: float | None = None
     weights_sha256: dict[str, str] = field(default_factory=dict)
     note: str = ""
-    codec_made: bool = True  # False: the pixels are the source's own (a crop), no codec ran
+    codec_made: bool = True  # False: no codec made these pixels (a crop of the source, a computed map)
 
     def sentence(self) -> str:
-        if self.codec_id is None and not self.codec_made:
+        if self.codec_id is not None and not self.codec_made:
+            what = "learned (neural) codec" if self.learned else "codec"
+            made = (f"{self.kind} computed by {tool_label()} from decodes by the {what} {self.codec_id}; "
+                    "its pixels show a measurement, not a picture")  # fmt: skip
+        elif self.codec_id is None and not self.codec_made:
             made = f"{self.kind} written by {tool_label()}; no codec was run by the tool to make these pixels (they are the source image's own)"
         elif self.codec_id is None:
             made = f"{self.kind} written by {tool_label()}; made by a codec that was not recorded"
@@ -78,7 +82,7 @@ def build_packet(st: MakingStatement) -> bytes:
     def prop(name: str, value: object) -> None:
         props.append(f"   <{name}>{escape(str(value))}</{name}>")
 
-    if st.learned:
+    if st.learned and st.codec_made:
         prop("Iptc4xmpExt:DigitalSourceType", LEARNED_SOURCE_TYPE)
         prop("Iptc4xmpExt:AISystemUsed", st.codec_id)
     prop("xmp:CreatorTool", tool_label())
@@ -87,6 +91,7 @@ def build_packet(st: MakingStatement) -> bytes:
     prop(f"{NEURAL_PREFIX}:Learned", {True: "True", False: "False", None: "Unknown"}[st.learned])
     if st.codec_id is not None:
         prop(f"{NEURAL_PREFIX}:CodecId", st.codec_id)
+    prop(f"{NEURAL_PREFIX}:CodecMadePixels", "True" if st.codec_made else "False")
     if st.quality is not None:
         prop(f"{NEURAL_PREFIX}:Quality", st.quality)
     if st.bpp is not None:

@@ -288,7 +288,10 @@ def statements(iptc: dict[str, Any], neural: dict[str, Any]) -> list[str]:
         extra = ", ".join(p for p in parts if p)
         learned = str(neural.get("Learned", "")).lower() == "true"
         kind = "learned codec" if learned else "codec"
-        out.append(f"this file states it was made by {kind} {codec}" + (f" ({extra})" if extra else ""))
+        if "CodecId" in neural and str(neural.get("CodecMadePixels", "True")) != "False":
+            out.append(f"this file states it was made by {kind} {codec}" + (f" ({extra})" if extra else ""))
+        elif neural.get("Statement") or neural.get("Kind"):
+            out.append(f"this file states: {neural.get('Statement') or neural.get('Kind')}")
     for uri in _values(iptc.get("digital_source_type", [])):
         name = source_type_name(str(uri))
         learned = " (a trained model made or changed the pixels)" if name in LEARNED_SOURCE_TYPES else ""
