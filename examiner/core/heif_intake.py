@@ -168,9 +168,8 @@ def _pixels(p: Path, img: Any, facts: Any) -> np.ndarray:
     if stride < w * channels * itemsize or len(raw) < stride * h:
         raise EvidenceError(p, "HEIF image could not be decoded completely")
     rows = np.frombuffer(raw, dtype=np.uint8, count=stride * h).reshape(h, stride)
+    # libheif hands over samples in the machine's byte order.
     arr = rows[:, : w * channels * itemsize].copy().view(dtype).reshape(h, w, channels)
-    if dtype == np.uint16 and np.dtype(dtype).byteorder == ">":
-        arr = arr.byteswap()
     facts.channels = channels
     if facts.bit_depth > 8 and dtype == np.uint16:
         shift = 16 - facts.bit_depth
