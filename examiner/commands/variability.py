@@ -73,14 +73,25 @@ def run(args: argparse.Namespace) -> int:
         )
         if case is not None:
             finding = wf.record_variability(case, evidence_id, outcome)
+    map_png = outcome.png
     if out is not None:
-        write_atomically(out, outcome.png)
+        from examiner.codecs.registry import get_info
+        from examiner.core.provenance_write import MakingStatement, codec_is_learned, png_with_statement
+
+        info, _pack = get_info(args.codec, settings)
+        statement = MakingStatement(
+            kind="seed-variability map", source_sha256=input_sha256, codec_id=args.codec,
+            learned=codec_is_learned(info), quality=getattr(outcome.record, "quality", args.quality), codec_made=False,
+            weights_sha256=_weights(outcome.record.params),
+        )  # fmt: skip
+        map_png = png_with_statement(outcome.png, statement)
+        write_atomically(out, map_png)
     rec = outcome.record
     record: dict[str, Any] = {
         "input": str(image_path),
         "input_sha256": input_sha256,
         "output": str(out) if out is not None else None,
-        "file_sha256": artefact_sha256(outcome.png) if out is not None else None,
+        "file_sha256": artefact_sha256(map_png) if out is not None else None,
         "case": str(args.case) if args.case else None,
         "finding_id": finding.id if finding is not None else None,
         "artefact_sha256": finding.artefact_sha256(names.VARIABILITY_MAP) if finding is not None else None,
@@ -99,3 +110,10 @@ def run(args: argparse.Namespace) -> int:
     if finding is not None:
         print(f"recorded as finding F{finding.id} in {args.case}")
     return 0
+
+
+def _weights(params: dict[str, Any]) -> dict[str, str]:
+    sha = params.get("weights_sha256")
+    if isinstance(sha, dict):
+        return {str(k): str(v) for k, v in sha.items()}
+    return {str(params.get("weights_file") or "weights"): str(sha)} if sha else {}

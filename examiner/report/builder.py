@@ -205,6 +205,9 @@ class ModelBuilder:
     def build(self) -> ReportModel:
         self.ctx.progress(0, 6, "re-checking evidence files")
         evidence_blocks = [evidence_section.evidence_block(self, item) for item in self.items]
+        from examiner.report import provenance_section
+
+        provenance_section.attach(self, evidence_blocks)
         intact = all(b.intact for b in evidence_blocks) and all(
             c.problem == "" and c.sha256 is not None for (eid, role), c in self.checks.items() if role == "reference"
         )

@@ -150,6 +150,7 @@ class EvidenceBlock:
     metadata: list[tuple[str, str]] = field(default_factory=list)
     jpeg: list[tuple[str, str]] = field(default_factory=list)
     reference: list[tuple[str, str]] = field(default_factory=list)
+    provenance: list[tuple[str, str]] = field(default_factory=list)  # see report/provenance_section.py
 
     @property
     def intact(self) -> bool:

@@ -317,6 +317,11 @@ class PdfBuilder:
         if ev.metadata:
             self.story.append(Paragraph("Key metadata (as found in the file; untrusted)", self.s["h3"]))
             self.story.extend(self.kv_table(ev.metadata, key_w=48 * mm, limit=METADATA_CHARS))
+        if ev.provenance:
+            from examiner.report.provenance_section import HEADING
+
+            self.story.append(Paragraph(esc(HEADING), self.s["h3"]))
+            self.story.extend(self.kv_table(ev.provenance, key_w=48 * mm, limit=METADATA_CHARS))
 
     def tools(self) -> None:
         m = self.m
