@@ -185,7 +185,8 @@ class AnalysisPanel(QWidget):
             # Short in the chooser (the dock is narrow); the full name is the item's tool tip.
             label = info.name + (f"  [{marks.strip()}]" if marks.strip() else "")
             self.codec.addItem(label, info.id)
-            full = f"{info.name}\nid: {info.id}" + (f"\n{marks.strip()}" if marks.strip() else "")
+            notes = [n for n, on in (("demonstration codec", info.demonstration), (f"unavailable: {e.reason}", not e.available)) if on]
+            full = "\n".join([info.name, f"id: {info.id}", *notes])
             self.codec.setItemData(self.codec.count() - 1, full, Qt.ItemDataRole.ToolTipRole)
         self.codec.fit_popup()
         self.codec.blockSignals(False)
