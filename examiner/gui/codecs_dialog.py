@@ -58,7 +58,7 @@ class CodecsDialog(QDialog):
         super().__init__(w)
         self.w = w
         self.setWindowTitle("Codecs and weight files")
-        self.resize(960, 620)
+        self.resize(1120, 640)
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Neural codecs need their published weight files. Import files you have downloaded (or "
@@ -118,6 +118,8 @@ class CodecsDialog(QDialog):
                 self.tree.addTopLevelItem(top)
             weights, tip = weights_text(e)
             status = "ready" if e.available else safe_text(e.reason, 300)
+            if not e.available and e.weights_installed == ():
+                status = "missing weight files: Import weight files..."
             if e.info.demonstration:
                 status += " (demonstration only)"
             it = QTreeWidgetItem([f"{safe_text(e.info.name, 120)}  ({e.info.id})", e.info.family.value, weights, status])
@@ -125,9 +127,11 @@ class CodecsDialog(QDialog):
             it.setToolTip(0, safe_text(e.info.description, 2000))
             it.setToolTip(2, tip)
             it.setForeground(3, QBrush(READY if e.available else MISSING))
+            it.setToolTip(3, safe_text(e.reason, 1000) if e.reason else "")
             top.addChild(it)
         self.tree.expandAll()
         self.tree.resizeColumnToContents(0)
+        self.tree.setColumnWidth(0, min(self.tree.columnWidth(0), 620))
         self.tree.resizeColumnToContents(2)
         note = f"Weight store: {store_dir()}"
         if problems:

@@ -45,10 +45,11 @@ class ReportDialog(QDialog):
         self.session = w.state.require_session()
         case = self.session.case
         self.setWindowTitle("Report: summary, conclusion and limitations")
-        self.resize(720, 640)
+        self.resize(720, 560)
         form = QFormLayout(self)
         self.summary = QPlainTextEdit(str(case.get_meta(META_SUMMARY, "") or ""))
         self.summary.setPlaceholderText("The examiner's summary of the findings, in plain words (first section of the report)")
+        self.summary.setMaximumHeight(170)
         form.addRow("Summary", self.summary)
         self.level = QComboBox()
         self.level.addItem(NOT_STATED, "")
