@@ -311,3 +311,26 @@ def test_image_case_names_never_overwrite(tmp_path: Path) -> None:
     first.write_bytes(b"")
     assert case_path_for("/x/My photo (1).JPG", day, tmp_path).name == "My-photo-1-2026-12-07-2.mcase"
     assert looks_like_case(first) and not looks_like_case(_image(tmp_path / "i"))
+
+
+def test_a_dropped_file_opens_as_a_case_or_an_image(qtbot: object, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from examiner.gui.start_actions import dropped_file
+
+    image = _image(tmp_path / "in")
+    assert dropped_file([QUrl.fromLocalFile(str(image)), QUrl.fromLocalFile(str(image))]) is None
+    assert dropped_file([QUrl("https://example.org/a.png")]) is None
+    w = _window(qtbot, "Examiner One")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(image))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    _wait_jobs(qtbot, w)
+    assert w.session is not None and w.session.path.parent == cases_dir()
+    made = w.session.path
+    w.close_case()
+    data.setUrls([QUrl.fromLocalFile(str(made))])
+    w.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    assert w.session is not None and w.session.path == made

@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.case and args.demo:
         from examiner.errors import ExaminerError
 
-        raise ExaminerError("give either a case file or --demo, not both")
+        raise ExaminerError("give either a case file (or an image) or --demo, not both")
     from examiner.gui.app import run_gui
     from examiner.workflows.image_case import looks_like_case
 

@@ -25,8 +25,11 @@ class EvidenceGate:
         self.has_evidence = False
 
     def needs(self, target: QAction | QWidget, need: str = NEEDS_EVIDENCE) -> QAction | QWidget:
-        self._items.append((target, need, target.toolTip()))
-        self._apply(target, need, target.toolTip())
+        tip = target.toolTip()
+        if isinstance(target, QAction) and tip == target.text().replace("&&", "\0").replace("&", "").replace("\0", "&"):
+            tip = ""  # Qt's default tool tip (the text): restored by clearing, so menus show none
+        self._items.append((target, need, tip))
+        self._apply(target, need, tip)
         return target
 
     def update(self, has_case: bool, has_evidence: bool) -> None:
@@ -42,7 +45,6 @@ class EvidenceGate:
         why = self.reason(need)
         target.setEnabled(not why)
         if isinstance(target, QAction):
-            # A QAction's tool tip defaults to its text; keep the text when there is nothing to add.
             target.setToolTip(why or tip)
             target.setStatusTip(why)
         else:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QGraphicsPixmapItem,
@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.refs = RefBook()
         self.gate = EvidenceGate()
         self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
         self.resize(1500, 950)
         self._build_views()
         self._build_docks()
@@ -268,6 +269,17 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    # A file dropped on the window opens as from the welcome page: a case, or an image in a new case.
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if start_actions.dropped_file(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = start_actions.dropped_file(event.mimeData().urls())
+        if path:
+            event.acceptProposedAction()
+            start_actions.open_dropped(self, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

@@ -74,3 +74,19 @@ def open_demo(w: Any) -> None:
     from examiner.gui.analysis_tasks import build_demo
 
     w.jobs.submit_process("Building the demo case", build_demo, on_done=lambda p: w.open_case(p), on_error=w.show_error)
+
+
+def dropped_file(urls: list[Any]) -> str | None:
+    """The one local file among dropped URLs, or None (several files, or none, are not taken)."""
+    files = [u.toLocalFile() for u in urls if u.isLocalFile()]
+    return files[0] if len(files) == 1 else None
+
+
+def open_dropped(w: Any, path: str) -> None:
+    """A file dropped on the window: a case is opened, an image gets a new case."""
+    from examiner.workflows.image_case import looks_like_case
+
+    if looks_like_case(path):
+        w.open_case(path)
+    else:
+        open_image(w, path)
