@@ -334,3 +334,22 @@ def test_a_dropped_file_opens_as_a_case_or_an_image(qtbot: object, tmp_path: Pat
     data.setUrls([QUrl.fromLocalFile(str(made))])
     w.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
     assert w.session is not None and w.session.path == made
+
+
+def test_the_examiners_name_is_asked_once(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from examiner.gui import start_actions
+
+    asked: list[str] = []
+
+    def answer(*args: object, **kwargs: object) -> tuple[str, bool]:
+        asked.append(str(args[1]))
+        return "  Dr. Ada Example ", True
+
+    monkeypatch.setattr(start_actions.QInputDialog, "getText", answer)
+    w = _window(qtbot)
+    w.interactive = True
+    assert start_actions.examiner_name(w) == "Dr. Ada Example"
+    assert start_actions.examiner_name(w) == "Dr. Ada Example"
+    assert asked == ["Your name"]
+    assert Settings.load().examiner_name == "Dr. Ada Example"
+    w.interactive = False  # no message boxes left open when the test ends
