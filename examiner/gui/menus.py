@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar
 
-from examiner.gui import case_dialogs
+from examiner.gui import case_dialogs, user_guide
 from examiner.gui.codecs_dialog import open_codecs_dialog
 from examiner.gui.compare_controller import MODE_LABELS, MODES
 from examiner.gui.evidence_gate import NEEDS_CASE, NEEDS_EVIDENCE
@@ -127,6 +127,7 @@ def build_menus(w: Any) -> None:
     install_training_menu(w, mb.addMenu("T&raining"))
 
     m = mb.addMenu("&Help")
+    add_action(w, m, "&User guide", lambda: user_guide.open_user_guide(w))
     add_action(w, m, "&Keyboard shortcuts", lambda: ShortcutsDialog(w).open(), "Ctrl+/")
     add_action(w, m, "&About", w.about)
     for top in mb.actions():
