@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,24 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from examiner.core.text_safety import safe_text
-
-GUIDE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "window-tour.md"
-
-
-def open_guide(w: Any) -> bool:
-    """The user guide: the window's Help menu entry for it when there is one, else the local page."""
-    for menu_action in w.menuBar().actions():
-        menu = menu_action.menu()
-        if menu is None or "help" not in menu_action.text().lower():
-            continue
-        for a in menu.actions():
-            if "guide" in a.text().lower():
-                a.trigger()
-                return True
-    if GUIDE_PAGE.is_file():
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(GUIDE_PAGE)))
-    w.show_error(f"{GUIDE_PAGE}: the user guide is not installed with this copy")
-    return False
+from examiner.gui import user_guide
 
 
 class WelcomePage(QWidget):
@@ -73,7 +55,7 @@ class WelcomePage(QWidget):
             ("image", "Open image...", "Make a new case for an image and take it in as evidence (Ctrl+Shift+O)", w.ask_open_image),
             ("case", "Open case...", "Open an existing case file (.mcase)", w.ask_open_case),
             ("demo", "Open the demo", "A ready-made case with a changed licence plate, to try every step", w.open_demo),
-            ("guide", "Read the guide", "The window tour: panels, legends, shortcuts, the report", lambda: open_guide(w)),
+            ("guide", "Read the guide", "The user guide (Help > User guide), opened locally", lambda: user_guide.open_user_guide(w)),
         ):
             b = QPushButton(label)
             b.setToolTip(tip)
