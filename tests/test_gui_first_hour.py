@@ -353,3 +353,20 @@ def test_the_examiners_name_is_asked_once(qtbot: object, tmp_path: Path, monkeyp
     assert asked == ["Your name"]
     assert Settings.load().examiner_name == "Dr. Ada Example"
     w.interactive = False  # no message boxes left open when the test ends
+
+
+def test_report_dialog_keeps_a_level_of_an_earlier_scale_until_changed(qtbot: object, tmp_path: Path) -> None:
+    from examiner.gui.report_dialog import ReportDialog
+    from examiner.report.model import CONCLUSION_LEVELS, META_CONCLUSION
+
+    w = _window(qtbot, "Examiner One")
+    assert w.open_case(make_case(tmp_path / "case"))
+    case = w.session.case  # type: ignore[union-attr]
+    old = {"level": "Somewhat likely (old words)", "text": "as written then", "by": "Someone"}
+    assert old["level"] not in CONCLUSION_LEVELS
+    case.set_meta(META_CONCLUSION, old)
+    dlg = ReportDialog(w)
+    assert dlg.level.currentData() == old["level"] and "current scale" in dlg.definition.text()
+    n = len(case.audit.entries())
+    assert dlg.save()
+    assert case.get_meta(META_CONCLUSION) == old and len(case.audit.entries()) == n

@@ -77,7 +77,13 @@ class ReportDialog(QDialog):
         if isinstance(raw, str):
             raw = {"level": raw}
         if isinstance(raw, dict):
-            i = self.level.findData(str(raw.get("level", "")))
+            recorded = str(raw.get("level", "") or "")
+            i = self.level.findData(recorded)
+            if i < 0 and recorded:
+                # A level of an earlier scale stays as recorded until the examiner chooses another:
+                # opening and saving the dialog must not change (or drop) what the case holds.
+                self.level.addItem(f"{recorded} (as recorded; not on the current scale)", recorded)
+                i = self.level.count() - 1
             self.level.setCurrentIndex(max(0, i))
             self.conclusion_text.setPlainText(str(raw.get("text", "") or ""))
         self._level_changed()
@@ -95,6 +101,8 @@ class ReportDialog(QDialog):
     def _level_changed(self) -> None:
         level = self.level.currentData()
         definition = dict(CONCLUSION_SCALE).get(level, "")
+        if level and not definition:
+            definition = "This level is not on the report's current scale; choose a level to state it again."
         self.definition.setText(definition or "No conclusion level: the report says so.")
         self.conclusion_text.setEnabled(bool(level))
 
@@ -104,7 +112,7 @@ class ReportDialog(QDialog):
         conclusion = (
             {"level": level, "text": self.conclusion_text.toPlainText().strip(), "by": self.session.case.actor} if level else None
         )
-        lines = [ln.strip() for ln in self.limitations.toPlainText().splitlines() if ln.strip()]
+        lines = [" ".join(ln.split()) for ln in self.limitations.toPlainText().splitlines() if ln.strip()]
         return {META_SUMMARY: self.summary.toPlainText().strip(), META_CONCLUSION: conclusion, META_LIMITATIONS: lines}
 
     def save(self) -> bool:
