@@ -37,6 +37,7 @@ import numpy as np
 
 from examiner.core import store
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
+from examiner.core.case_changes import disguised_changes
 from examiner.core.case_records import (
     EDITABLE_DETAILS,
     EVIDENCE_COLUMNS,
@@ -205,7 +206,10 @@ class Case:
         """The audit chain and every table row against it, both from one snapshot."""
         with self.snapshot():
             chain = self._audit.verify()
-            rows = check_rows(self.conn, self._audit.entries())
+            entries = self._audit.entries()
+            rows = check_rows(self.conn, entries)
+        rows.problems += disguised_changes(entries)
+        rows.ok = not rows.problems
         return chain, rows
 
     # ---------------------------------------------------------------- audit

@@ -33,11 +33,11 @@ from typing import Any
 import numpy as np
 
 from examiner.analysis.localisation_text import describe as describe_localisation
+from examiner.core import case_changes
 from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
 from examiner.core.settings import Settings
-from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
 from examiner.errors import ExaminerError
 from examiner.findings.records import (
@@ -77,10 +77,9 @@ from examiner.report.values import (
     scalar_rows,
 )
 
-# Audit actions that observe the case without changing it; successful ones are not part of the
-# state a report describes (failed checks are).
-OBSERVING_ACTIONS = frozenset({"case.opened", "case.integrity_checked", "report.integrity_checked"})
-EXPORT_ACTION = "report.exported"
+# Which entries observe the case rather than change it is decided in the core, for verify too.
+OBSERVING_ACTIONS = case_changes.OBSERVING_ACTIONS
+EXPORT_ACTION = case_changes.EXPORT_ACTION
 # Finding kinds with a section of their own; others are listed under "Other analyses".
 OWN_SECTIONS = frozenset({"detection", "recompression", "variability"})
 
@@ -101,10 +100,9 @@ class BuildOptions:
 
 
 def is_observation(entry: AuditEntry) -> bool:
-    """True for entries left out of the report's state: exports, and successful opens/checks."""
-    if entry.action in (EXPORT_ACTION, SIGN_ACTION):
-        return True
-    return entry.action in OBSERVING_ACTIONS and entry.params.get("ok") is True
+    """True for entries left out of the report's state: exports, signatures and successful
+    opens/checks, unless they carry row hashes (then they changed the case, whatever their name)."""
+    return not case_changes.changes_case(entry)
 
 
 

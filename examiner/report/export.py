@@ -20,7 +20,7 @@ from typing import Any
 
 from examiner.core.atomic import write_atomically
 from examiner.core.case import Case
-from examiner.core.output_paths import case_files, refuse_protected
+from examiner.core.output_paths import case_files, guard_output
 from examiner.core.settings import Settings
 from examiner.core.signing import SIGNATURE_PARAM
 from examiner.core.tasks import TaskContext, silent
@@ -55,6 +55,11 @@ class ReportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def recent_cases(settings: Settings | None) -> list[str]:
+    """The recent cases the settings list: their evidence is kept clear of every output too."""
+    return list(settings.recent_cases) if settings is not None else []
 
 
 def _protected_paths(case: Case) -> set[Path]:
@@ -112,7 +117,7 @@ def export_report(
         raise ExaminerError(f"{out}: is a folder; give a file name for the report")
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
-    refuse_protected(out, case_files(case), "report")
+    guard_output(out, case_files(case), recent_cases=recent_cases(opts.settings), what="report")
     ctx.progress(0, 10, "re-hashing evidence files")
     record = opts.record and not case.read_only
     integrity = case.integrity_check(record=record, action="report.integrity_checked")
