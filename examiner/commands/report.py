@@ -70,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
     from examiner.core.output_paths import case_files, guard_output
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
-    from examiner.report.export import ReportOptions, export_report, recent_cases, render_preview_pages
+    from examiner.report.export import (
+        ReportOptions,
+        export_report,
+        recent_cases,
+        refuse_damaged,
+        render_preview_pages,
+    )
     from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE, META_CONCLUSION
 
     if args.list_levels:
@@ -88,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = TaskContext(on_progress=progress)
     settings = user_settings()
     with open_case(case_path, settings) as case:
+        refuse_damaged(case.path, case.integrity)
         # Every path this command may write is checked before anything is written or recorded.
         recent = recent_cases(settings)
         guard_output(args.out, case_files(case), recent_cases=recent, what="report")

@@ -558,7 +558,7 @@ class Case:
                 head = self._last_entry()
             files = [s for item in items for s in _item_files(item)]
             report = IntegrityReport(utc_now(), chain, files, rows)
-            if record and not self.read_only:
+            if record and not self.read_only and not chain.damaged:
                 # Not through _write: a failed check is recorded even when the tables are damaged.
                 with WriteTx(self, action, {}, self.actor) as tx:
                     if self._last_entry() != head:
@@ -579,11 +579,14 @@ class Case:
     def _evidence_for_check(self) -> list[EvidenceItem]:
         try:
             return self.evidence()
-        except CaseError:
-            return []  # an unreadable evidence row: the row check has named it
+        except (CaseError, sqlite3.DatabaseError):
+            return []  # an unreadable evidence row or table: the row check has named it
 
     def _last_entry(self) -> tuple[Any, ...] | None:
-        row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        try:
+            row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.DatabaseError:
+            return None  # the log is gone: the chain check names it
         return None if row is None else tuple(row)
 
 

@@ -43,6 +43,12 @@ class IntegrityReport:
     def ok(self) -> bool:
         return self.chain.ok and self.rows.ok and all(f.status == "ok" for f in self.files)
 
+    @property
+    def damaged(self) -> bool:
+        """A table is missing or holds values of a type the program never writes: the case can
+        be checked, but not read as a case (no report is made from it)."""
+        return self.chain.damaged or self.rows.damaged
+
     def evidence_status(self, evidence_id: int) -> str:
         """Worst status among the evidence file and its reference ('ok' when all match)."""
         statuses = [f.status for f in self.files if f.evidence_id == evidence_id]
