@@ -51,13 +51,14 @@ from examiner.core.case_records import (
 from examiner.core.case_tx import CaseAudit, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
 from examiner.core.formats import DEFAULT_MAX_PIXELS
-from examiner.core.integrity import FileStatus, IntegrityReport, file_status
+from examiner.core.integrity import FileStatus, IntegrityReport, item_files
 from examiner.core.regions import Region, validate_region
 from examiner.core.row_records import (
     RowReport,
     check_rows,
     install_change_tracking,
 )
+from examiner.core.text_safety import check_names
 from examiner.errors import CaseError, IntegrityError
 
 __all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
@@ -122,6 +123,7 @@ class Case:
             raise CaseError("a case needs a case id")
         if not examiner.strip():
             raise CaseError("a case needs the examiner's name")
+        check_names(examiner=examiner, requester=requester, actor=actor or "")
         unknown = set(details) - set(EDITABLE_DETAILS)
         if unknown:
             raise CaseError(f"unknown case detail(s): {', '.join(sorted(unknown))}")
@@ -152,6 +154,7 @@ class Case:
         audit log (action ``case.opened``).
         """
         p = Path(path)
+        check_names(actor=actor or "")
         conn = store.connect(p, read_only=read_only)
         case = cls(p, conn, actor or default_actor(), read_only=read_only, max_pixels=max_pixels)
         try:
@@ -245,6 +248,7 @@ class Case:
         for k, v in changes.items():
             if not isinstance(v, str):
                 raise CaseError(f"case detail {k} must be text")
+        check_names(**{k: v for k, v in changes.items() if k in ("examiner", "requester")})
         old = self.details.to_dict()
         diff = {k: {"old": old.get(k, ""), "new": v} for k, v in changes.items() if old.get(k, "") != v}
         if not diff:
@@ -556,7 +560,7 @@ class Case:
                 chain, rows = self.check_tables()
                 items = self._evidence_for_check()
                 head = self._last_entry()
-            files = [s for item in items for s in _item_files(item)]
+            files = [s for item in items for s in item_files(item)]
             report = IntegrityReport(utc_now(), chain, files, rows)
             if record and not self.read_only and not chain.damaged:
                 # Not through _write: a failed check is recorded even when the tables are damaged.
@@ -565,7 +569,7 @@ class Case:
                         chain, rows = self.check_tables()
                         now = self._evidence_for_check()
                         if now != items:
-                            files = [s for item in now for s in _item_files(item)]
+                            files = [s for item in now for s in item_files(item)]
                         report = IntegrityReport(utc_now(), chain, files, rows)
                     tx.params.update({
                         "ok": report.ok,
@@ -588,10 +592,3 @@ class Case:
         except sqlite3.DatabaseError:
             return None  # the log is gone: the chain check names it
         return None if row is None else tuple(row)
-
-
-def _item_files(item: EvidenceItem) -> list[FileStatus]:
-    out = [file_status(item.id, "evidence", item.path, item.sha256)]
-    if item.reference_path:
-        out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
-    return out

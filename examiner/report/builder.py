@@ -39,6 +39,7 @@ from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
 from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext, silent
+from examiner.core.text_safety import name_text
 from examiner.errors import ExaminerError
 from examiner.findings.records import (
     DetectionRecord,
@@ -242,8 +243,8 @@ class ModelBuilder:
             case_id=self.details.case_id,
             case_title=self.details.title,
             requester=self.details.requester,
-            examiner=self.details.examiner,
-            reviewer=reviewer,
+            examiner=name_text(self.details.examiner),
+            reviewer=name_text(reviewer),
             received=self.received(),
             examined=self.examined(),
             issued=issued_dt.strftime("%Y-%m-%d %H:%M UTC"),

@@ -25,6 +25,7 @@ from examiner.core.output_paths import case_files, guard_output
 from examiner.core.settings import Settings
 from examiner.core.signing import SIGNATURE_PARAM
 from examiner.core.tasks import TaskContext, silent
+from examiner.core.text_safety import check_names
 from examiner.errors import ExaminerError, IntegrityError, ToolMissingError
 from examiner.report.builder import EXPORT_ACTION, BuildOptions, build_report_model
 from examiner.report.model import ReportModel
@@ -129,6 +130,8 @@ def export_report(
         raise ExaminerError(f"{out}: is a folder; give a file name for the report")
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
+    if opts.reviewer:
+        check_names(reviewer=opts.reviewer)
     guard_output(out, case_files(case), recent_cases=recent_cases(opts.settings), what="report")
     ctx.progress(0, 10, "re-hashing evidence files")
     record = opts.record and not case.read_only
