@@ -211,6 +211,10 @@ class Case:
             chain = self._audit.verify()
             entries = self._audit.entries()
             rows = check_rows(self.conn, entries)
+        if chain.ok and (not entries or entries[0].action != "case.created"):
+            # Every case begins with its creation; an emptied log would otherwise verify.
+            problem = "the log does not begin with the case's creation (case.created): it was emptied or replaced"
+            chain = ChainReport(False, chain.entries, first_bad=1, problem=problem, problems=[problem])
         rows.problems += disguised_changes(entries)
         rows.ok = not rows.problems
         return chain, rows
