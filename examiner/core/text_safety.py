@@ -94,7 +94,8 @@ def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
             out.append(f"\\x{code:02x}")
         count += 1
     result = "".join(out)
-    if count < len(text) or total > len(text):
+    cut_bytes = isinstance(value, bytes | bytearray | memoryview) and total > limit * 4
+    if count < len(text) or cut_bytes:
         result += f" [truncated; {total} {'bytes' if isinstance(value, bytes | bytearray | memoryview) else 'chars'}]"
     return result
 
@@ -108,6 +109,9 @@ def text_notices(label: str, value: Any, limit: int = MAX_TAG_CHARS) -> list[str
     out = []
     if any(b < 32 and b not in (9, 10, 13) or b == 127 for b in raw[:65536]):
         out.append(f"{label}: contains NUL or control characters (shown escaped)")
+    text = raw[:65536].decode("utf-8", "replace")
+    if any(c in BIDI_AND_SEPARATORS for c in text):
+        out.append(f"{label}: contains bidirectional controls or line separators (shown escaped)")
     low = raw[:65536].lower()
     if any(h.encode() in low for h in _MARKUP_HINTS):
         out.append(f"{label}: contains markup (shown as literal text, never rendered)")
