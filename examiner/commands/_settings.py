@@ -42,10 +42,25 @@ def acting_person(explicit: str | None, settings: Settings | None = None) -> str
     return settings.examiner_name.strip() or None
 
 
+# How long a command waits for another program (the window, a second command) that is writing
+# to the same case before it gives up with a message.
+LOCK_WAIT_S = 120.0
+
+
+def lock_wait() -> Any:
+    """Wait for other writers, saying so once on stderr."""
+    import sys
+
+    from examiner.core.case_tx import LockWait
+
+    return LockWait(LOCK_WAIT_S, lambda message: print(f"examiner: {message}", file=sys.stderr, flush=True))
+
+
 def case_options(actor: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for :meth:`Case.open` / :meth:`Case.create`: who acts, and the intake limit."""
+    """Keyword arguments for :meth:`Case.open`: who acts, the intake limit, and how long to wait
+    for another writer."""
     s = settings if settings is not None else user_settings()
-    return {"actor": acting_person(actor, s), "max_pixels": s.max_pixels}
+    return {"actor": acting_person(actor, s), "max_pixels": s.max_pixels, "lock_wait": lock_wait()}
 
 
 def open_case(

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from examiner.commands._settings import acting_person, case_options, user_settings
+from examiner.commands._settings import acting_person, case_options, lock_wait, user_settings
 
 CATEGORY_CHOICES = ("amplitude", "geometry", "shape", "texture")
 
@@ -186,7 +186,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=acting_person(args.actor), lock_wait=lock_wait()) as case:
         report = case.integrity
         n_files = len(report.files)
         with case.snapshot():

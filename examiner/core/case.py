@@ -4,9 +4,8 @@ one SQLite ``.mcase`` file with a hash-chained audit log.
 Every mutating method runs in one transaction that also appends its audit entry, so the change
 and its record commit together or not at all. Evidence files are never copied or written: the
 case stores their path and the hashes taken at intake, and :meth:`Case.integrity_check`
-re-hashes them (it runs on every open; the result is kept in :attr:`Case.integrity`).
-
-Typical use::
+re-hashes them (it runs on every open; the result is kept in :attr:`Case.integrity`). The object
+is safe to share between threads (one lock serialises access). Typical use::
 
     with Case.create("job.mcase", case_id="2026-17", examiner="A. Examiner") as case:
         item = case.add_evidence("plate.jpg", reference="plate_original.png")
@@ -15,8 +14,6 @@ Typical use::
     with Case.open("job.mcase") as case:
         if not case.integrity.ok:
             print(case.integrity.problems())
-
-The object is safe to share between threads (one lock serialises access).
 """
 
 from __future__ import annotations
@@ -48,7 +45,7 @@ from examiner.core.case_records import (
     evidence_from_row,
     from_row,
 )
-from examiner.core.case_tx import CaseAudit, WriteTx
+from examiner.core.case_tx import CaseAudit, LockWait, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
 from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.core.integrity import FileStatus, IntegrityReport, item_files
@@ -84,7 +81,8 @@ class Case:
     (or use it as a context manager)."""
 
     def __init__(
-        self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool, max_pixels: int = DEFAULT_MAX_PIXELS
+        self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool, max_pixels: int = DEFAULT_MAX_PIXELS,
+        lock_wait: LockWait | None = None,
     ) -> None:
         self.path = path
         self.actor = actor
@@ -96,6 +94,7 @@ class Case:
         self._audit = AuditLog(conn)
         self.integrity: IntegrityReport = IntegrityReport(utc_now(), ChainReport(True, 0))
         self._untracked = False
+        self.lock_wait = lock_wait or LockWait()  # how long writes wait for another program's write
         if not read_only:
             try:
                 install_change_tracking(conn)
@@ -146,6 +145,7 @@ class Case:
         read_only: bool = False,
         record: bool = True,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        lock_wait: LockWait | None = None,
     ) -> Case:
         """Open a case: verify the audit chain and re-hash every evidence and reference file.
 
@@ -156,7 +156,7 @@ class Case:
         p = Path(path)
         check_names(actor=actor or "")
         conn = store.connect(p, read_only=read_only)
-        case = cls(p, conn, actor or default_actor(), read_only=read_only, max_pixels=max_pixels)
+        case = cls(p, conn, actor or default_actor(), read_only=read_only, max_pixels=max_pixels, lock_wait=lock_wait)
         try:
             case.integrity_check(record=record and not read_only, action="case.opened")
         except BaseException:
@@ -206,13 +206,13 @@ class Case:
                     conn.execute("COMMIT")
 
     def check_tables(self) -> tuple[ChainReport, RowReport]:
-        """The audit chain and every table row against it, both from one snapshot."""
+        """The audit chain (an emptied log, not begun by case.created, is broken) and every table
+        row against it, both from one snapshot."""
         with self.snapshot():
             chain = self._audit.verify()
             entries = self._audit.entries()
             rows = check_rows(self.conn, entries)
         if chain.ok and (not entries or entries[0].action != "case.created"):
-            # Every case begins with its creation; an emptied log would otherwise verify.
             problem = "the log does not begin with the case's creation (case.created): it was emptied or replaced"
             chain = ChainReport(False, chain.entries, first_bad=1, problem=problem, problems=[problem])
         rows.problems += disguised_changes(entries)
