@@ -116,7 +116,7 @@ def guard_output(
             "use or delete it; choose another name"
         )
     if is_case_file(target):
-        raise ExaminerError(f"{target}: the {what} would land on a case file; refusing to overwrite it")
+        raise ExaminerError(f"{target}: is a case file; refusing to write over the case file with the {what}")
     files: list[Path] = [Path(p) for p in protected]
     for case in cases:
         files.append(case)
