@@ -279,7 +279,8 @@ class ModelBuilder:
                 "Entries that only record opening the case, successful integrity checks and report "
                 "exports are not listed, so that the same case content always gives the same report; "
                 "they remain in the case file's log and are covered by the chain verification. Failed "
-                "checks are always listed."
+                "checks are always listed, and so is every entry that records changed table rows, "
+                "whatever its action."
             ),
             manifest=self.manifest,
         )
