@@ -29,7 +29,9 @@ _ATTEMPT_MS = 200
 class LockWait:
     """How long a write waits for another program's write to finish, and whom to tell."""
 
-    seconds: float = 60.0
+    # The default keeps the window's wait as short as SQLite's busy timeout was; commands wait
+    # longer and say so (examiner.commands._settings.lock_wait).
+    seconds: float = 10.0
     notify: Callable[[str], None] | None = None
 
 
