@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from examiner.analysis import jpeg_evidence, likelihood, localise, spectral, texture
+from examiner.analysis import cfa, detector_rates, jpeg_evidence, likelihood, localise, spectral, texture
 from examiner.analysis.likelihood import LrCalibration
 from examiner.analysis.logistic import sigmoid
 from examiner.core.tasks import TaskContext, silent
@@ -45,6 +45,10 @@ MODEL_FILE = "detector_v3.json"
 INTEGRATION_STEPS = 32
 # Key in a feature dict that carries the JPEG-evidence flag into the model.
 JPEG_KEY = "jpeg_compressed"
+# How far the file's JPEG luminance table is from any IJG-scaled table (log(1 + mean absolute
+# step difference); 0 for IJG tables and for files that are not JPEG): cameras write tables of
+# their own, and software re-saves write IJG ones.
+TABLE_KEY = "jpeg_table_custom"
 
 METHOD: dict[str, Any] = {
     "name": "Neural-compression trace detection",
@@ -270,6 +274,8 @@ def image_features(pixels: np.ndarray, path: str | Path | None = None) -> dict[s
 
 def _extra_features(pixels: np.ndarray, jpg: jpeg_evidence.JpegEvidence) -> dict[str, float]:
     f = texture.features(spectral.luma(pixels))
+    f.update(cfa.features(pixels))
+    f[TABLE_KEY] = jpeg_evidence.table_deviation(jpg.luma_table)
     f[JPEG_KEY] = 1.0 if jpg.compressed else 0.0
     f["jpeg_grid"] = float(jpg.grid_strength)
     f["jpeg_dct"] = float(jpg.dct_quant_score)
@@ -452,8 +458,15 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append(jpeg.summary + ".")
     if identification is not None:
         parts.append("Re-compression: " + identification.summary + ".")
+    real = model.measured.get("real_data")
     lofo = known_error_rates(model) if model.measured.get("leave_one_family_out") else {}
-    if lofo.get("balanced_accuracy_worst_family") is not None:
+    if real:
+        parts.append(detector_rates.validation_sentence(model, real))
+        if verdict != "neural":
+            resemblance = detector_rates.family_resemblance(model, feats)
+            if resemblance:
+                parts.append(resemblance)
+    elif lofo.get("balanced_accuracy_worst_family") is not None:
         parts.append(f"Leave-one-family-out validation of model {model.version}: on codec families never seen in "
                      f"training the balanced accuracy was {lofo['balanced_accuracy_worst_family']:.2f} at worst "
                      f"({lofo['worst_family']}) and {lofo['balanced_accuracy_median_family']:.2f} in the median; "
@@ -521,48 +534,8 @@ def detect_pixels(pixels: np.ndarray, path: str | Path | None = None, model: Det
 
 
 def known_error_rates(model: DetectorModel | None = None) -> dict[str, Any]:
-    """The model's error rates as measured by leave-one-family-out validation (model v3) or on
-    its held-out test split (v2), with the make-up of the data, in the form the report quotes."""
-    model = model or load_model()
-    lofo = model.measured.get("leave_one_family_out")
-    if lofo:
-        fams = lofo.get("families_left_out", {})
-        groups = lofo.get("negative_groups_left_out", {})
-        bas = [r["balanced_accuracy"] for r in fams.values()]
-        worst_g = max(groups.items(), key=lambda kv: kv[1]["fpr_upper_95"], default=(None, {}))
-        return {
-            "set": "leave-one-family-out validation (each codec family and each negative group held out in turn, "
-                   "source images held out by fold)",
-            "measured_on": model.composition.get("description", ""),
-            "composition": model.composition.get("counts", {}),
-            "model_version": model.version,
-            "n_positives": lofo.get("n_positives"),
-            "n_negatives": lofo.get("n_negatives"),
-            "families_left_out": len(fams),
-            "balanced_accuracy_worst_family": min(bas) if bas else None,
-            "balanced_accuracy_median_family": float(np.median(bas)) if bas else None,
-            "worst_family": min(fams, key=lambda k: fams[k]["balanced_accuracy"]) if fams else None,
-            "families_below_0.90": sum(b < 0.90 for b in bas),
-            "negative_groups_left_out": len(groups),
-            "false_positive_rate_worst_group": worst_g[1].get("false_positive_rate"),
-            "false_positive_rate_worst_group_upper_95": worst_g[1].get("fpr_upper_95"),
-            "worst_negative_group": worst_g[0],
-        }
-    test = model.measured.get("test") or model.measured.get("calibration") or {}
-    shipped = test.get("with_shipped_thresholds", {})
-    return {
-        "set": "held-out test split" if "test" in model.measured else "calibration split",
-        "measured_on": model.composition.get("description", ""),
-        "composition": test.get("composition", {}).get("counts", {}),
-        "model_version": model.version,
-        "roc_auc": test.get("roc_auc"),
-        "tpr_at_fpr_1pct": test.get("tpr_at_fpr_1pct"),
-        "tpr_at_fpr_5pct": test.get("tpr_at_fpr_5pct"),
-        "false_positive_rate": shipped.get("false_positive_rate"),
-        "true_positive_rate": shipped.get("true_positive_rate"),
-        "n_positives": test.get("n_positives"),
-        "n_negatives": test.get("n_negatives"),
-    }
+    """The error rates the shipped (or the given) model quotes: see :mod:`detector_rates`."""
+    return detector_rates.error_rates(model or load_model())
 
 
 def detect_file(path: str | Path, model: DetectorModel | None = None, codecs: list[str] | None | str = "none",
@@ -573,3 +546,4 @@ def detect_file(path: str | Path, model: DetectorModel | None = None, codecs: li
 
     ev = open_evidence(path, settings.max_pixels if settings is not None else None)
     return detect_pixels(ev.pixels, path, model=model, codecs=codecs, ctx=ctx, settings=settings)
+
