@@ -67,6 +67,8 @@ def guard_outputs(image: Path, outputs: list[Path], case_path: str | None) -> No
 
     _guard_outputs(image, outputs)
     for out in outputs:
+        if case_path and out.resolve() == Path(case_path).resolve():
+            raise ExaminerError(f"{out}: refusing to write over the case file")
         guard_output(out, [image], [case_path] if case_path else [], user_settings().recent_cases)
 
 

@@ -115,13 +115,13 @@ def guard_output(
             f"{target}: the {what} would take a name SQLite keeps for a case file's journal; SQLite would "
             "use or delete it; choose another name"
         )
-    if is_case_file(target):
-        raise ExaminerError(f"{target}: is a case file; refusing to write over the case file with the {what}")
     files: list[Path] = [Path(p) for p in protected]
     for case in cases:
         files.append(case)
         files += stored_files(case)
     refuse_protected(target, files, what)
+    if is_case_file(target):
+        raise ExaminerError(f"{target}: the {what} would land on a case file; refusing to overwrite it")
 
 
 def _identity(p: Path) -> tuple[int, int] | None:
