@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_damaged(case.path, case.integrity)
         # Every path this command may write is checked before anything is written or recorded.
         recent = recent_cases(settings)
-        guard_output(args.out, case_files(case), recent_cases=recent, what="report")
+        guard_output(args.out, case_files(case), [case.path], recent_cases=recent, what="report")
         protected = [*case_files(case), Path(args.out)]
         preview_targets = _preview_targets(args, protected, recent)
         if level is not None:

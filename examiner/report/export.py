@@ -132,7 +132,7 @@ def export_report(
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
     if opts.reviewer:
         check_names(reviewer=opts.reviewer)
-    guard_output(out, case_files(case), recent_cases=recent_cases(opts.settings), what="report")
+    guard_output(out, case_files(case), [case.path], recent_cases=recent_cases(opts.settings), what="report")
     ctx.progress(0, 10, "re-hashing evidence files")
     record = opts.record and not case.read_only
     integrity = case.integrity_check(record=record, action="report.integrity_checked")
