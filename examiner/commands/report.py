@@ -96,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
     from examiner.core.output_paths import case_files, guard_output
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
-    from examiner.report.export import ReportOptions, export_report, recent_cases, refuse_damaged, render_preview_pages
+    from examiner.report.export import (
+        ReportOptions,
+        export_report,
+        recent_cases,
+        refuse_damaged,
+        render_preview_pages,
+    )
     from examiner.report.model import CONCLUSION_ALTERNATIVE, CONCLUSION_PROPOSITION, CONCLUSION_SCALE
     from examiner.report.report_text import conclusion_level
 
