@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from examiner.core.audit import AuditEntry, ChainReport, canonical_json
 from examiner.core.row_records import ROWS_PARAM, RowReport
-from examiner.report.audit_sentences import sentence
+from examiner.core.audit_words import sentence
 from examiner.report.model import AuditRow
 
 
