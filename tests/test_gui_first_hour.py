@@ -393,7 +393,7 @@ def test_the_window_credits_the_cases_examiner_unless_someone_is_named(qtbot: ob
     assert case.details.examiner == "Test Examiner"
     # The settings' name is not the case's examiner: the examiner acts, the opening included.
     assert case.actor == "Test Examiner" and case.audit.entries()[-1].actor == "Test Examiner"
-    assert "Acting as: Test Examiner (the case's examiner)" == w.acting_label.text()
+    assert w.acting_label.text() == "Acting as: Test Examiner (the case's examiner)"
     # A person named for the window acts in this case and in cases opened after it.
     acting_person.set_acting_person(w, "  B. Colleague ")
     dlg = ReportDialog(w)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from examiner.core.audit import AuditEntry, ChainReport, canonical_json
-from examiner.core.row_records import ROWS_PARAM, RowReport
 from examiner.core.audit_words import sentence
+from examiner.core.row_records import ROWS_PARAM, RowReport
 from examiner.report.model import AuditRow
 
 
