@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
-from examiner.gui import start_actions
+from examiner.gui import acting_person, start_actions
 from examiner.gui.analysis_controller import AnalysisController
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
             sb.addWidget(w)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.integrity_label)
+        acting_person.install(self)
 
     # ================================================================== layout persistence
     def _restore_layout(self) -> None:
@@ -318,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def open_case(self, path: str | Path) -> bool:
         try:
-            session = CaseSession.open(path, self.settings)
+            session = CaseSession.open(path, self.settings, self.acting_as)
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
@@ -352,7 +353,10 @@ class MainWindow(QMainWindow):
 
     def _set_session(self, session: CaseSession) -> None:
         self.close_case()
+        if self.acting_as and session.acting_as != self.acting_as:
+            session.act_as(self.acting_as)  # a case made here: the person named for the window acts
         self.session = session  # the state's session event refreshes the title and the panels
+        acting_person.refresh(self)
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
         self._rebuild_recent()
@@ -373,6 +377,7 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(ExaminerError):
             session.close()
         self.session = None
+        acting_person.refresh(self)
 
     @when_open(None)
     def save_case(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar
 
-from examiner.gui import case_dialogs, user_guide
+from examiner.gui import acting_person, case_dialogs, user_guide
 from examiner.gui.codecs_dialog import open_codecs_dialog
 from examiner.gui.compare_controller import MODE_LABELS, MODES
 from examiner.gui.evidence_gate import NEEDS_CASE, NEEDS_EVIDENCE
@@ -64,6 +64,8 @@ def build_menus(w: Any) -> None:
     gate.needs(add_action(w, m, "&Lock selected region as reviewed", lambda: w.regions.lock_region(w.regions.selected_id()), "Ctrl+L"), ev)
     m.addSeparator()
     add_action(w, m, "&Preferences...", lambda: case_dialogs.preferences(w), QKeySequence.StandardKey.Preferences)
+    add_action(w, m, "Acting &person...", lambda: acting_person.ask(w),
+               tip="Who your work is credited to: the case's examiner unless you name someone")  # fmt: skip
 
     m = mb.addMenu("&View")
     add_action(w, m, "Zoom to &fit", lambda: w.view.fit(), "0")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from examiner.core.audit import AuditEntry, ChainReport, canonical_json
+from examiner.core.audit_words import sentence
 from examiner.core.row_records import ROWS_PARAM, RowReport
 from examiner.core.text_safety import name_text
-from examiner.report.audit_sentences import sentence
 from examiner.report.model import AuditRow
 
 
