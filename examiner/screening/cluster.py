@@ -15,7 +15,19 @@ from examiner.errors import ExaminerError
 # the last low-level-log-length messages (1,000 by default) for debugging, each with the task
 # it carried (here up to 64 paths): that alone made the client grow by about 1 KB per file
 # until the log was full. Its "computations" history (100) serves a dashboard that is off here.
-LOCAL_SCHEDULER_CONFIG = {"distributed.admin.low-level-log-length": 20, "distributed.diagnostics.computations.max-history": 5}
+LOCAL_SCHEDULER_CONFIG: dict[str, Any] = {
+    "distributed.admin.low-level-log-length": 20,
+    "distributed.diagnostics.computations.max-history": 5,
+}
+# Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536, so that glibc hands freed
+# memory back to the system at once. The analysis allocates and frees large arrays per image:
+# with that setting every one of them became fresh pages (measured on 80 images: system time
+# 0.9 s -> 8.4 s, minor page faults 0.3 M -> 4.2 M, wall time +60 %). A worker here analyses one
+# image at a time with a memory limit enforced by the nanny, so glibc's default (a dynamic
+# threshold) is what it gets. None removes the variable (distributed >= 2023.3); the thread
+# limits (OMP/MKL/OpenBLAS = 1 per worker) stay.
+TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+WORKER_ENV_CONFIG: dict[str, Any] = {f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": None}
 
 
 def default_workers() -> int:
@@ -50,7 +62,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     n = workers or default_workers()
     if n < 1:
         raise ExaminerError("--workers must be at least 1")
-    with dask.config.set(LOCAL_SCHEDULER_CONFIG):
+    with dask.config.set({**LOCAL_SCHEDULER_CONFIG, **WORKER_ENV_CONFIG}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                                dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
         client = Client(cluster)
