@@ -494,4 +494,35 @@ def test_a_file_that_keeps_killing_workers_becomes_an_error_row_and_a_lost_sched
         assert r is not None and r["outcome"] == "error" and "worker process was lost" in r["reason"]
         with pytest.raises(ExaminerError, match="--resume"):
             s._failed(_Job("analyse", [("0" * 64, str(poison))]), OSError("connection closed"))
+        # What the client raises when the scheduler is killed: one line, no Dask jargon about re-running.
+        from distributed.client import FutureCancelledError
+
+        lost = FutureCancelledError("analyse_batch-1", reason="scheduler-connection-lost",
+                                    msg="Client lost the connection to the scheduler. Please check your connection.")  # fmt: skip
+        with pytest.raises(ExaminerError) as info:
+            s._failed(_Job("analyse", [("0" * 64, str(poison))]), lost)
+        assert "lost the connection to the Dask scheduler" in info.value.message and "\n" not in info.value.message
+        assert f"examiner screen --resume {out}" in info.value.message
     assert _verify(out).ok
+
+
+def test_dask_log_records_stay_out_of_the_terminal_while_the_tool_drives_the_cluster() -> None:
+    import logging
+
+    from examiner.screening.cluster import quiet_dask_logs
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    logging.getLogger("distributed.client").addHandler(handler)  # Dask's client logger has its own handler
+    try:
+        with quiet_dask_logs():
+            logging.getLogger("distributed.client").error("a 35-line traceback")
+        logging.getLogger("distributed.client").error("after the run")
+    finally:
+        logging.getLogger("distributed.client").removeHandler(handler)
+    assert seen == ["after the run"]

@@ -160,7 +160,8 @@ def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
                 bar.close()
                 print(f"examiner screen: interrupted; continue with: examiner screen --resume {results}", file=sys.stderr)
                 raise
-        bar.close()
+            finally:
+                bar.close()  # the error message, if any, starts on a line of its own
         report = html_report.write(rf, html, screening.options_of(rf).top)
         head = rf.head()
     finally:

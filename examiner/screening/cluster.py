@@ -30,6 +30,44 @@ TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 WORKER_ENV_CONFIG: dict[str, Any] = {f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": None}
 
 
+class _DaskNoise(logging.Filter):
+    """Drops Dask's (and its event loop's) log records below CRITICAL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.split(".")[0] in ("distributed", "tornado", "asyncio") and record.levelno < logging.CRITICAL)
+
+
+@contextlib.contextmanager
+def quiet_dask_logs() -> Iterator[None]:
+    """While the tool drives a cluster, Dask's own log stays out of the examiner's terminal: a lost
+    scheduler is logged by the client as an ERROR with a 35-line traceback before the exception
+    arrives that the run turns into one line saying what happened and how to resume."""
+    noise = _DaskNoise()
+    # Dask gives some of its loggers their own handlers (and no propagation): filter every one.
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado", "asyncio")]
+    handlers = {h for name in [*names, ""] for h in logging.getLogger(name).handlers}
+    if logging.lastResort is not None:
+        handlers.add(logging.lastResort)
+    for h in handlers:
+        h.addFilter(noise)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(noise)
+
+
+def failure_text(exc: BaseException, results: Path | str) -> str:
+    """One line for a cluster failure that is not a lost worker (Dask retries those)."""
+    text = " ".join(str(exc).split())
+    first = text.split(". ")[0][:200]
+    lost = isinstance(exc, (OSError, TimeoutError)) or "connection" in text.lower() or "CommClosed" in type(exc).__name__
+    if lost:
+        return (f"lost the connection to the Dask scheduler ({first}); the rows recorded so far are kept; "
+                f"when the cluster is back, continue with: examiner screen --resume {results}")  # fmt: skip
+    return f"the Dask cluster failed ({type(exc).__name__}: {first}); continue with: examiner screen --resume {results}"
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -55,9 +93,11 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExaminerError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         try:
-            yield client, {"engine": "existing Dask cluster", "scheduler": scheduler}
+            with quiet_dask_logs():
+                yield client, {"engine": "existing Dask cluster", "scheduler": scheduler}
         finally:
-            client.close()
+            with quiet_dask_logs():
+                client.close()
         return
     n = workers or default_workers()
     if n < 1:
@@ -67,7 +107,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
                                dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
         client = Client(cluster)
         try:
-            yield client, {"engine": "Dask LocalCluster", "workers": n, "threads_per_worker": 1, "memory_limit": memory_limit}
+            with quiet_dask_logs():
+                yield client, {"engine": "Dask LocalCluster", "workers": n, "threads_per_worker": 1, "memory_limit": memory_limit}
         finally:
             client.close()
             cluster.close()
