@@ -109,12 +109,19 @@ def plain_loop_child(root: str, single_threaded: bool) -> None:
     files = _files(Path(root))
     model = load_model()
     detect_file(files[0], model=model)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     for p in files:
         detect_file(p, model=model)
+    seconds = time.perf_counter() - t0
     cpu = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": time.perf_counter() - t0, "files": len(files), "user_s": cpu.ru_utime,
-                      "sys_s": cpu.ru_stime, "minor_faults": cpu.ru_minflt}))  # fmt: skip
+    print(json.dumps({"seconds": seconds, "files": len(files), "user_s": cpu.ru_utime - before.ru_utime,
+                      "sys_s": cpu.ru_stime - before.ru_stime, "minor_faults": cpu.ru_minflt - before.ru_minflt}))  # fmt: skip
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def screen_child(root: str, out: str, workers: int, dask_default_env: bool) -> None:
@@ -129,14 +136,18 @@ def screen_child(root: str, out: str, workers: int, dask_default_env: bool) -> N
     with cluster.dask_client(workers) as (client, _engine):
         client.wait_for_workers(workers)
         t1 = time.perf_counter()
+        cpu0 = client.run(_cpu_seconds)
         rf = screening.create(out, [root], ScreenOptions(top=0), "bench")
         try:
             summary = screening.screen(rf, client, rows_wanted=False)
         finally:
             rf.close()
         t2 = time.perf_counter()
+        cpu1 = client.run(_cpu_seconds)
         env = client.run(lambda: os.environ.get(cluster.TRIM_VARIABLE))
-    print(json.dumps({"startup_s": t1 - t0, "seconds": t2 - t1, "files": summary["files"],
+    # Worker CPU seconds (model load included): unlike wall time, hardly moved by other load on the machine.
+    cpu = sum(cpu1[w] - cpu0.get(w, 0.0) for w in cpu1)
+    print(json.dumps({"startup_s": t1 - t0, "seconds": t2 - t1, "files": summary["files"], "worker_cpu_s": cpu,
                       "worker_trim_setting": sorted({str(v) for v in env.values()})}))  # fmt: skip
 
 
@@ -156,12 +167,15 @@ def speed(work: Path, images: int, side: int, rounds: int) -> bool:
     make_folder(src, images, side)
     times: dict[str, list[float]] = {}
     starts: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
 
     def record(name: str, r: dict[str, Any]) -> None:
         times.setdefault(name, []).append(r["seconds"])
+        cpus.setdefault(name, []).append(r["worker_cpu_s"] if "worker_cpu_s" in r else r["user_s"] + r["sys_s"])
         if "startup_s" in r:
             starts.setdefault(name, []).append(r["startup_s"])
-        extra = f" (+ {r['startup_s']:.1f} s cluster start-up)" if "startup_s" in r else ""
+        extra = (f" (+ {r['startup_s']:.1f} s cluster start-up; worker CPU {r['worker_cpu_s']:.1f} s)"
+                 if "startup_s" in r else "")  # fmt: skip
         if "user_s" in r:
             extra += f" (user {r['user_s']:.1f} s, system {r['sys_s']:.1f} s, {r['minor_faults'] / 1e6:.2f} M minor faults)"
         print(f"  {name:<34} {r['files']} images in {r['seconds']:6.2f} s = {r['files'] / r['seconds']:5.2f} images/s{extra}",
@@ -194,6 +208,11 @@ def speed(work: Path, images: int, side: int, rounds: int) -> bool:
           f"({100 * ((one + start1) / loop1 - 1):+.1f} % with its start-up of {start1:.1f} s), 2 workers "
           f"{100 * per_worker_2:+.1f} % ({100 * (2 * (two + start2) / loop1 - 1):+.1f} % with start-up); "
           f"target for 1 worker <= {100 * OVERHEAD_TARGET:.0f} %")  # fmt: skip
+    cpu = {k: statistics.median(v) for k, v in cpus.items()}
+    print(f"CPU seconds (less sensitive to other load): plain single-threaded loop {cpu['plain loop, single-threaded']:.1f} s, "
+          f"1 worker {cpu['screen, 1 worker']:.1f} s ({100 * (cpu['screen, 1 worker'] / cpu['plain loop, single-threaded'] - 1):+.1f} %), "
+          f"2 workers together {cpu['screen, 2 workers']:.1f} s "
+          f"({100 * (cpu['screen, 2 workers'] / cpu['plain loop, single-threaded'] - 1):+.1f} %)")  # fmt: skip
     print(f"multi-threaded plain loop vs single-threaded: {loop1 / med['plain loop, multi-threaded']:.2f}x")
     print(f"scaling from 1 to 2 workers: {scaling:.2f}x (target >= {SCALING_TARGET}); 2 workers vs the plain "
           f"single-threaded loop: {loop1 / two:.2f}x")  # fmt: skip
