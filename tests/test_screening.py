@@ -526,3 +526,24 @@ def test_dask_log_records_stay_out_of_the_terminal_while_the_tool_drives_the_clu
     finally:
         logging.getLogger("distributed.client").removeHandler(handler)
     assert seen == ["after the run"]
+
+
+def test_a_worker_with_dasks_allocator_setting_is_warned_about(tmp_path: Path, client: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from examiner.screening import run as screening
+    from examiner.screening.engine import Screening, ScreenOptions
+
+    src = _folder(tmp_path / "src")
+    rf = screening.create(tmp_path / "w.mscreen", [str(src)], ScreenOptions(), "tester")
+    events: list[dict[str, Any]] = []
+    try:
+        s = Screening(rf, client, screening.options_of(rf), events.append)
+        monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+        infos = s.check_workers()
+        assert not events and infos[0]["environment"]["MALLOC_TRIM_THRESHOLD_"] is None
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # the in-process worker shares this environment
+        s.check_workers()
+    finally:
+        rf.close()
+    (warning,) = events
+    assert warning["event"] == "warning" and "pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ to null" in warning["message"]

@@ -82,8 +82,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     predictable); the nanny restarts a worker that dies or passes its memory limit. Their scratch
     space is Dask's default, in the system's temporary folder, never beside the evidence.
     """
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         # A scheduler file (``dask scheduler --scheduler-file F``, what SLURM set-ups share) or an address.
@@ -102,6 +101,24 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     n = workers or default_workers()
     if n < 1:
         raise ExaminerError("--workers must be at least 1")
+    # A nanny writes its pre-spawn variables into its own process's environment, so one earlier
+    # cluster with Dask's defaults in this process (a notebook, a test) leaves the variable here for
+    # every later worker to inherit. Nothing in this process reads it after start-up: keep it out
+    # while the tool's workers can be (re)started, put it back afterwards.
+    inherited = os.environ.pop(TRIM_VARIABLE, None) if WORKER_ENV_CONFIG else None
+    try:
+        with _local_cluster(n, memory_limit) as yielded:
+            yield yielded
+    finally:
+        if inherited is not None:
+            os.environ[TRIM_VARIABLE] = inherited
+
+
+@contextlib.contextmanager
+def _local_cluster(n: int, memory_limit: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    import dask
+    from distributed import Client, LocalCluster
+
     with dask.config.set({**LOCAL_SCHEDULER_CONFIG, **WORKER_ENV_CONFIG}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                                dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
