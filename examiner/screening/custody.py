@@ -199,14 +199,39 @@ def verify(rf: ResultsFile, rehash: bool = False, expect_head: str | None = None
     return report
 
 
+def _entry(rf: ResultsFile, seq: int) -> AuditEntry | None:
+    found = rf.log.entries(since=seq - 1, limit=1) if seq >= 1 else []
+    return found[0] if found and found[0].seq == seq else None
+
+
+def _anchor_entries(rf: ResultsFile, expected: int | None) -> list[AuditEntry]:
+    """Only the entries the anchor checks read (the last, the expected one, the signatures and the
+    entries they sign): a large run's log, with every row's digest, need not be held in memory."""
+    from examiner.core.signing import SIGN_ACTION, SIGNATURE_PARAM
+
+    wanted = {int(r[0]) for r in rf.conn.execute("SELECT seq FROM audit WHERE action = ? OR seq = (SELECT max(seq) FROM audit)",
+                                                 (SIGN_ACTION,))}  # fmt: skip
+    if expected is not None:
+        wanted.add(expected)
+    entries = {e.seq: e for e in (_entry(rf, q) for q in sorted(wanted)) if e is not None}
+    for e in list(entries.values()):
+        rec = e.params.get(SIGNATURE_PARAM)
+        if isinstance(rec, dict) and isinstance(rec.get("seq"), int) and rec["seq"] not in entries:
+            signed = _entry(rf, rec["seq"])
+            if signed is not None:
+                entries[signed.seq] = signed
+    return [entries[q] for q in sorted(entries)]
+
+
 def _check_anchors(rf: ResultsFile, report: VerifyReport, expect_head: str | None, public_keys: Sequence[bytes]) -> None:
     from examiner.core.signing import check_signatures
 
-    entries: list[AuditEntry] = rf.log.entries()
+    expected = parse_head(expect_head) if expect_head else None
+    entries = _anchor_entries(rf, expected.seq if expected else None)
     head = head_of(entries)
     report.head = head.text() if head else None
-    if expect_head:
-        report.anchor.extend(check_expected_head(entries, report.chain.ok, parse_head(expect_head)))
+    if expected is not None:
+        report.anchor.extend(check_expected_head(entries, report.chain.ok, expected))
     else:
         report.anchor.notes.append(
             "no expected head given: the check proves the file is consistent with itself, not that it is the file "
