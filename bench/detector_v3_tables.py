@@ -1,4 +1,4 @@
-"""The leave-one-family-out tables of a detector model, as Markdown (for the README and the card).
+"""The leave-one-family-out tables of a detector model, as Markdown (for docs/validation/detector.md and the card).
 
     python bench/detector_v3_tables.py [examiner/data/detector_v3.json] [--cards /work/detector-data/codecs]
 

@@ -21,5 +21,7 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; the
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq || echo "install-system-packages: apt-get update failed; trying with the lists present" >&2
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt run (an unattended upgrade, a second `make`) holds the lock for a while: wait for it.
+lock=(-o DPkg::Lock::Timeout=300)
+$SUDO apt-get "${lock[@]}" update -qq || echo "install-system-packages: apt-get update failed; trying with the lists present" >&2
+$SUDO apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the README's GUI pictures in docs/screenshots/, headlessly.
+# Regenerate the GUI pictures of the guide and the README in docs/screenshots/, headlessly.
 # Usage: bash packaging/make_screenshots.sh            (the demo case, built on first use)
 #        CASE=path/to/case.mcase bash packaging/make_screenshots.sh
 # When the demo cannot be built (its bundled codec missing), a stand-in case is rendered by

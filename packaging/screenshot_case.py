@@ -1,4 +1,4 @@
-"""A stand-in case for the README pictures when the demo case cannot be built here.
+"""A stand-in case for the guide and README pictures when the demo case cannot be built here.
 
 It renders the demo scene, changes the plate's last digit and switches the brake lights off (a
 simulated miscompression), and saves that as the evidence with the unchanged rendering as the

@@ -312,7 +312,7 @@ def test_starter_pack_with_the_demonstration_codec_and_demo_case(tmp_path: Path,
     assert codecs.count(starter_pack.DEMO_CODEC[0]) == 4 and codecs.count("jpeg") == 2
     pack = ExercisePack.open(out)
     demo_key = pack.read_key()[pack.items[-1].id]
-    assert {r.comparison_says for r in demo_key} and all(r.symbol and not r.categories for r in demo_key)
+    assert {r.comparison_says for r in demo_key} and all(r.symbol and r.categories and r.evidence_says for r in demo_key)
     assert len(demo_key) == 2
     assert main(["training", "show", str(out)]) == 0
     shown = capsys.readouterr().out

@@ -211,9 +211,10 @@ def jpeg_explained(name: str) -> bool:
 
 
 def signed(name: str) -> bool:
-    """Features whose direction is not known beforehand (residual statistics, JPEG evidence):
-    their weights may take either sign. Every trace feature may only add to "neural"."""
-    return name.startswith(("t_", "jpeg_"))
+    """Features whose direction is not known beforehand (residual statistics, JPEG evidence,
+    camera-pipeline evidence): their weights may take either sign. Every trace feature may only
+    add to "neural"."""
+    return name.startswith(("t_", "jpeg_", "cfa_"))
 
 
 def default_clip(name: str) -> list[float]:
@@ -275,7 +276,7 @@ JPEG_BRANCH_FEATURES: tuple[str, ...] = (
 
 # Model v3: every spectral and coherence feature, the residual statistics of :mod:`texture` and
 # the JPEG-evidence strengths, through a hidden layer of V3_HIDDEN units (chosen by the
-# leave-one-family-out figures, see the README). Its JPEG branch leaves out what JPEG's own
+# leave-one-family-out figures, see docs/validation/detector.md). Its JPEG branch leaves out what JPEG's own
 # grids explain.
 V3_FEATURES: tuple[str, ...] = (
     tuple(f"y_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag")) + ("y_ac2", "y_ac4", "y_ac8", "y_ac16")
@@ -285,6 +286,18 @@ V3_FEATURES: tuple[str, ...] = (
 )
 V3_JPEG_FEATURES: tuple[str, ...] = tuple(f for f in V3_FEATURES if not jpeg_explained(f))
 V3_HIDDEN = 8
+
+# Model v4: v3's features plus the camera-pipeline evidence of :mod:`cfa` (demosaicking traces)
+# and how far a JPEG file's table is from IJG scaling (cameras write tables of their own).
+V4_CAMERA_FEATURES: tuple[str, ...] = (
+    "cfa_g_diag", "cfa_g_rowcol", "cfa_rb_rowcol", "cfa_rb_diag", "cfa_bayer", "jpeg_table_custom")
+V4_FEATURES: tuple[str, ...] = V3_FEATURES + V4_CAMERA_FEATURES
+V4_JPEG_FEATURES: tuple[str, ...] = V3_JPEG_FEATURES + V4_CAMERA_FEATURES
+
+# The plain baseline every shipped model must beat: a logistic regression over twelve grid-peak
+# strengths (luma periods 2-16 on the axes and diagonals, chroma periods 2-16 on the axes).
+BASELINE_FEATURES: tuple[str, ...] = (
+    tuple(f"y_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag")) + tuple(f"c_p{p}_axis" for p in (2, 4, 8, 16)))
 
 
 def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
@@ -316,13 +329,15 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
 
 def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "2",
           not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = (), hidden: int = 0,
-          monotone: bool = True) -> Any:
+          monotone: bool = True, jpeg_branch: bool = True) -> Any:
     """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
     one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,
     each with a false-positive rate of at most 1 % (95 % confidence) on its own negatives."""
     from examiner.analysis.detector import JPEG_KEY
 
     is_jpeg = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
+    if not jpeg_branch:
+        return _fit_branch(m, np.ones(len(m.features), bool), features, version, not_neural_quantile, hidden, monotone)
     main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, hidden, monotone)
     main.jpeg_masked = [f for f in features if jpeg_explained(f)]
     try:

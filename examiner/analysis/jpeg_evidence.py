@@ -96,6 +96,16 @@ def container_tables(path: str | Path | None) -> tuple[bool, float | None, list[
     return True, None if quality is None else float(quality), [int(v) for v in tables[0]["values"]]
 
 
+def table_deviation(luma_table: list[int] | None) -> float:
+    """log(1 + mean absolute difference) between a luminance table and its best IJG scaling;
+    0 without a table."""
+    if not luma_table or len(luma_table) != 64:
+        return 0.0
+    from examiner.core.jpeg_structure import estimate_ijg_quality
+
+    return float(np.log1p(estimate_ijg_quality(luma_table, chroma=False)["mean_abs_error"]))
+
+
 def block_grid(luma: np.ndarray) -> tuple[tuple[int, int], float]:
     """Offset and strength of the 8x8 block grid from mean absolute steps per phase."""
     y = luma.astype(np.float32)

@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             if loc.get("boxes"):
                 boxes = ", ".join(f"{x},{y} {w}x{h}" for x, y, w, h in loc["boxes"][:5])
                 print(f"  localisation: {loc['flagged_windows']} of {loc['windows']} windows flagged, at {boxes} "
-                      "(x,y width x height; see the README for how often the map is right)")
+                      "(x,y width x height; see the user guide, Detector validation, for how often the map is right)")
             elif loc:
                 print(f"  localisation: none of {loc['windows']} windows flagged")
             if r.get("finding_id"):

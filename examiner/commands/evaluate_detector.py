@@ -28,9 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lofo", metavar="DATA", default=None,
                    help="leave-one-family-out validation on a folder made by bench/make_detector_v3_data.py "
                    "(DATA/images); with --calibrate the model fitted on all of it is written too")
+    p.add_argument("--real", metavar="DATA", default=None,
+                   help="validation on real data (camera makes and real codec families left out) on a folder made "
+                   "by bench/make_detector_v4_data.py (DATA/images), the plain baseline beside the model; with "
+                   "--calibrate the shipped model is fitted on all of it and carries those figures")
+    p.add_argument("--combiners", nargs="+", metavar="NAME", default=None,
+                   help="with --real: the combiners to validate (baseline, v3-refit, v4-linear, v4-mlp; "
+                   "default: the shipped one and the baseline)")
     p.add_argument("--features-cache", metavar="FILE", default=None,
-                   help="with --lofo: where the images' features are kept between runs (default DATA/features.json)")
-    p.add_argument("--calibrate", metavar="OUT.json", default=None)
+                   help="with --lofo or --real: where the images' features are kept between runs "
+                   "(default DATA/features.json)")
+    p.add_argument("--calibrate", metavar="OUT.json", default=None,
+                   help="fit a model and write it to OUT.json with the figures it was measured at")
     p.add_argument("--test-positives", nargs="+", metavar="DIR", default=None)
     p.add_argument("--test-negatives", nargs="+", metavar="DIR", default=None)
     p.add_argument("--model", default=None, help="model JSON to evaluate (default: the shipped one)")
@@ -57,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from examiner.commands._output import print_json
     from examiner.core.tasks import StderrProgress, TaskContext
 
+    if args.real:
+        from examiner.commands.evaluate_real import run_real
+
+        return run_real(args)
     if args.lofo:
         from examiner.commands.evaluate_lofo import run_lofo
 

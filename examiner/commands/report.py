@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pdfa",
         action="store_true",
-        help="post-process towards PDF/A-3b and attach the report's data as JSON (not validated; see README)",
+        help="post-process towards PDF/A-3b and attach the report's data as JSON (not validated; see the user guide, Write the report)",
     )
     p.add_argument("--preview", metavar="FOLDER", help="also write PNG previews of the first pages into FOLDER")
     p.add_argument("--sign-key", metavar="PRIVATE_KEY",

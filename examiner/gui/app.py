@@ -15,20 +15,26 @@ from examiner.errors import ExaminerError
 from examiner.gui.compare_controller import MODES
 from examiner.gui.main_thread_gc import MainThreadCollector
 from examiner.gui.main_window import APP_TITLE, MainWindow
+from examiner.gui.platform_check import check_display_platform
 
 
 def choose_platform(headless: bool) -> None:
     """Screenshots need no display; a window does, and Qt would abort without a clear word."""
-    if QApplication.instance() is not None or os.environ.get("QT_QPA_PLATFORM"):
+    if QApplication.instance() is not None:
         return
+    chosen = os.environ.get("QT_QPA_PLATFORM")
     if headless:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        if not chosen:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not chosen and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise ExaminerError(
             "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); run it in a "
             "desktop session, or use --screenshot PATH for a headless picture"
         )
+    # Qt's own abort on a missing system library names the wrong package; name the right ones.
+    for note in check_display_platform():
+        print(f"examiner gui: {note}", file=sys.stderr)
 
 
 def application() -> QApplication:

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar
 
-from examiner.gui import case_dialogs
+from examiner.gui import case_dialogs, user_guide
 from examiner.gui.compare_controller import MODE_LABELS, MODES
 from examiner.gui.image_view import TOOL_ELLIPSE, TOOL_PAN, TOOL_POLYGON, TOOL_RECT
 
@@ -114,6 +114,7 @@ def build_menus(w: Any) -> None:
     install_training_menu(w, mb.addMenu("T&raining"))
 
     m = mb.addMenu("&Help")
+    add_action(w, m, "&User guide", lambda: user_guide.open_user_guide(w))
     add_action(w, m, "&About", w.about)
 
     tb = QToolBar("Tools")

@@ -163,8 +163,10 @@ class RegionEditor(QGroupBox):
                 cb.setChecked(c in region.categories)
             self.set_texture_enabled(self._texture_enabled)
             self.symbol_box.setChecked(region.symbol)
-            self.evidence_says.setText(region.evidence_says)
-            self.comparison_says.setText(region.comparison_says)
+            for field, text in ((self.evidence_says, region.evidence_says), (self.comparison_says, region.comparison_says)):
+                field.setText(text)
+                field.setCursorPosition(0)  # a long reading shows its beginning, and all of it on hover
+                field.setToolTip(text)
             self.confidence.setCurrentText(region.confidence)
             self.notes.setPlainText(region.notes)
             who = region.author or "unknown examiner"

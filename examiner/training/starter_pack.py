@@ -10,8 +10,8 @@ made the changes, it knows the answer: each change becomes a key region with its
 Symbol flag and a description of what the original and the reconstruction show.
 
 When the demonstration codec is installed, the demo case (:mod:`examiner.demo`) is added as a
-last exercise with the regions its builder marked as the key; those example regions carry no
-categories, so only their position and Symbol flag are graded. Without the demonstration codec
+last exercise with the regions its builder marked as the key, filled in as an examiner would
+(categories, Symbol flag and both readings). Without the demonstration codec
 its exercises are coded with JPEG instead and the pack's manifest says so.
 """
 
