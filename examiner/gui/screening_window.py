@@ -265,7 +265,8 @@ class ScreeningWindow(QMainWindow):
         def job(ctx: Any) -> tuple[bool, str, dict[str, Any]]:
             with ResultsFile.open(path, read_only=True) as rf:
                 report = verify(rf)
-                return report.ok, report.summary(), store.counts(rf.conn)
+                head = f"\nlog head {report.head} (keep it: examiner screen --verify --expect-head checks it)"
+                return report.ok, report.summary() + (head if report.head else ""), store.counts(rf.conn)
 
         def done(result: tuple[bool, str, dict[str, Any]]) -> None:
             ok, text, counts = result
