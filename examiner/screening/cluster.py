@@ -28,6 +28,9 @@ LOCAL_SCHEDULER_CONFIG: dict[str, Any] = {
 # limits (OMP/MKL/OpenBLAS = 1 per worker) stay.
 TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 WORKER_ENV_CONFIG: dict[str, Any] = {f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": None}
+# The worker's statistical profiler wakes every 10 ms to walk the running task's stack, taking the
+# GIL from the analysis; it serves the dashboard, which is off here.
+WORKER_PROFILE_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False}
 
 
 class _DaskNoise(logging.Filter):
@@ -119,7 +122,7 @@ def _local_cluster(n: int, memory_limit: str) -> Iterator[tuple[Any, dict[str, A
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({**LOCAL_SCHEDULER_CONFIG, **WORKER_ENV_CONFIG}):
+    with dask.config.set({**LOCAL_SCHEDULER_CONFIG, **WORKER_ENV_CONFIG, **WORKER_PROFILE_CONFIG}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                                dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
         client = Client(cluster)
