@@ -39,7 +39,8 @@ table{border-collapse:collapse}
 .tools{margin:.6em 0;display:flex;gap:1em;align-items:center;font-size:13px}
 .tools input{width:22em}
 #top{table-layout:fixed;width:100%;max-width:1400px}
-#top th,#top td{border-bottom:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
+#top th,#top td{padding:3px 6px;vertical-align:top;text-align:left}
+#top tr.more td{border-bottom:1px solid #ddd;padding-top:0}
 #top th{background:#eee;font-size:13px;position:sticky;top:0;white-space:nowrap}
 #top th[data-key]{cursor:pointer}#top th[data-key]::after{content:" \\2195";color:#888}
 #top td{font-size:13px}
@@ -54,9 +55,9 @@ td.num{text-align:right;white-space:nowrap}
 .path{color:#555;font-size:12px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;direction:rtl;text-align:left}
 .small{font-size:12px;color:#444}
 details{margin-top:2px}summary{cursor:pointer;color:#225;font-size:12px}
-details .more{font-size:12px;max-width:60em;padding:4px 0}
+details .more{font-size:12px;max-width:75em;padding:2px 0 6px}
 code{font-size:12px;word-break:break-all}
-tr.hidden{display:none}
+tbody.hidden{display:none}
 """
 
 # Sorting by a column's data-key (numbers when both values are numbers), and filtering by a text
@@ -64,7 +65,7 @@ tr.hidden{display:none}
 _SCRIPT = """
 (function(){
 var table=document.getElementById('top');if(!table)return;
-var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+var rows=Array.prototype.slice.call(table.tBodies);
 var text=document.getElementById('filter-text');var verdict=document.getElementById('filter-verdict');
 var shown=document.getElementById('shown');
 function apply(){var q=(text.value||'').toLowerCase();var v=verdict.value;var n=0;
@@ -76,7 +77,7 @@ Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th){var k=th.dat
 th.addEventListener('click',function(){var d=dir[k]=-(dir[k]||(k==='rank'||k==='name'?-1:1));
 rows.sort(function(a,b){var x=a.dataset[k],y=b.dataset[k];var fx=parseFloat(x),fy=parseFloat(y);
 var c=(!isNaN(fx)&&!isNaN(fy))?fx-fy:(x<y?-1:x>y?1:0);if(c===0)c=parseFloat(a.dataset.rank)-parseFloat(b.dataset.rank);
-return d*c;});rows.forEach(function(r){body.appendChild(r);});});});
+return d*c;});rows.forEach(function(r){table.appendChild(r);});});});
 apply();
 })();
 """.strip()
@@ -201,17 +202,19 @@ def _row(rf: ResultsFile, i: int, r: dict[str, Any], tail: list[str]) -> str:
         f"<br><span class=small>model {_e(r.get('model_version'))}, worker {_e(r.get('worker'))}, "
         f"{_e(r.get('done_utc'))}</span></div></details>"
     )  # fmt: skip
+    # One tbody per image: its row and, below it across the table, its folded details; the
+    # script sorts and filters whole tbodies.
     sort_lr = "" if r.get("rank") is None else f"{float(r['rank']):.6g}"
     return (
-        f'<tr data-rank="{i}" data-verdict="{_e(verdict)}" data-lr="{_e(sort_lr)}" data-name="{_e(name.lower())}" '
-        f'data-search="{_e(search)}"><td>{_thumb(rf, r["sha256"], det, intake)}</td><td class=num>{i}</td>'
+        f'<tbody data-rank="{i}" data-verdict="{_e(verdict)}" data-lr="{_e(sort_lr)}" data-name="{_e(name.lower())}" '
+        f'data-search="{_e(search)}"><tr><td>{_thumb(rf, r["sha256"], det, intake)}</td><td class=num>{i}</td>'
         f'<td class="{_e(verdict)}">{_e(verdict)}</td><td><b>{_e(lr)}</b><br><span class=small>{_e(words)}</span></td>'
         f"<td>{_e(trace) or '<span class=small>no single trace named</span>'}<br><span class=small>localisation: "
         f"{_e(where)}</span></td>"
         f'<td><div class="name" title="{_e(first)}">{_e(name)}</div><div class="path" title="{_e(first)}">'
         f"<bdi>{_e(_short_path(first))}</bdi></div>"
         + (f"<span class=small>+ {len(files) - 1} identical cop{'y' if len(files) == 2 else 'ies'}</span>" if len(files) > 1 else "")
-        + f"{details}</td></tr>"
+        + f'</td></tr><tr class="more"><td></td><td colspan="5">{details}</td></tr></tbody>'
     )  # fmt: skip
 
 
@@ -257,11 +260,11 @@ def render(rf: ResultsFile, top: int, checked: VerifyReport | None = None) -> st
         '<span class="small">click a column heading to sort; the magenta outline is the localised area</span></div>',
         '<table id="top"><colgroup><col class="c-thumb"><col class="c-rank"><col class="c-verdict"><col class="c-lr">'
         '<col class="c-why"><col class="c-file"></colgroup><thead><tr><th>Image</th><th data-key="rank">#</th>'
-        '<th data-key="verdict">Verdict</th><th data-key="lr">Likelihood ratio</th><th>Why it ranks high</th>'
-        '<th data-key="name">File</th></tr></thead><tbody>',
+        '<th data-key="verdict">Verdict</th><th data-key="lr">Likelihood ratio</th><th>Main trace and localisation (why it ranks where it does)</th>'
+        '<th data-key="name">File</th></tr></thead>',
     ]  # fmt: skip
     out += [_row(rf, i, r, tail) for i, r in enumerate(rows, 1)]
-    out.append("</tbody></table>")
+    out.append("</table>")
     problems = list(store.iter_rows(rf.conn, "outcome IN ('refused', 'error')", order="f.id", limit=PROBLEMS_LISTED))
     if problems:
         n_all = sum(n for k, n in counts["outcomes"].items() if k in ("refused", "error"))
