@@ -177,7 +177,6 @@ def _make_case(folder: Path, ctx: TaskContext) -> None:
         case_id="DEMO-0001",
         examiner="Demo examiner",
         lab="Demonstration (synthetic data)",
-        actor="examiner demo",
     ) as case:
         item = case.add_evidence(folder / EVIDENCE_NAME, reference=folder / REFERENCE_NAME)
         evidence = case.load_evidence(item.id)
@@ -208,7 +207,6 @@ def _make_case(folder: Path, ctx: TaskContext) -> None:
                     kind=ShapeKind.RECT,
                     points=[(float(x0), float(y0)), (float(x1), float(y1))],
                     comparison="reference",
-                    author="examiner demo",
                     **_examined(box, evidence.pixels, described, local),
                 )
             )

@@ -151,5 +151,5 @@ def make_case(
                     author="Dr. A. Examiner",
                 )
             )
-        case.set_meta("report.conclusion", {"level": "Moderate support", "text": "The plate's digits differ."})
+        case.set_meta("report.conclusion", {"level": "Moderate support for the proposition", "text": "The plate's digits differ."})
     return case_path

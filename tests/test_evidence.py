@@ -118,7 +118,7 @@ def test_each_allowed_format_decodes_as_stored(tmp_path: Path, rgb: np.ndarray, 
 
 
 def test_allowlist_is_the_documented_one() -> None:
-    assert set(ALLOWED_FORMATS) == {"jpeg", "png", "tiff", "webp", "avif", "bmp"}
+    assert set(ALLOWED_FORMATS) == {"jpeg", "png", "tiff", "webp", "avif", "bmp", "heif", "jxl"}
 
 
 def test_format_comes_from_bytes_and_mismatch_is_reported(tmp_path: Path, rgb: np.ndarray) -> None:
@@ -160,7 +160,10 @@ def test_detect_format_magic() -> None:
     assert detect_format(b"MM\x00*\x00\x00\x00\x08") == "tiff"
     assert detect_format(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
     assert detect_format(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf") == "avif"
-    assert detect_format(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1") is None
+    assert detect_format(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1") == "heif"
+    assert detect_format(b"\x00\x00\x00\x0cJXL \r\n\x87\n") == "jxl"
+    assert detect_format(b"\xff\x0a\xfa\x7f") == "jxl"
+    assert detect_format(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom") is None
 
 
 # ---------------------------------------------------------------- decode policy

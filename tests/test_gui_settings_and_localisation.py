@@ -63,7 +63,8 @@ def test_the_flagged_area_is_drawn_over_the_tile_map(qtbot: object, tmp_path: Pa
     r_, c_ = np.unravel_index(int(np.nanargmax(tm)), tm.shape)
     centre = w.tile_overlay.mapToScene(c_ + 0.5, r_ + 0.5)
     assert 320 - 64 <= centre.x() <= 576 + 64 and 256 - 64 <= centre.y() <= 512 + 64
-    assert f"Localisation (model {localise.LOCAL_MODEL_VERSION}" in w.analysis_panel.explanation.text()
+    # The full explanation, with the localisation paragraph, is in its own widenable panel.
+    assert f"Localisation (model {localise.LOCAL_MODEL_VERSION}" in w.explanation_view.toPlainText()
     w.close()
     assert not w.analysis._localised
 

@@ -218,7 +218,7 @@ def test_cli_prints_hash_and_page_count(tmp_path: Path, capsys: pytest.CaptureFi
     out = tmp_path / "r.pdf"
     code = main([
         "report", str(case_path), "--out", str(out), "--reviewer", "B. Reviewer", "--amends", "MER-000000000001",
-        "--conclusion", "limited SUPPORT", "--conclusion-text", "Some support.", "--json",
+        "--conclusion", "weak SUPPORT for the  proposition", "--conclusion-text", "Some support.", "--json",
     ])  # fmt: skip
     assert code == 0
     data = json.loads(capsys.readouterr().out)
@@ -226,12 +226,12 @@ def test_cli_prints_hash_and_page_count(tmp_path: Path, capsys: pytest.CaptureFi
     assert data["pages"] == len(PdfReader(str(out)).pages)
     text = flat(pdftotext(out))
     assert "AMENDED REPORT: supersedes report MER-000000000001" in text
-    assert "Conclusion: Limited support" in text
+    assert "Conclusion: Weak support for the proposition" in text
     # Stating the same conclusion again does not change the case, so the report is the same.
     again = tmp_path / "again.pdf"
     assert main([
         "report", str(case_path), "--out", str(again), "--reviewer", "B. Reviewer", "--amends", "MER-000000000001",
-        "--conclusion", "Limited support", "--conclusion-text", "Some support.",
+        "--conclusion", "Weak support for the proposition", "--conclusion-text", "Some support.",
     ]) == 0  # fmt: skip
     capsys.readouterr()
     assert again.read_bytes() == out.read_bytes()

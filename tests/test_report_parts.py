@@ -169,7 +169,7 @@ def test_manifest_hashes_match_the_image_streams_in_the_pdf(tmp_path: Path) -> N
 
 def test_list_levels_needs_no_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "any.mcase", "--list-levels"]) == 0
-    assert "Moderate support against" in capsys.readouterr().out
+    assert "Moderate support for the alternative" in capsys.readouterr().out
     assert main(["report", "any.mcase"]) == 2
 
 

@@ -77,19 +77,21 @@ def test_the_case_decodes_under_the_limit_it_was_opened_with(tmp_path: Path) -> 
         assert case.load_evidence(item.id).pixels.shape[:2] == (40, 40)
 
 
-def test_the_examiner_name_comes_from_the_front_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_work_in_a_case_is_credited_to_its_examiner_or_the_named_actor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     img = _png(tmp_path)
     path = tmp_path / "c.mcase"
     with Case.create(path, "C1", "A. Examiner"):
         pass
+    # The settings' name is whoever uses this machine: it never takes over someone's case.
     Settings(examiner_name="B. Settings-Name").save()
-    with Case.open(path) as case:  # the core alone: the login name, not the settings file
-        assert case.actor != "B. Settings-Name"
+    with Case.open(path) as case:  # the core alone reads no settings file
+        assert case.actor == "A. Examiner"
     assert main(["case", "add-evidence", str(path), str(img)]) == 0
+    assert main(["case", "set", str(path), "--summary", "S.", "--actor", "C. Colleague"]) == 0
     capsys.readouterr()
     with Case.open(path, read_only=True) as case:
-        added = [e for e in case.audit.entries() if e.action == "evidence.added"]
-    assert [e.actor for e in added] == ["B. Settings-Name"]
+        actors = {e.action: e.actor for e in case.audit.entries() if e.action in ("evidence.added", "meta.set")}
+    assert actors == {"evidence.added": "A. Examiner", "meta.set": "C. Colleague"}
 
 
 def test_extra_codec_folders_reach_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

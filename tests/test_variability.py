@@ -76,3 +76,9 @@ def test_cli_writes_the_map_and_json(tmp_path, capsys) -> None:  # noqa: ANN001
     assert record["params"]["weights_sha256"].startswith("8172c3a1")
     assert np.array(Image.open(out)).shape == (64, 64)
     assert src.read_bytes() == before  # the evidence is never modified
+    from examiner.core.xmp import read_xmp
+
+    stated = read_xmp(out.read_bytes(), "png")
+    assert stated is not None and stated["neural_codec"]["Kind"] == "seed-variability map"
+    assert stated["neural_codec"]["WeightsSha256"].startswith("8172c3a1")
+    assert "Iptc4xmpExt:DigitalSourceType" not in stated["fields"]  # a measurement, not a picture

@@ -99,12 +99,20 @@ def list_codecs(settings: Settings | None = None) -> tuple[list[CodecEntry], lis
             ok, reason, installed = static_availability(info)
         except CodecError as exc:
             ok, reason, installed = False, str(exc), None
+        if installed == () and pack.runner == "compressai":
+            # CompressAI publishes these files: say how to get them.
+            reason = f"no weight files installed (examiner codecs fetch {info.id}; offline: codecs urls, then codecs import)"
         entries.append(CodecEntry(info, pack, ok, reason, installed))
     return entries, problems
 
 
 def codec_infos(settings: Settings | None = None) -> list[CodecInfo]:
     return [info for info, _ in _catalogue(settings)[0].values()]
+
+
+def catalogue_with_packs(settings: Settings | None = None) -> list[tuple[CodecInfo, Pack]]:
+    """Every codec with the pack that provides it."""
+    return list(_catalogue(settings)[0].values())
 
 
 def get_info(codec_id: str, settings: Settings | None = None) -> tuple[CodecInfo, Pack]:

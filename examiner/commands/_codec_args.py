@@ -59,7 +59,7 @@ def progress_context(args: argparse.Namespace) -> Any:
 
 @contextlib.contextmanager
 def evidence_source(
-    case_path: str | None, image_path: Path, settings: Any
+    case_path: str | None, image_path: Path, settings: Any, actor: str | None = None
 ) -> Iterator[tuple[Any, int, Any, str]]:
     """(case or None, evidence id, pixels, SHA-256) for a step run on IMAGE: with a case, the
     image must be evidence in it and its pixels come hash-checked from the case; without one, it
@@ -74,6 +74,6 @@ def evidence_source(
     from examiner.workflows.common import evidence_by_sha256
 
     sha, _ = hash_file(image_path)
-    with open_case(Path(case_path), settings) as case:
+    with open_case(Path(case_path), settings, actor=actor) as case:
         item = evidence_by_sha256(case, sha, image_path)
         yield case, item.id, case.load_evidence(item.id).pixels, item.sha256

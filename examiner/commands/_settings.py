@@ -42,10 +42,23 @@ def acting_person(explicit: str | None, settings: Settings | None = None) -> str
     return settings.examiner_name.strip() or None
 
 
+ACTOR_HELP = "the person credited with this work (default: the case's examiner; the login is only recorded as a fact)"
+
+
+def add_actor_flag(parser: Any) -> None:
+    """``--actor NAME`` on a command that writes to a case."""
+    parser.add_argument("--actor", metavar="NAME", default=None, help=ACTOR_HELP)
+
+
 def case_options(actor: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for :meth:`Case.open` / :meth:`Case.create`: who acts, and the intake limit."""
+    """Keyword arguments for :meth:`Case.open`: who acts, and the intake limit.
+
+    Inside a case the acting person is the one named with ``--actor``, else the case's examiner
+    (the core's default); the settings' examiner name is for new cases and results files, so
+    that whoever's settings are loaded, work in a case is never credited to someone else.
+    """
     s = settings if settings is not None else user_settings()
-    return {"actor": acting_person(actor, s), "max_pixels": s.max_pixels}
+    return {"actor": (actor or "").strip() or None, "max_pixels": s.max_pixels}
 
 
 def open_case(

@@ -7,9 +7,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from examiner.commands._settings import acting_person, case_options, user_settings
+from examiner.commands._settings import ACTOR_HELP, case_options, user_settings
+
+COMPARISON_HELP = (
+    "what the region was compared against: 'reference' (the item's reference original) or "
+    "'finding:ID' (the output image of re-compression or seed-variability finding ID on the same item; "
+    "'examiner case show' lists them); default: none. Anything else is refused"
+)
 
 CATEGORY_CHOICES = ("amplitude", "geometry", "shape", "texture")
+CASE_HELP = "the case file (.mcase)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,18 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = case.add_subparsers(dest="case_command", metavar="ACTION")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--actor", default=None, help="who is acting (default: examiner name from the settings, else login)")
+        p.add_argument("--actor", metavar="NAME", default=None, help=ACTOR_HELP)
         add_json_flag(p)
 
     p = sub.add_parser("create", help="create a new case file")
     p.add_argument("case", help="the new .mcase file (must not exist)")
-    p.add_argument("--case-id", required=True)
-    p.add_argument("--examiner", required=True)
-    p.add_argument("--requester", default="")
-    p.add_argument("--lab", default="")
-    p.add_argument("--received-date", default="")
-    p.add_argument("--title", default="")
-    p.add_argument("--notes", default="")
+    p.add_argument("--case-id", required=True, metavar="ID", help="the case's reference, printed on every report page")
+    p.add_argument("--examiner", required=True, metavar="NAME",
+                   help="the examiner responsible for the case; all work in it is credited to them unless --actor names someone else")  # fmt: skip
+    p.add_argument("--requester", default="", metavar="NAME", help="who requested the examination (court, agency, client)")
+    p.add_argument("--lab", default="", metavar="NAME", help="the laboratory, for the report's title page")
+    p.add_argument("--received-date", default="", metavar="DATE", help="when the evidence was received (as you want it printed)")
+    p.add_argument("--title", default="", metavar="TEXT", help="a short title for the case")
+    p.add_argument("--notes", default="", metavar="TEXT", help="free notes kept with the case details")
     p.add_argument("--evidence", action="append", default=[], metavar="IMAGE", help="evidence image (repeatable)")
     p.add_argument("--reference", action="append", default=[], metavar="ORIGINAL",
                    help="reference original for the evidence given at the same position (repeatable)")  # fmt: skip
@@ -42,28 +50,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_create)
 
     p = sub.add_parser("add-evidence", help="take an evidence image into a case")
-    p.add_argument("case")
-    p.add_argument("image")
-    p.add_argument("--reference", default=None, metavar="ORIGINAL")
+    p.add_argument("case", help=CASE_HELP)
+    p.add_argument("image", help="the evidence image (hashed and referenced, never copied or changed)")
+    p.add_argument("--reference", default=None, metavar="ORIGINAL", help="a reference original to compare the evidence with")
     common(p)
     p.set_defaults(func=cmd_add_evidence)
 
     p = sub.add_parser("set-reference", help="attach (or clear) the reference original of an evidence item")
-    p.add_argument("case")
-    p.add_argument("evidence_id", type=int)
+    p.add_argument("case", help=CASE_HELP)
+    p.add_argument("evidence_id", type=int, help="the evidence item's number (see 'examiner case show')")
     group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("original", nargs="?", default=None)
-    group.add_argument("--clear", action="store_true")
+    group.add_argument("original", nargs="?", default=None, help="the reference original's file")
+    group.add_argument("--clear", action="store_true", help="remove the reference original instead")
     common(p)
     p.set_defaults(func=cmd_set_reference)
 
     p = sub.add_parser("show", help="case details, evidence, regions, findings and integrity")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     common(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("verify", help="verify the audit chain and every table row, re-hash all evidence; non-zero exit on any problem")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--expect-head", default=None, metavar="N:HASH",
                    help="a chain head from an earlier report or receipt: entry N must still have this hash")  # fmt: skip
     p.add_argument("--public-key", action="append", default=[], metavar="KEY",
@@ -72,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("sign-head", help="sign the audit chain's current head with an examiner key")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     p.add_argument("--key", required=True, metavar="PRIVATE_KEY", help="key file made by 'examiner case key-generate'")
     common(p)
     p.set_defaults(func=cmd_sign_head)
@@ -83,27 +91,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_key_generate)
 
     p = sub.add_parser("log", help="print the audit log")
-    p.add_argument("case")
+    p.add_argument("case", help=CASE_HELP)
     common(p)
     p.set_defaults(func=cmd_log)
 
     p = sub.add_parser("add-region", help="mark a region on an evidence item")
-    p.add_argument("case")
-    p.add_argument("--evidence", type=int, required=True, metavar="ID")
+    p.add_argument("case", help=CASE_HELP)
+    p.add_argument("--evidence", type=int, required=True, metavar="ID", help="the evidence item the region is on")
     shape = p.add_mutually_exclusive_group(required=True)
-    shape.add_argument("--rect", metavar="X,Y,W,H")
+    shape.add_argument("--rect", metavar="X,Y,W,H", help="a rectangle: left, top, width, height in evidence pixels")
     shape.add_argument("--ellipse", metavar="X,Y,W,H", help="bounding box of the ellipse")
-    shape.add_argument("--polygon", metavar="X1,Y1,X2,Y2,...")
-    p.add_argument("--category", action="append", required=True, choices=CATEGORY_CHOICES)
+    shape.add_argument("--polygon", metavar="X1,Y1,X2,Y2,...", help="a polygon: at least three corner points in evidence pixels")
+    p.add_argument("--category", action="append", required=True, choices=CATEGORY_CHOICES,
+                   help="the kind of change, from the miscompression taxonomy (repeatable)")  # fmt: skip
     p.add_argument("--symbol", action="store_true", help="the object is a symbol (high impact)")
-    p.add_argument("--evidence-says", required=True, metavar="TEXT")
-    p.add_argument("--comparison-says", required=True, metavar="TEXT")
-    p.add_argument("--comparison", default="", help="what the region was compared against")
-    p.add_argument("--confidence", default="medium", choices=("low", "medium", "high"))
-    p.add_argument("--notes", default="")
+    p.add_argument("--evidence-says", required=True, metavar="TEXT", help="what the evidence shows in the region")
+    p.add_argument("--comparison-says", required=True, metavar="TEXT", help="what the comparison image shows there")
+    p.add_argument("--comparison", default="", metavar="reference|finding:ID", help=COMPARISON_HELP)
+    p.add_argument("--confidence", default="medium", choices=("low", "medium", "high"),
+                   help="how sure the examiner is of the difference (default medium)")  # fmt: skip
+    p.add_argument("--notes", default="", metavar="TEXT", help="the examiner's notes on the region")
     p.add_argument("--lock", action="store_true", help="lock the region after adding it")
     common(p)
     p.set_defaults(func=cmd_add_region)
+
+    from examiner.commands.report import add_text_options
+
+    p = sub.add_parser(
+        "set",
+        help="record the report's summary, conclusion and extra limitations",
+        description="The examiner's own words for the report, recorded in the case's audit log "
+                    "(the same as 'examiner report CASE --summary ...' without --out).",
+    )
+    p.add_argument("case", help=CASE_HELP)
+    add_text_options(p)
+    common(p)
+    p.set_defaults(func=cmd_set)
 
     def no_action(args: argparse.Namespace) -> int:
         case.print_help()
@@ -172,7 +195,7 @@ def cmd_set_reference(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
 
-    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         summary = case_summary(case)
     _emit(args, summary, lambda: format_summary(summary))
@@ -186,7 +209,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         report = case.integrity
         n_files = len(report.files)
         with case.snapshot():
@@ -221,7 +244,7 @@ def cmd_sign_head(args: argparse.Namespace) -> int:
     from examiner.errors import IntegrityError
 
     key = load_private_key(args.key)
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
         if not case.integrity.ok:
             raise IntegrityError(f"{case.path}: the case does not verify; a head is signed only after a clean check")
@@ -252,7 +275,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.row_records import ROWS_PARAM
 
-    with Case.open(args.case, actor=acting_person(args.actor), record=False) as case, case.snapshot():
+    with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
         entries = case.audit.entries()
         chain = case.integrity.chain
@@ -273,10 +296,25 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set(args: argparse.Namespace) -> int:
+    from examiner.commands.report import gives_text, print_text_result, record_text
+    from examiner.core.case import Case
+    from examiner.errors import ExaminerError
+
+    if not gives_text(args):
+        raise ExaminerError("give at least one of --summary, --conclusion, --conclusion-text, --limitations")
+    with Case.open(args.case, **case_options(args.actor)) as case:
+        _refuse_untrusted(case)
+        changed = record_text(case, args)
+        print_text_result(case, changed, args.json, "")
+    return 0
+
+
 def cmd_add_region(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.core.regions import Category, Region, ShapeKind
     from examiner.errors import ExaminerError
+    from examiner.workflows.comparisons import check_comparison
 
     if "texture" in args.category and not user_settings().texture_category_enabled:
         raise ExaminerError("the provisional 'texture' category is disabled in the settings")
@@ -289,7 +327,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
         spec, kind = (args.rect, ShapeKind.RECT) if args.rect else (args.ellipse, ShapeKind.ELLIPSE)
         x, y, w, h = _box(spec, "--rect" if args.rect else "--ellipse")
         points = [(x, y), (x + w, y + h)]
-    with Case.open(args.case, actor=acting_person(args.actor)) as case:
+    with Case.open(args.case, actor=args.actor) as case:
         _refuse_untrusted(case)
         _warn_integrity(case)
         region = Region(
@@ -302,7 +340,7 @@ def cmd_add_region(args: argparse.Namespace) -> int:
             comparison_says=args.comparison_says,
             confidence=args.confidence,
             notes=args.notes,
-            comparison=args.comparison,
+            comparison=check_comparison(case, args.evidence, args.comparison),
         )
         stored = case.add_region(region)
         if args.lock:

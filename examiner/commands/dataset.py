@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the evidence files, hash-checked) and prevalence.csv (regions per category, codec and bpp "
         "band). The cases are opened read-only.",
     )
-    ex.add_argument("cases", nargs="+", type=Path, metavar="CASE")
+    ex.add_argument("cases", nargs="+", type=Path, metavar="CASE", help="case files whose regions are exported")
     ex.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new or empty folder")
     ex.add_argument("--no-images", action="store_true",
                     help="do not copy the evidence files (the dataset then cannot be imported back)")
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Take the dataset's copied images in as evidence (with their references) and turn "
         "every annotation back into a region of a new case.",
     )
-    im.add_argument("folder", type=Path, metavar="DIR")
+    im.add_argument("folder", type=Path, metavar="DIR", help="a folder written by export-dataset")
     im.add_argument("--out", type=Path, required=True, metavar="CASE", help="the case file to create (.mcase)")
     im.add_argument("--examiner", default="", help="examiner name for the new case (default: the annotators)")
     add_json_flag(im)

@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="a detector model JSON (default: the shipped one)")
     p.add_argument("--case", metavar="CASE.mcase",
                    help="record each detection as a finding of this case (every image must be evidence in it)")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         case = None
         if args.case:
-            case = stack.enter_context(open_case(Path(args.case), settings))
+            case = stack.enter_context(open_case(Path(args.case), settings, actor=args.actor))
         for i, path in enumerate(files):
             ctx.progress(i, len(files), path.name)
             try:

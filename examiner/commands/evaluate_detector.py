@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model is fitted and written to OUT.json, with the rates measured on --test-positives/"
         "--test-negatives when given.",
     )
-    p.add_argument("--positives", nargs="+", metavar="DIR")
-    p.add_argument("--negatives", nargs="+", metavar="DIR")
+    p.add_argument("--positives", nargs="+", metavar="DIR", help="folders of images known to have passed through a neural codec")
+    p.add_argument("--negatives", nargs="+", metavar="DIR", help="folders of images known never to have done so")
     p.add_argument("--lofo", metavar="DATA", default=None,
                    help="leave-one-family-out validation on a folder made by bench/make_detector_v3_data.py "
                    "(DATA/images); with --calibrate the model fitted on all of it is written too")
@@ -40,8 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default DATA/features.json)")
     p.add_argument("--calibrate", metavar="OUT.json", default=None,
                    help="fit a model and write it to OUT.json with the figures it was measured at")
-    p.add_argument("--test-positives", nargs="+", metavar="DIR", default=None)
-    p.add_argument("--test-negatives", nargs="+", metavar="DIR", default=None)
+    p.add_argument("--test-positives", nargs="+", metavar="DIR", default=None,
+                   help="with --calibrate: held-out neural images to measure the new model on")
+    p.add_argument("--test-negatives", nargs="+", metavar="DIR", default=None,
+                   help="with --calibrate: held-out never-neural images to measure it on")
     p.add_argument("--model", default=None, help="model JSON to evaluate (default: the shipped one)")
     p.add_argument("--description", default="", help="free text describing the sets, stored with a calibration")
     add_json_flag(p)

@@ -21,10 +21,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "gui",
         help="open the examiner workbench",
-        description="Open the desktop workbench, optionally on a case. With --screenshot it renders the "
-        "main window headlessly to a PNG and exits.",
+        description="Open the desktop workbench, optionally on a case, or on an image: then a new case is "
+        "made for the image in your cases folder (under the data directory; EXAMINER_DATA_DIR overrides it) "
+        "and the image is taken in read-only as its evidence. With --screenshot it renders the main window "
+        "headlessly to a PNG and exits.",
     )
-    p.add_argument("case", nargs="?", help="case file (.mcase) to open")
+    p.add_argument(
+        "case", nargs="?", metavar="CASE_OR_IMAGE",
+        help="case file (.mcase) to open, or an image to start a new case with",
+    )
+    p.add_argument(
+        "--examiner", metavar="NAME",
+        help="your name, for a case made from an image (remembered; asked once when not given)",
+    )
     p.add_argument("--demo", action="store_true", help="build the demo case when needed and open it")
     p.add_argument("--screenshot", metavar="PATH", help="write a PNG of the main window and exit")
     p.add_argument("--compare", choices=COMPARE_MODES, help="start in this compare mode")
@@ -40,11 +49,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.case and args.demo:
         from examiner.errors import ExaminerError
 
-        raise ExaminerError("give either a case file or --demo, not both")
+        raise ExaminerError("give either a case file (or an image) or --demo, not both")
     from examiner.gui.app import run_gui
+    from examiner.workflows.image_case import looks_like_case
 
+    image = None
+    if args.case and not looks_like_case(args.case):
+        image, args.case = args.case, None
     return run_gui(
         case=args.case,
+        image=image,
+        examiner=args.examiner,
         demo=args.demo,
         screenshot=args.screenshot,
         compare=args.compare,

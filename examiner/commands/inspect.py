@@ -77,7 +77,19 @@ def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
         f"ICC profile: {'yes' if r['icc_profile'] else 'no'}",
         f"Orientation: {r['exif_orientation'] if r['exif_orientation'] is not None else 'not set'} (recorded, not applied)",
     ]
-    if r.get("frames", 1) > 1:
+    ff = r.get("format_facts") or {}
+    if ff.get("container") == "HEIF":
+        lines.append(
+            f"HEIF:        brand {ff.get('major_brand')} ({', '.join(ff.get('compatible_brands') or [])}); "
+            f"{ff.get('image_count')} image(s), primary index {ff.get('primary_index')} ({ff.get('primary_item_type')}); "
+            f"{ff.get('thumbnails')} thumbnail(s), {ff.get('depth_images')} depth image(s), "
+            f"{ff.get('auxiliary_images')} auxiliary image(s): recorded, not decoded"
+        )
+    elif ff.get("container") == "JPEG XL":
+        boxes = " ".join(ff.get("boxes") or []) or "bare codestream"
+        lines.append(f"JPEG XL:     {boxes}; orientation {ff.get('orientation')} in the header"
+                     + ("; JPEG reconstruction data present" if ff.get("jpeg_reconstruction") else ""))  # fmt: skip
+    if r.get("frames", 1) > 1 and ff.get("container") != "HEIF":
         lines.append(f"Frames:      {r['frames']} (first decoded)")
     for c in r["conversions"]:
         lines.append(f"Conversion:  {c}")
@@ -122,9 +134,30 @@ def format_report(r: dict[str, Any], show_markers: bool = False) -> str:
             lines.append(f"  {k}: {v[:160]}")
     for k, v in r.get("text_chunks", {}).items():
         lines.append(f"Text chunk:  {k}: {v[:160]}")
+    lines.extend(provenance_lines(r.get("provenance")))
     for e in r["metadata_errors"]:
         lines.append(f"Metadata problem: {e}")
     for e in r.get("metadata_notices", []):
         lines.append(f"Metadata notice:  {e}")
     lines.append(f"Policy:      {r['decode_policy']}")
     return "\n".join(lines)
+
+
+def provenance_lines(prov: dict[str, Any] | None) -> list[str]:
+    """What the file states about its making (recorded claims, beside any detector verdict)."""
+    if not prov:
+        return []
+    lines = []
+    cred = prov.get("c2pa")
+    if cred:
+        lines.append(f"C2PA:        Content Credential present; validation status: {cred.get('status')}")
+        signer = cred.get("signer") or {}
+        if signer.get("common_name"):
+            lines.append(f"             signer {signer['common_name']} (issuer {signer.get('issuer')}); "
+                         f"{len(cred.get('certificate_chain') or [])} certificate(s) in the chain")  # fmt: skip
+        if cred.get("trust"):
+            lines.append(f"             {cred['trust']}")
+    lines += [f"Provenance:  {s}" for s in prov.get("statements", [])]
+    if lines:
+        lines.append("             (recorded statements made by the file, not findings of this tool)")
+    return lines

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image", help="input image (never modified)")
     add_run_arguments(p)
-    p.add_argument("--target-bpp", type=float, required=True, metavar="B")
+    p.add_argument("--target-bpp", type=float, required=True, metavar="B", help="the bit rate to match, in bits per pixel")
     add_json_flag(p)
     p.set_defaults(func=run)
 

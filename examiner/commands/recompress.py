@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--case", metavar="CASE.mcase",
                    help="record the run as a finding of this case (IMAGE must be evidence in it); the decoded "
                    "image and bitstream are stored in the case as artefacts")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -100,13 +103,23 @@ def run(args: argparse.Namespace) -> int:
     ctx = progress_context(args)
     options = run_options(args, settings)
     finding = None
-    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+    with evidence_source(args.case, image_path, settings, args.actor) as (case, evidence_id, pixels, input_sha256):
         outcome = wf.compute_recompression(ctx, pixels, codec.info.id, quality, None, options, settings)
         if case is not None:
             finding = wf.record_recompression(case, evidence_id, outcome)
     record = outcome.record
+    out_png = outcome.png
     if out is not None:
-        write_atomically(out, outcome.png)
+        from examiner.core.provenance_write import MakingStatement, codec_is_learned, png_with_statement
+
+        # The file leaves the case: it carries its own statement of what made it.
+        statement = MakingStatement(
+            kind="re-compression", source_sha256=input_sha256, codec_id=record.codec,
+            learned=codec_is_learned(codec.info), quality=record.quality, bpp=record.bpp,
+            weights_sha256={str(k): str(v) for k, v in (record.weights_sha256 or {}).items()},
+        )  # fmt: skip
+        out_png = png_with_statement(outcome.png, statement)
+        write_atomically(out, out_png)
     if bit_out is not None and outcome.bitstream is not None:
         write_atomically(bit_out, outcome.bitstream)
     result: dict[str, Any] = {
@@ -122,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         "input": str(image_path),
         "input_sha256": input_sha256,
         "output": str(out) if out is not None else None,
-        "file_sha256": artefact_sha256(outcome.png) if out is not None else None,
+        "file_sha256": artefact_sha256(out_png) if out is not None else None,
         "pixels_sha256": record.pixels_sha256,
         "bitstream": str(bit_out) if bit_out is not None and outcome.bitstream is not None else None,
         "identical": record.identical,

@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     an.add_argument("--variability-top", type=int, default=0, metavar="N",
                     help="seed-variability map of the N top-ranked images (needs --variability-codec)")  # fmt: skip
     an.add_argument("--variability-codec", metavar="ID", help="a stochastic codec, e.g. cdc-x")
-    an.add_argument("--seeds", type=int, default=8)
+    an.add_argument("--seeds", type=int, default=8, metavar="N", help="with --variability-top: seeds per image (default 8)")
     out = p.add_argument_group("output")
     out.add_argument("--html", metavar="REPORT.html", help="report file (default: beside the results file)")
     out.add_argument("--rehash", action="store_true", help="with --verify: read every input again and compare hashes")

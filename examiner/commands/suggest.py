@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--checks", default="ocr,objects", help="comma-separated: ocr, objects (default: both)")
     p.add_argument("--case", metavar="CASE", help="also store the proposals as a finding in this case "
                    "(the evidence must already be in it)")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_checks(evidence.pixels, comparison, checks, TaskContext(on_progress=progress))
     stored = None
     if args.case:
-        stored = _store(Path(args.case), evidence.sha256, results, str(Path(args.compare).resolve()), settings)
+        stored = _store(Path(args.case), evidence.sha256, results, str(Path(args.compare).resolve()), settings, args.actor)
     proposals = [p for r in results for p in r.proposals]
     if args.json:
         print_json(
@@ -86,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(case_path: Path, sha256: str, results: list, comparison: str, settings: Settings) -> list[int]:
+def _store(case_path: Path, sha256: str, results: list, comparison: str, settings: Settings, actor: str | None = None) -> list[int]:
     from examiner.analysis.symbols.workflow import store_proposals
     from examiner.commands._settings import open_case
 
-    with open_case(case_path, settings) as case:
+    with open_case(case_path, settings, actor=actor) as case:
         items = [e for e in case.evidence() if e.sha256 == sha256]
         if not items:
             raise ExaminerError(f"{case_path}: the evidence (SHA-256 {sha256[:16]}...) is not in this case")

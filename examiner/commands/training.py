@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         description="Every evidence item with a reference original becomes an exercise "
                         "(the reference is the original, the evidence the reconstruction); the case's "
                         "regions become the answer key. The case is opened read-only.")  # fmt: skip
-    mk.add_argument("case", type=Path, metavar="CASE")
+    mk.add_argument("case", type=Path, metavar="CASE", help="the finished case the exercise is made from")
     mk.add_argument("--out", type=Path, required=True, metavar="PACK", help="the pack file to write (.mxpack)")
     mk.add_argument("--title", default="", help="the exercise title (default: the case title or id)")
     mk.add_argument("--instructor", default="", help="the instructor's name (default: the case's examiner)")
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         description="Verify the pack and build a case holding its image pairs (the "
                         "reconstructions as evidence, originals as references) but not the key. The "
                         "images are written to <CASE>-images/ beside the case.")  # fmt: skip
-    st.add_argument("pack", type=Path, metavar="PACK")
+    st.add_argument("pack", type=Path, metavar="PACK", help="the exercise pack (.mxpack)")
     st.add_argument("--trainee", required=True, help="the trainee's name")
     st.add_argument("--out", type=Path, required=True, metavar="CASE", help="the training case file to create (.mcase)")
     add_json_flag(st)
@@ -48,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         description="Match the trainee's regions to the key's by IoU (one to one, largest "
                         "total overlap): hits, misses, false alarms, category and Symbol-flag agreement, "
                         "and a score out of 100 with its breakdown. Both files are only read.")  # fmt: skip
-    sc.add_argument("pack", type=Path, metavar="PACK")
-    sc.add_argument("case", type=Path, metavar="CASE")
+    sc.add_argument("pack", type=Path, metavar="PACK", help="the exercise pack (.mxpack) with the answers")
+    sc.add_argument("case", type=Path, metavar="CASE", help="the trainee's case to score")
     sc.add_argument("--iou", type=float, default=None, help="IoU a trainee region needs to hit a key region (default 0.3)")
     sc.add_argument("--pdf", type=Path, default=None, metavar="OUT", help="also write a one-page PDF result")
     add_json_flag(sc)
@@ -60,13 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "lights, an arrow lamp made round, a clock hand, small print), code them with the "
                         "demonstration codec at its lowest rate and JPEG, and write them as a pack whose key "
                         "is the planted changes (plus the demo case's marked regions).")  # fmt: skip
-    sp.add_argument("--out", type=Path, required=True, metavar="PACK")
+    sp.add_argument("--out", type=Path, required=True, metavar="PACK", help="the pack file to write (.mxpack)")
     sp.add_argument("--no-demo-case", action="store_true", help="leave the demo case out")
     add_json_flag(sp)
     sp.set_defaults(func=_starter)
 
     info = sub.add_parser("show", help="verify a pack and show what it holds (not the key)")
-    info.add_argument("pack", type=Path, metavar="PACK")
+    info.add_argument("pack", type=Path, metavar="PACK", help="the exercise pack (.mxpack)")
     add_json_flag(info)
     info.set_defaults(func=_show)
 

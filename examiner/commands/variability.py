@@ -30,13 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=8, metavar="N", help="number of seeds (default 8)")
     p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S, S+1, ... (default 0)")
     p.add_argument("--steps", type=int, metavar="K", help="sampling steps (default: the codec's)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="where the codec runs (default: the settings' choice)")
     p.add_argument("--threshold", type=float, default=None, metavar="LEVELS",
                    help="std (8-bit levels) above which a pixel counts as invented (default 2)")
     p.add_argument("--out", metavar="MAP.png", help="variability map, written as PNG (needed without --case)")
     p.add_argument("--case", metavar="CASE.mcase",
                    help="record the map as a finding of this case (IMAGE must be evidence in it)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr even when it is not a terminal")
+    from examiner.commands._settings import add_actor_flag
+
+    add_actor_flag(p)
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -64,20 +67,31 @@ def run(args: argparse.Namespace) -> int:
     )
     ctx = TaskContext(on_progress=StderrProgress(force=args.progress))
     finding = None
-    with evidence_source(args.case, image_path, settings) as (case, evidence_id, pixels, input_sha256):
+    with evidence_source(args.case, image_path, settings, args.actor) as (case, evidence_id, pixels, input_sha256):
         outcome = wf.compute_variability(
             ctx, pixels, args.codec, args.quality, args.seeds, options, args.threshold, settings
         )
         if case is not None:
             finding = wf.record_variability(case, evidence_id, outcome)
+    map_png = outcome.png
     if out is not None:
-        write_atomically(out, outcome.png)
+        from examiner.codecs.registry import get_info
+        from examiner.core.provenance_write import MakingStatement, codec_is_learned, png_with_statement
+
+        info, _pack = get_info(args.codec, settings)
+        statement = MakingStatement(
+            kind="seed-variability map", source_sha256=input_sha256, codec_id=args.codec,
+            learned=codec_is_learned(info), quality=getattr(outcome.record, "quality", args.quality), codec_made=False,
+            weights_sha256=_weights(outcome.record.params),
+        )  # fmt: skip
+        map_png = png_with_statement(outcome.png, statement)
+        write_atomically(out, map_png)
     rec = outcome.record
     record: dict[str, Any] = {
         "input": str(image_path),
         "input_sha256": input_sha256,
         "output": str(out) if out is not None else None,
-        "file_sha256": artefact_sha256(outcome.png) if out is not None else None,
+        "file_sha256": artefact_sha256(map_png) if out is not None else None,
         "case": str(args.case) if args.case else None,
         "finding_id": finding.id if finding is not None else None,
         "artefact_sha256": finding.artefact_sha256(names.VARIABILITY_MAP) if finding is not None else None,
@@ -96,3 +110,10 @@ def run(args: argparse.Namespace) -> int:
     if finding is not None:
         print(f"recorded as finding F{finding.id} in {args.case}")
     return 0
+
+
+def _weights(params: dict[str, Any]) -> dict[str, str]:
+    sha = params.get("weights_sha256")
+    if isinstance(sha, dict):
+        return {str(k): str(v) for k, v in sha.items()}
+    return {str(params.get("weights_file") or "weights"): str(sha)} if sha else {}

@@ -65,16 +65,17 @@ CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
 
 
-def default_actor() -> str:
-    """Who is acting when the front end names nobody: the login name.
-
-    The examiner's name from the settings is the front end's to pass as ``actor``; the core does
-    not read the settings file.
-    """
+def login_name() -> str:
+    """The OS login: a fact in each audit entry (``login``), never whom work is credited to."""
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name (a bare container) must not block case work
         return "unknown"
+
+
+def default_actor() -> str:
+    """Who acts where nobody is named and there is no case examiner (a screening results file)."""
+    return login_name()
 
 
 class Case:
@@ -86,6 +87,7 @@ class Case:
     ) -> None:
         self.path = path
         self.actor = actor
+        self.login = login_name()
         # The intake limit for every file this case decodes (evidence, references).
         self.max_pixels = int(max_pixels)
         self.read_only = read_only
@@ -152,8 +154,10 @@ class Case:
         """
         p = Path(path)
         conn = store.connect(p, read_only=read_only)
-        case = cls(p, conn, actor or default_actor(), read_only=read_only, max_pixels=max_pixels)
+        case = cls(p, conn, actor or "", read_only=read_only, max_pixels=max_pixels)
         try:
+            # The case's examiner acts unless the front end names someone: the login is only a fact.
+            case.actor = actor or case._examiner_name() or default_actor()
             case.integrity_check(record=record and not read_only, action="case.opened")
         except BaseException:
             case.close()
@@ -233,6 +237,12 @@ class Case:
         values.setdefault("case_id", "")
         values.setdefault("examiner", "")
         return CaseDetails(**values)
+
+    def _examiner_name(self) -> str:
+        try:  # a damaged case still opens, so that the check can name the damage
+            return self.details.examiner.strip()
+        except (sqlite3.DatabaseError, CaseError):
+            return ""
 
     def update_details(self, **changes: str) -> CaseDetails:
         unknown = set(changes) - set(EDITABLE_DETAILS)
@@ -521,12 +531,12 @@ class Case:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
 
-    def set_meta(self, key: str, value: Any) -> None:
+    def set_meta(self, key: str, value: Any, actor: str | None = None) -> None:
         try:
             text = canonical_json(value)
         except (TypeError, ValueError, RecursionError) as exc:
             raise CaseError(f"meta value for {key!r} cannot be stored as JSON: {exc}") from None
-        with self._write("meta.set", {"key": key, "value_sha256": hashlib.sha256(text.encode()).hexdigest()}):
+        with self._write("meta.set", {"key": key, "value_sha256": hashlib.sha256(text.encode()).hexdigest()}, actor):
             self.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, text),

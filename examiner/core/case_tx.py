@@ -11,6 +11,8 @@ from examiner.core.audit import AuditEntry, AuditLog, ChainReport
 from examiner.core.row_records import ROWS_PARAM, collect_changes
 from examiner.errors import CaseError
 
+LOGIN_PARAM = "login"
+
 if TYPE_CHECKING:
     from examiner.core.case import Case
 
@@ -45,6 +47,8 @@ class WriteTx:
                     changed = collect_changes(conn)
                     if changed:
                         self.params[ROWS_PARAM] = changed
+                    # Who was logged in is a fact worth keeping; who acted is ``actor``.
+                    self.params.setdefault(LOGIN_PARAM, self.case.login)
                     self.entry = self.case._audit.append(self.actor, self.action, self.params)
                     conn.execute("COMMIT")
                 except BaseException:

@@ -6,7 +6,7 @@ next to the evidence.
 
 Decode policy (recorded with every image, see :data:`DECODE_POLICY`):
 
-* formats are an allowlist (JPEG, PNG, TIFF, WebP, AVIF, BMP) identified from the magic bytes;
+* formats are an allowlist (JPEG, PNG, TIFF, WebP, AVIF, BMP, HEIF, JPEG XL) identified from the magic bytes;
   an extension that names another format is reported as a mismatch;
 * pixels are kept as stored: EXIF orientation is recorded but not applied, 16-bit samples stay
   ``uint16``;
@@ -51,13 +51,14 @@ from examiner.core.safe_files import open_regular
 from examiner.errors import EvidenceError
 
 DECODE_POLICY = (
-    "Format identified from the file's bytes (allowlist: JPEG, PNG, TIFF, WebP, AVIF, BMP). "
+    "Format identified from the file's bytes (allowlist: JPEG, PNG, TIFF, WebP, AVIF, BMP, HEIF, JPEG XL). "
     "SHA-256 and MD5 computed over the bytes read once from disk, read-only; pixels decoded from "
     "those same bytes. Pixels kept as stored: EXIF orientation recorded, not applied; 16-bit "
     "samples kept. Palette, CMYK, YCbCr, bilevel and alpha images converted explicitly (listed "
     "under conversions). Header pixel count checked against the limit before decoding. "
     "Truncated or corrupt data refused, including data that a decoder library reports as corrupt; "
-    "no partial decodes. Multi-frame files: first frame only."
+    "no partial decodes. Multi-frame files: first frame only; multi-image HEIF: the primary image "
+    "(thumbnails, depth and auxiliary images recorded, not decoded)."
 )
 
 # A coarse ceiling so absurd files are refused before they are read into memory.
@@ -97,6 +98,7 @@ class EvidenceFacts:
     conversions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     trailing_bytes: int = 0  # data after the end of the image stream (JPEG EOI / PNG IEND)
+    format_facts: dict[str, Any] = field(default_factory=dict)  # HEIF items, JPEG XL header and boxes
     decode_policy: str = DECODE_POLICY
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,7 +242,7 @@ def _decode(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) ->
     try:
         with warnings.catch_warnings(record=True) as caught, _capture_native_stderr(native):
             warnings.simplefilter("always")
-            pixels = _decode_with_pillow(p, data, fmt, limit, facts)
+            pixels = _decode_by_format(p, data, fmt, limit, facts)
     except EvidenceError as exc:
         if native and "decoder said" not in exc.problem:
             raise EvidenceError(p, f"{exc.problem}; decoder said: {_short(' | '.join(native))}") from None
@@ -334,6 +336,18 @@ def _check_limit(p: Path, size: tuple[int, int], limit: int) -> None:
             f"header claims {w} x {h} = {w * h:,} pixels, over the limit of {limit:,} "
             "(possible decompression bomb; raise max_pixels in the settings if the image is genuine)",
         )
+
+
+def _decode_by_format(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) -> np.ndarray:
+    if fmt == "heif":
+        from examiner.core.heif_intake import decode_heif
+
+        return decode_heif(p, data, limit, facts, _check_limit)
+    if fmt == "jxl":
+        from examiner.core.jxl_intake import decode_jxl
+
+        return decode_jxl(p, data, limit, facts, _check_limit)
+    return _decode_with_pillow(p, data, fmt, limit, facts)
 
 
 def _decode_with_pillow(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) -> np.ndarray:

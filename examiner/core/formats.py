@@ -12,8 +12,9 @@ from __future__ import annotations
 # refused at intake. The user's settings may raise or lower it; front ends pass that value in.
 DEFAULT_MAX_PIXELS = 250_000_000
 
-ALLOWED_FORMATS: tuple[str, ...] = ("jpeg", "png", "tiff", "webp", "avif", "bmp")
+ALLOWED_FORMATS: tuple[str, ...] = ("jpeg", "png", "tiff", "webp", "avif", "bmp", "heif", "jxl")
 
+# Formats Pillow decodes itself; HEIF (pillow-heif) and JPEG XL (djxl) have their own intake modules.
 PIL_FORMATS: dict[str, str] = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF", "webp": "WEBP", "avif": "AVIF", "bmp": "BMP"}
 
 EXTENSIONS: dict[str, str] = {
@@ -28,6 +29,10 @@ EXTENSIONS: dict[str, str] = {
     ".avif": "avif",
     ".bmp": "bmp",
     ".dib": "bmp",
+    ".heic": "heif",
+    ".heif": "heif",
+    ".hif": "heif",
+    ".jxl": "jxl",
 }
 
 # Every suffix intake takes in; folder walks list these (and intake still checks the bytes).
@@ -51,6 +56,13 @@ def detect_format(head: bytes) -> str | None:
         brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(box_len, len(head), 64), 4)]
         if b"avif" in brands or b"avis" in brands:
             return "avif"
+    from examiner.core.heif_intake import is_heif
+    from examiner.core.jxl_intake import is_jxl
+
+    if is_heif(head):
+        return "heif"
+    if is_jxl(head):
+        return "jxl"
     return None
 
 
@@ -62,8 +74,6 @@ def describe_unknown(head: bytes) -> str:
         (b"GIF87a", "GIF"),
         (b"GIF89a", "GIF"),
         (b"%PDF", "PDF"),
-        (b"\xff\x0a", "JPEG XL"),
-        (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
         (b"PK\x03\x04", "a ZIP archive"),
         (b"II+\x00", "BigTIFF"),
         (b"MM\x00+", "BigTIFF"),
@@ -74,7 +84,7 @@ def describe_unknown(head: bytes) -> str:
         if head.startswith(magic):
             return f"the file is {name}, which is not an allowed evidence format"
     if head[4:8] == b"ftyp":
-        return f"the file is an ISO media file (brand {printable(head[8:12])!r}), not AVIF"
+        return f"the file is an ISO media file (brand {printable(head[8:12])!r}), not AVIF or HEIF"
     if head[:2] == b"\xff\xd8":
         return "the file starts like a JPEG but has no valid marker after SOI"
     sample = head[:512]

@@ -31,4 +31,9 @@ def inspect_image(path: str | Path, max_pixels: int | None = None) -> dict[str, 
             "metadata_notices": meta["notices"],
         }
     )
+    # Provenance statements (XMP/IPTC, Content Credentials) are recorded facts: they stand beside
+    # any detector verdict and never replace it.
+    from examiner.core.provenance import read_provenance
+
+    out["provenance"] = read_provenance(data, ev.facts.format)
     return out

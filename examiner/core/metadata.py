@@ -60,9 +60,10 @@ def read_exif(data: bytes) -> dict[str, Any]:
 def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
     """Metadata of an image file's bytes: EXIF tags, GPS, software, XMP, PNG text chunks, and
     for JPEG the full marker structure (see :mod:`examiner.core.jpeg_structure`)."""
+    from examiner.core.container_metadata import exif_source
     from examiner.core.jpeg_structure import JpegStructureError, parse_jpeg
 
-    exif = read_exif(data)
+    exif = read_exif(exif_source(data, fmt))
     tags: dict[str, str] = exif["tags"]
     meta: dict[str, Any] = {
         "exif": tags,
@@ -87,6 +88,12 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
             meta["jpeg"] = jpeg
             meta["xmp"] = jpeg.get("xmp")
             meta["notices"].extend(_jpeg_notices(data, jpeg))
+    elif fmt in ("heif", "jxl"):
+        from examiner.core.xmp import find_packet
+
+        packet = find_packet(data, fmt)
+        if packet:
+            meta["xmp"] = {"length": len(packet), "text": safe_text(packet, 8192)}
     else:
         meta.update(_pillow_metadata(data, fmt, meta["errors"]))
     return meta

@@ -81,28 +81,54 @@ def silent() -> TaskContext:
 
 
 class StderrProgress:
-    """A single updating progress line for the CLI; quiet when stderr is not a terminal
-    unless ``force`` is set (batch jobs still want to see that they advance)."""
+    """The CLI's progress: on a terminal one line updated in place; elsewhere (a log file, a
+    pipe) a plain line every ``plain_interval`` seconds once the work has run that long, so
+    batch jobs see that they advance without a line per step. ``force`` draws the bar anyway."""
 
-    def __init__(self, stream: TextIO | None = None, force: bool = False, min_interval: float = 0.1) -> None:
+    def __init__(self, stream: TextIO | None = None, force: bool = False, min_interval: float = 0.1,
+                 plain_interval: float = 5.0) -> None:  # fmt: skip
         self.stream = stream or sys.stderr
         self.enabled = force or self.stream.isatty()
         self.min_interval = min_interval
+        self.plain_interval = plain_interval
         self._last = 0.0
+        self._started = time.monotonic()
+        self._plain_shown = False
 
     def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
         now = time.monotonic()
+        if not self.enabled:
+            self._plain(p, now)
+            return
         if now - self._last < self.min_interval and p.fraction < 1.0:
             return
         self._last = now
         width = 30
         filled = int(width * p.fraction)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r[{bar}] {100 * p.fraction:5.1f}% {p.message[:60]:<60}")
+        self._line_start()
+        self.stream.write(f"[{bar}] {100 * p.fraction:5.1f}% {p.message[:60]:<60}")
         if p.fraction >= 1.0:
             self.stream.write("\n")
+        self.stream.flush()
+
+    def _line_start(self) -> None:
+        # The output filter escapes every control character of the text it is given; the bare
+        # carriage return that redraws the bar goes through its own door.
+        cr = getattr(self.stream, "carriage_return", None)
+        if callable(cr):
+            cr()
+        else:
+            self.stream.write("\r")
+
+    def _plain(self, p: Progress, now: float) -> None:
+        done = p.fraction >= 1.0
+        due = now - max(self._last, self._started) >= self.plain_interval
+        if not (due or (done and self._plain_shown)):
+            return
+        self._last = now
+        self._plain_shown = True
+        self.stream.write(f"{100 * p.fraction:5.1f}% {p.message[:80]}\n")
         self.stream.flush()
 
     def close(self) -> None:

@@ -46,6 +46,11 @@ class EscapingWriter(io.TextIOBase):
         self._target.write(terminal_safe(s))
         return len(s)
 
+    def carriage_return(self) -> None:
+        """A bare carriage return, written as is: the progress line's own way back to the start
+        of the line. Text given to :meth:`write` never gets one through."""
+        self._target.write("\r")
+
     def flush(self) -> None:
         self._target.flush()
 

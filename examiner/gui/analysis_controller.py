@@ -71,6 +71,9 @@ class AnalysisController(Controller):
         self.variability_overlay = variability_overlay
         self.regions = regions
         self._localised: list[QGraphicsRectItem] = []  # flagged areas drawn over the tile map
+        # The raw range of the per-tile map shown (its colours are scaled within it), for the legend.
+        self.tile_range: tuple[float, float] | None = None
+        self.on_overlays: Callable[[], None] = lambda: None  # an overlay's picture or range changed
         self._show_comparisons = show_comparisons  # lists the comparison images, selecting the key
         panel.detection_requested.connect(self.run_detection)
         panel.recompression_requested.connect(self.run_recompression)
@@ -169,15 +172,19 @@ class AnalysisController(Controller):
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self._localised = []
+        self.tile_range = None
         if out is None:
             self.tile_overlay.setVisible(False)
             self.panel.clear_detection()
+            self.on_overlays()
             return
         where = describe_localisation(out.record.localisation)
         text = out.explanation + (f"\n\n{where}" if where else "")
         self.panel.show_detection(out.verdict, out.score, text, out.spectrum, out.tile_map is not None)
         if out.tile_map is not None and self.compare.evidence is not None:
             tm = analysis_tasks.normalised_tile_map(out.tile_map)
+            finite = np.nan_to_num(out.tile_map.astype(np.float32))
+            self.tile_range = (float(finite.min()), float(finite.max()))
             img = compare.apply_colormap(tm, "heat")
             pm = QPixmap.fromImage(numpy_to_qimage(img))
             h, w = self.compare.evidence.shape[:2]
@@ -199,6 +206,7 @@ class AnalysisController(Controller):
                 box.setPen(pen)
                 box.setToolTip(f"flagged by the localisation map: x {x}, y {y}, {bw} x {bh} pixels")
                 self._localised.append(box)
+        self.on_overlays()
 
     @reported(None)
     @when_open(None)
@@ -254,11 +262,13 @@ class AnalysisController(Controller):
             self.variability_overlay.setVisible(False)
             panel.variability_overlay.setChecked(False)
             panel.variability_overlay.setEnabled(False)
+            self.on_overlays()
             return
         grey = map8 if map8.ndim == 2 else map8[:, :, 0]
         self.variability_overlay.setPixmap(QPixmap.fromImage(numpy_to_qimage(compare.apply_colormap(grey / 255.0, "heat"))))
         panel.variability_overlay.setEnabled(True)
         self.variability_overlay.setVisible(panel.variability_overlay.isChecked())
+        self.on_overlays()
 
     def _show_last_variability(self) -> None:
         m = None

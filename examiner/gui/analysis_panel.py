@@ -29,9 +29,20 @@ from PySide6.QtWidgets import (
 )
 
 from examiner.analysis.compare import to_display_uint8
+from examiner.gui.eliding_combo import ElidingComboBox
 from examiner.gui.tiles import numpy_to_qimage
 
 VERDICT_COLOURS = {"neural": "#e05050", "not-neural": "#50b070", "inconclusive": "#d0a030"}
+
+
+def first_sentence(text: str, limit: int = 220) -> str:
+    """The explanation's opening sentence, for the narrow panel (the dock holds the whole text)."""
+    head = text.strip().split("\n", 1)[0]
+    for end in (". ", "; "):
+        cut = head.find(end)
+        if 0 < cut < limit:
+            return head[: cut + 1]
+    return head if len(head) <= limit else head[: limit - 3].rstrip() + "..."
 
 
 class AnalysisPanel(QWidget):
@@ -43,6 +54,8 @@ class AnalysisPanel(QWidget):
     variability_requested = Signal(str, int, int, str)  # codec id, quality, seeds, device
     variability_overlay_toggled = Signal(bool)
     proposal_action = Signal(str, int)  # accept | reject | edit, proposal index
+    explanation_changed = Signal(str)  # the full detection explanation ("" when none)
+    explanation_requested = Signal()  # the examiner wants to read it (the window shows its dock)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,19 +79,28 @@ class AnalysisPanel(QWidget):
         self.verdict = QLabel("No detection run yet.")
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
         dl.addWidget(self.verdict)
+        # The panel is a narrow column: it shows the explanation's first sentence, and the full
+        # text goes to a dock that can be made as wide as the window.
+        erow = QHBoxLayout()
         self.explanation = QLabel("")
         self.explanation.setWordWrap(True)
         self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dl.addWidget(self.explanation)
+        erow.addWidget(self.explanation, 1)
         self.spectrum = QLabel()
         self.spectrum.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.spectrum.setMinimumHeight(0)
-        dl.addWidget(self.spectrum)
+        erow.addWidget(self.spectrum)
+        dl.addLayout(erow)
+        self.explain_button = QPushButton("Read the full explanation")
+        self.explain_button.setToolTip("Opens the Detection explanation panel, which can be widened and undocked")
+        self.explain_button.setVisible(False)
+        self.explain_button.clicked.connect(self.explanation_requested.emit)
+        dl.addWidget(self.explain_button)
         outer.addWidget(det)
 
         rec = QGroupBox("Re-compression")
         form = QFormLayout(rec)
-        self.codec = QComboBox()
+        self.codec = ElidingComboBox()
         self.codec.currentIndexChanged.connect(self._codec_changed)
         form.addRow("Codec", self.codec)
         qrow = QHBoxLayout()
@@ -131,7 +153,8 @@ class AnalysisPanel(QWidget):
         self.comparisons.setMaximumHeight(110)
         self.comparisons.currentItemChanged.connect(self._comparison_changed)
         cl.addWidget(self.comparisons)
-        outer.addWidget(cmp_box)
+        # Right under detection, so the choice is in view without scrolling on a 1000-pixel screen.
+        outer.insertWidget(1, cmp_box)
 
         sug = QGroupBox("Suggested regions (symbol checks)")
         sl = QVBoxLayout(sug)
@@ -158,12 +181,14 @@ class AnalysisPanel(QWidget):
         self.codec.clear()
         for e in entries:
             info = e.info
-            label = f"{info.name} ({info.id})"
-            if getattr(info, "demonstration", False):
-                label += " [demonstration]"
-            if not e.available:
-                label += " [unavailable]"
+            marks = ("demo " if getattr(info, "demonstration", False) else "") + ("unavailable" if not e.available else "")
+            # Short in the chooser (the dock is narrow); the full name is the item's tool tip.
+            label = info.name + (f"  [{marks.strip()}]" if marks.strip() else "")
             self.codec.addItem(label, info.id)
+            notes = [n for n, on in (("demonstration codec", info.demonstration), (f"unavailable: {e.reason}", not e.available)) if on]
+            full = "\n".join([info.name, f"id: {info.id}", *notes])
+            self.codec.setItemData(self.codec.count() - 1, full, Qt.ItemDataRole.ToolTipRole)
+        self.codec.fit_popup()
         self.codec.blockSignals(False)
         self._codec_changed()
 
@@ -185,7 +210,8 @@ class AnalysisPanel(QWidget):
         note = e.info.description or ""
         if not e.available:
             note = f"Unavailable here: {e.reason}"
-        self.codec_note.setText(note[:240])
+        self.codec_note.setText(note)
+        self.codec.setToolTip(str(self.codec.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
 
     def _request_recompression(self) -> None:
         codec_id = self.codec.currentData()
@@ -232,10 +258,12 @@ class AnalysisPanel(QWidget):
     def show_detection(self, verdict: str, score: float, explanation: str, spectrum: np.ndarray | None, has_tiles: bool) -> None:
         colour = VERDICT_COLOURS.get(verdict, "#d0d0d0")
         self.verdict.setText(f"<b>Verdict: <span style='color:{colour}'>{verdict}</span></b> &nbsp; score {score:.3f}")
-        self.explanation.setText(explanation)
+        self.explanation.setText(first_sentence(explanation))
+        self.explain_button.setVisible(bool(explanation))
+        self.explanation_changed.emit(explanation)
         if spectrum is not None:
             pm = QPixmap.fromImage(numpy_to_qimage(to_display_uint8(spectrum)))
-            self.spectrum.setPixmap(pm.scaled(220, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+            self.spectrum.setPixmap(pm.scaled(110, 110, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
             self.spectrum.setToolTip("Averaged power spectrum of the noise residual (display only)")
         else:
             self.spectrum.clear()
@@ -244,6 +272,8 @@ class AnalysisPanel(QWidget):
     def clear_detection(self) -> None:
         self.verdict.setText("No detection run yet.")
         self.explanation.setText("")
+        self.explain_button.setVisible(False)
+        self.explanation_changed.emit("")
         self.spectrum.clear()
         self.tile_overlay.setChecked(False)
         self.tile_overlay.setEnabled(False)

@@ -91,6 +91,8 @@ def settle(app: QApplication, window: MainWindow, timeout_s: float = 120.0) -> N
 
 def run_gui(
     case: str | None = None,
+    image: str | None = None,
+    examiner: str | None = None,
     demo: bool = False,
     screenshot: str | None = None,
     compare: str | None = None,
@@ -109,7 +111,7 @@ def run_gui(
     collector = MainThreadCollector(app)
     try:
         return _show_window(
-            app, headless, case=case, demo=demo, screenshot=screenshot, compare=compare, select_region=select_region,
+            app, headless, case=case, image=image, examiner=examiner, demo=demo, screenshot=screenshot, compare=compare, select_region=select_region,
             size=size, jump=jump, tool=tool, detect=detect, overlay=overlay,
         )
     finally:
@@ -122,6 +124,8 @@ def _show_window(
     headless: bool,
     *,
     case: str | None,
+    image: str | None,
+    examiner: str | None,
     demo: bool,
     screenshot: str | None,
     compare: str | None,
@@ -158,6 +162,12 @@ def _show_window(
             )
     if case_path is not None and not window.open_case(case_path) and headless:
         raise ExaminerError(window.messages[-1] if window.messages else f"{case_path}: could not be opened")
+    if image is not None:
+        started = window.open_image(image, examiner)
+        if headless:
+            settle(app, window, timeout_s=600)
+            if not started or window.session is None:
+                raise ExaminerError(window.messages[-1] if window.messages else f"{image}: could not be opened")
     if compare is not None and compare != "evidence":
         if not window.comparison_key:
             sources = window.evidence.comparison_sources()

@@ -7,15 +7,21 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from examiner.workflows.audit_text import AuditRow, fold, when
 
 OK_COLOUR = QColor(80, 180, 110)
 BAD_COLOUR = QColor(230, 60, 60)
@@ -88,46 +94,84 @@ class EvidencePanel(QWidget):
 
 
 class AuditPanel(QWidget):
+    """The audit log in sentences, newest first; consecutive successful openings share one row.
+    The recorded entry itself is each row's tool tip and, for the selected row, the details pane."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
         self.chain = QLabel("")
-        layout.addWidget(self.chain)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["#", "Time (UTC)", "Actor", "Action", "Parameters"])
+        top.addWidget(self.chain, 1)
+        self.raw_button = QPushButton("Show the recorded entry")
+        self.raw_button.setCheckable(True)
+        self.raw_button.setToolTip("The selected row as recorded in the case's hash-chained log")
+        top.addWidget(self.raw_button)
+        layout.addLayout(top)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        # The sentence names who acted, so there is no separate column for it.
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["#", "When (UTC)", "Who did what"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
         hdr = self.table.horizontalHeader()
-        hdr.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table)
+        hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        split.addWidget(self.table)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a row to see the entry as recorded.")
+        self.details.setVisible(False)
+        split.addWidget(self.details)
+        split.setSizes([900, 500])
+        layout.addWidget(split)
+        self.raw_button.toggled.connect(self._show_raw)
+        self.table.currentCellChanged.connect(lambda *_: self._show_raw(self.raw_button.isChecked()))
+        self.rows: list[AuditRow] = []  # oldest first; the table shows them newest first
         self.last_seq = 0
+        self._bad: int | None = None
+
+    def _show_raw(self, on: bool) -> None:
+        self.details.setVisible(on)
+        row = self.table.currentRow()
+        if on and 0 <= row < len(self.rows):
+            self.details.setPlainText(self.rows[len(self.rows) - 1 - row].raw())
+
+    def _fill(self, table_row: int, row: AuditRow) -> None:
+        e = row.last
+        raw = row.raw()
+        cells = [row.seq_text, when(e.time_utc).removesuffix(" UTC"), row.text()]
+        for col, text in enumerate(cells):
+            it = QTableWidgetItem(text)
+            it.setToolTip(raw if len(raw) < 4000 else raw[:4000] + "\n...")
+            if self._bad is not None and e.seq >= self._bad:
+                it.setForeground(QBrush(BAD_COLOUR))
+            self.table.setItem(table_row, col, it)
 
     def set_entries(self, entries: list[Any], chain: Any | None, append: bool = False) -> None:
-        """Show entries newest first; with ``append`` only new entries are added on top, so a
-        long log is not re-read after every edit."""
-        import json
-
+        """Show entries newest first; with ``append`` only new entries are added on top (or folded
+        into the top row), so a long log is not re-read after every edit."""
+        self._bad = chain.first_bad if chain is not None and not chain.ok else None
         if not append:
             self.table.setRowCount(0)
-        bad = chain.first_bad if chain is not None and not chain.ok else None
-        for e in entries:
+            self.rows = []
+        before = len(self.rows)
+        self.rows, joined = fold(entries, self.rows)
+        if joined and self.table.rowCount():
+            self._fill(0, self.rows[before - 1])
+        for row in self.rows[before:]:
             self.table.insertRow(0)
-            params = json.dumps(e.params, ensure_ascii=False, sort_keys=True)
-            cells = [str(e.seq), e.time_utc, e.actor, e.action, params[:300]]
-            for col, text in enumerate(cells):
-                it = QTableWidgetItem(text)
-                if bad is not None and e.seq >= bad:
-                    it.setForeground(QBrush(BAD_COLOUR))
-                self.table.setItem(0, col, it)
+            self._fill(0, row)
         if entries:
             self.last_seq = max(self.last_seq if append else 0, entries[-1].seq)
         elif not append:
             self.last_seq = 0
         if not append:
             self.table.resizeColumnsToContents()
-            self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+            self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         if chain is None:
             self.chain.setText("")
         elif chain.ok:
@@ -141,3 +185,7 @@ class AuditPanel(QWidget):
         else:
             self.chain.setText(chain.summary())
             self.chain.setStyleSheet("color: #ffffff; background: #b02828; font-weight: bold; padding: 3px;")
+
+    def texts(self) -> list[str]:
+        """The sentences shown, newest first (tests read this)."""
+        return [self.table.item(r, 2).text() for r in range(self.table.rowCount())]

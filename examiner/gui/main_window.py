@@ -17,43 +17,51 @@ from typing import Any, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QGraphicsPixmapItem,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
+from examiner.gui import start_actions
 from examiner.gui.analysis_controller import AnalysisController
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
 from examiner.gui.compare_bar import CompareBar
 from examiner.gui.compare_controller import MODES, CompareController
 from examiner.gui.evidence_controller import EvidenceController
+from examiner.gui.evidence_gate import EvidenceGate
 from examiner.gui.guards import attempt, reported, when_open
 from examiner.gui.image_view import ImageView
 from examiner.gui.jobs_panel import JobsPanel
+from examiner.gui.metadata_panel import MetadataPanel
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
 from examiner.gui.session import CaseSession
+from examiner.gui.welcome_page import WelcomePage
+from examiner.gui.window_pages import install_pages
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
+from examiner.workflows.image_case import cases_dir
 from examiner.workflows.region_edits import RefBook
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 T = TypeVar("T")
 
 APP_TITLE = "Miscompression Examiner"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: the metadata and detection-explanation docks
 
 
 def gui_settings() -> QSettings:
@@ -89,7 +97,9 @@ class MainWindow(QMainWindow):
         self.jobs = JobManager(self)
         self.undo_stack = QUndoStack(self)
         self.refs = RefBook()
+        self.gate = EvidenceGate()
         self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
         self.resize(1500, 950)
         self._build_views()
         self._build_docks()
@@ -99,6 +109,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self._restore_layout()
         self._wire_state()
+        install_pages(self)
         self.analysis.load_codecs()
         if getattr(self, "_pending_message", ""):
             self.show_error(self._pending_message)
@@ -150,7 +161,12 @@ class MainWindow(QMainWindow):
         split.addWidget(self.view)
         split.addWidget(self.side_view)
         layout.addWidget(split, 1)
-        self.setCentralWidget(central)
+        # The welcome page while no case is open, the workbench once one is.
+        self.welcome = WelcomePage(self)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(central)
+        self.setCentralWidget(self.pages)
         self.compare = CompareController(self.view, self.side_view, self._run_map)
         self.compare.message.connect(self.show_error)
         self.compare.mode_changed.connect(self._mode_changed)
@@ -197,10 +213,19 @@ class MainWindow(QMainWindow):
         self.regions_dock = self._dock("Regions", "regions-dock", self.regions_panel, right)
         self.audit_dock = self._dock("Audit log", "audit-dock", self.audit_panel, bottom)
         self.jobs_dock = self._dock("Jobs", "jobs-dock", self.jobs_panel, bottom)
+        self.metadata_panel = MetadataPanel()
+        self.metadata_dock = self._dock("Metadata", "metadata-dock", self.metadata_panel, right)
+        self.tabifyDockWidget(self.regions_dock, self.metadata_dock)
+        self.regions_dock.raise_()
+        self.explanation_view = QPlainTextEdit()
+        self.explanation_view.setReadOnly(True)
+        self.explanation_view.setPlaceholderText("Run trace detection: its full explanation appears here.")
+        self.explanation_dock = self._dock("Detection explanation", "explanation-dock", self.explanation_view, bottom)
         self.tabifyDockWidget(self.audit_dock, self.jobs_dock)
+        self.tabifyDockWidget(self.audit_dock, self.explanation_dock)
         self.audit_dock.raise_()
-        self.resizeDocks([self.evidence_dock, self.regions_dock], [330, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.audit_dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.evidence_dock, self.regions_dock], [360, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.audit_dock, self.evidence_dock], [170, 190], Qt.Orientation.Vertical)
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_actions(self) -> None:
@@ -244,6 +269,17 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    # A file dropped on the window opens as from the welcome page: a case, or an image in a new case.
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if start_actions.dropped_file(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = start_actions.dropped_file(event.mimeData().urls())
+        if path:
+            event.acceptProposedAction()
+            start_actions.open_dropped(self, path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
@@ -291,6 +327,19 @@ class MainWindow(QMainWindow):
         if not integrity.ok:
             self.show_error("Integrity problem in this case:\n" + "\n".join(integrity.problems()))
         return True
+
+    def open_image(self, path: str | Path, examiner: str | None = None) -> bool:
+        """A new case for the image in the cases folder, the image taken in (see start_actions)."""
+        return start_actions.open_image(self, path, examiner)
+
+    def ask_open_image(self) -> None:
+        start_actions.ask_open_image(self)
+
+    def ask_open_case(self) -> None:
+        start_actions.ask_open_case(self)
+
+    def open_demo(self) -> None:
+        start_actions.open_demo(self)
 
     def new_case(self, path: str | Path, case_id: str, examiner: str) -> bool:
         try:
@@ -407,6 +456,8 @@ class MainWindow(QMainWindow):
 
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
+        if hasattr(self, "welcome"):
+            self.welcome.refresh(self.settings.recent_cases, cases_dir(), self.settings.examiner_name)
         for p in self.settings.recent_cases:
             a = QAction(p, self)
             a.triggered.connect(lambda _=False, path=p: self.open_case(path))

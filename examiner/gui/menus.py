@@ -8,8 +8,12 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar
 
 from examiner.gui import case_dialogs, user_guide
+from examiner.gui.codecs_dialog import open_codecs_dialog
 from examiner.gui.compare_controller import MODE_LABELS, MODES
+from examiner.gui.evidence_gate import NEEDS_CASE, NEEDS_EVIDENCE
 from examiner.gui.image_view import TOOL_ELLIPSE, TOOL_PAN, TOOL_POLYGON, TOOL_RECT
+from examiner.gui.report_dialog import open_report_dialog
+from examiner.gui.shortcuts_dialog import ShortcutsDialog
 
 
 def add_action(w: Any, menu: Any, text: str, slot: Any, shortcut: Any = None, checkable: bool = False, tip: str = "") -> QAction:
@@ -29,19 +33,22 @@ def build_menus(w: Any) -> None:
     mb = w.menuBar()
     m = mb.addMenu("&File")
     add_action(w, m, "&New case...", lambda: case_dialogs.new_case(w), QKeySequence.StandardKey.New)
+    add_action(w, m, "Open &image...", w.ask_open_image, "Ctrl+Shift+O", tip="A new case for an image; the image is only read")
     add_action(w, m, "&Open case...", lambda: case_dialogs.open_case(w), QKeySequence.StandardKey.Open)
     w.recent_menu = m.addMenu("Open &recent")
     from examiner.gui.screening_window import install_screening_menu
 
     install_screening_menu(w, m)
-    add_action(w, m, "&Save", w.save_case, QKeySequence.StandardKey.Save)
-    add_action(w, m, "Save &as...", lambda: case_dialogs.save_as(w), QKeySequence.StandardKey.SaveAs)
+    gate, case, ev = w.gate, NEEDS_CASE, NEEDS_EVIDENCE
+    gate.needs(add_action(w, m, "&Save", w.save_case, QKeySequence.StandardKey.Save), case)
+    gate.needs(add_action(w, m, "Save &as...", lambda: case_dialogs.save_as(w), QKeySequence.StandardKey.SaveAs), case)
     m.addSeparator()
-    add_action(w, m, "Add &evidence...", lambda: case_dialogs.add_evidence(w), "Ctrl+E")
-    add_action(w, m, "Set &reference original...", lambda: case_dialogs.set_reference(w), "Ctrl+Shift+E")
+    gate.needs(add_action(w, m, "Add &evidence...", lambda: case_dialogs.add_evidence(w), "Ctrl+E"), case)
+    gate.needs(add_action(w, m, "Set &reference original...", lambda: case_dialogs.set_reference(w), "Ctrl+Shift+E"), ev)
     m.addSeparator()
-    add_action(w, m, "E&xport report...", lambda: case_dialogs.export_report(w), "Ctrl+P")
-    add_action(w, m, "Re-check &integrity", w.recheck_integrity, "Ctrl+I")
+    gate.needs(add_action(w, m, "Re&port: summary and conclusion...", lambda: open_report_dialog(w), "Ctrl+Shift+P"), ev)
+    gate.needs(add_action(w, m, "E&xport report...", lambda: case_dialogs.export_report(w), "Ctrl+P"), ev)
+    gate.needs(add_action(w, m, "Re-check &integrity", w.recheck_integrity, "Ctrl+I"), case)
     m.addSeparator()
     add_action(w, m, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
@@ -53,8 +60,8 @@ def build_menus(w: Any) -> None:
     m.addAction(undo)
     m.addAction(redo)
     m.addSeparator()
-    add_action(w, m, "&Delete selected region", lambda: w.regions.delete_region(w.regions.selected_id()), QKeySequence.StandardKey.Delete)
-    add_action(w, m, "&Lock selected region as reviewed", lambda: w.regions.lock_region(w.regions.selected_id()), "Ctrl+L")
+    gate.needs(add_action(w, m, "&Delete selected region", lambda: w.regions.delete_region(w.regions.selected_id()), QKeySequence.StandardKey.Delete), ev)
+    gate.needs(add_action(w, m, "&Lock selected region as reviewed", lambda: w.regions.lock_region(w.regions.selected_id()), "Ctrl+L"), ev)
     m.addSeparator()
     add_action(w, m, "&Preferences...", lambda: case_dialogs.preferences(w), QKeySequence.StandardKey.Preferences)
 
@@ -73,7 +80,7 @@ def build_menus(w: Any) -> None:
         group.addAction(a)
         a.setChecked(key == "none")
     m.addSeparator()
-    for dock in (w.evidence_dock, w.analysis_dock, w.regions_dock, w.audit_dock, w.jobs_dock):
+    for dock in (w.evidence_dock, w.analysis_dock, w.regions_dock, w.metadata_dock, w.audit_dock, w.jobs_dock, w.explanation_dock):
         m.addAction(dock.toggleViewAction())
     add_action(w, m, "Reset &layout", w.reset_layout)
 
@@ -84,10 +91,12 @@ def build_menus(w: Any) -> None:
         a = add_action(w, m, MODE_LABELS[mode], lambda _=False, md=mode: w.set_compare_mode(md), f"F{i + 1}", checkable=True)
         group.addAction(a)
         w.mode_actions[mode] = a
+        if mode != MODES[0]:
+            gate.needs(a, ev)
     w.mode_actions[MODES[0]].setChecked(True)
     m.addSeparator()
-    add_action(w, m, "Start/stop &flicker", w.compare.toggle_flicker, "F")
-    add_action(w, m, "Swap flicker image &now", w.compare.flicker_step, "Space")
+    gate.needs(add_action(w, m, "Start/stop &flicker", w.compare.toggle_flicker, "F"), ev)
+    gate.needs(add_action(w, m, "Swap flicker image &now", w.compare.flicker_step, "Space"), ev)
 
     m = mb.addMenu("&Tools")
     group = QActionGroup(w)
@@ -101,13 +110,17 @@ def build_menus(w: Any) -> None:
         a = add_action(w, m, label, lambda _=False, t=tool: w.set_tool(t), key, checkable=True)
         group.addAction(a)
         w.tool_actions[tool] = a
+        if tool != TOOL_PAN:
+            gate.needs(a, ev)
     w.tool_actions[TOOL_PAN].setChecked(True)
 
     m = mb.addMenu("&Analysis")
-    add_action(w, m, "Run trace &detection", lambda: w.analysis.run_detection(), "Ctrl+D")
-    add_action(w, m, "Run &re-compression (panel settings)", w.analysis_panel._request_recompression, "Ctrl+R")
-    add_action(w, m, "&Suggest regions (symbol checks)", lambda: w.analysis.run_suggestions(), "Ctrl+G")
+    gate.needs(add_action(w, m, "Run trace &detection", lambda: w.analysis.run_detection(), "Ctrl+D"), ev)
+    gate.needs(add_action(w, m, "Run &re-compression (panel settings)", w.analysis_panel._request_recompression, "Ctrl+R"), ev)
+    gate.needs(add_action(w, m, "&Suggest regions (symbol checks)", lambda: w.analysis.run_suggestions(), "Ctrl+G"), ev)
     add_action(w, m, "&Cancel all jobs", w.jobs.cancel_all, "Ctrl+Shift+X")
+    m.addSeparator()
+    add_action(w, m, "C&odecs and weight files...", lambda: open_codecs_dialog(w), "Ctrl+Shift+K")
 
     from examiner.gui.training import install_training_menu
 
@@ -115,7 +128,11 @@ def build_menus(w: Any) -> None:
 
     m = mb.addMenu("&Help")
     add_action(w, m, "&User guide", lambda: user_guide.open_user_guide(w))
+    add_action(w, m, "&Keyboard shortcuts", lambda: ShortcutsDialog(w).open(), "Ctrl+/")
     add_action(w, m, "&About", w.about)
+    for top in mb.actions():
+        if top.menu() is not None:
+            top.menu().setToolTipsVisible(True)  # a disabled entry's tool tip says why
 
     tb = QToolBar("Tools")
     tb.setObjectName("tools-bar")

@@ -4,8 +4,11 @@ anchors."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from examiner.core.audit import AuditEntry, ChainReport, canonical_json
 from examiner.core.row_records import ROWS_PARAM, RowReport
+from examiner.report.audit_sentences import sentence
 from examiner.report.model import AuditRow
 
 
@@ -18,7 +21,7 @@ def anchor_head(entries: list[AuditEntry], chain: ChainReport) -> str:
     return f"{entries[-1].seq}:{entries[-1].entry_hash}"
 
 
-def audit_rows(entries: list[AuditEntry], detail_chars: int) -> list[AuditRow]:
+def audit_rows(entries: list[AuditEntry], detail_chars: int, labels: Mapping[int, str] | None = None) -> list[AuditRow]:
     rows = []
     for e in entries:
         params = dict(e.params)
@@ -28,7 +31,8 @@ def audit_rows(entries: list[AuditEntry], detail_chars: int) -> list[AuditRow]:
             details += f" [+ SHA-256 of {len(row_hashes)} table row(s) written]"
         if len(details) > detail_chars:
             details = details[:detail_chars] + f" \u2026 [{len(details):,} characters; the entry hash covers all of them]"
-        rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash))
+        rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash,
+                             sentence(e, labels)))
     return rows
 
 

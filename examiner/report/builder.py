@@ -48,7 +48,14 @@ from examiner.findings.records import (
     VariabilityRecord,
 )
 from examiner.findings.schema import typed
-from examiner.report import evidence_section, regions_section, scope_section, summary_section, tools_section
+from examiner.report import (
+    detection_runs,
+    evidence_section,
+    regions_section,
+    scope_section,
+    summary_section,
+    tools_section,
+)
 from examiner.report import figures as figs
 from examiner.report import methods as methods_mod
 from examiner.report.audit_section import anchor_head, audit_rows, audit_statement
@@ -61,6 +68,8 @@ from examiner.report.model import (
     REPORT_TITLE,
     AuditRow,
     DetectionBlock,
+    EarlierRun,
+    FeatureTable,
     Figure,
     ManifestRow,
     OtherResultBlock,
@@ -196,11 +205,15 @@ class ModelBuilder:
     def build(self) -> ReportModel:
         self.ctx.progress(0, 6, "re-checking evidence files")
         evidence_blocks = [evidence_section.evidence_block(self, item) for item in self.items]
+        from examiner.report import provenance_section
+
+        provenance_section.attach(self, evidence_blocks)
         intact = all(b.intact for b in evidence_blocks) and all(
             c.problem == "" and c.sha256 is not None for (eid, role), c in self.checks.items() if role == "reference"
         )
         self.ctx.progress(1, 6, "collecting results")
-        detections_f = [f for f in self.findings if f.kind == "detection"]
+        # The latest run per item and method is the result; earlier ones go to the appendix.
+        detections_f, superseded = detection_runs.latest_runs([f for f in self.findings if f.kind == "detection"])
         recomp_f = [f for f in self.findings if f.kind in ("recompression", "variability")]
 
         # Citation numbers follow the order of appearance: summary, tools, methods, results,
@@ -211,6 +224,9 @@ class ModelBuilder:
         codecs = tools_section.codec_uses(self, recomp_f)
         methods = tools_section.method_blocks(self, detections_f, recomp_f)
         detections = [self.detection_block(f) for f in detections_f]
+        earlier = [self.earlier_run(f, latest) for f, latest in superseded]
+        feature_tables = [self.feature_table(f) for f in detections_f]
+        legend = detection_runs.feature_legend([name for t in feature_tables for name, _ in t.rows])
         self.ctx.progress(2, 6, "re-compression thumbnails")
         recompressions = [self.recompression_block(f) for f in recomp_f]
         others = [self.other_block(f) for f in self.findings if f.kind not in OWN_SECTIONS]
@@ -231,6 +247,7 @@ class ModelBuilder:
                     overviews.append(ov)
             region_blocks.append(regions_section.region_block(self, r))
         self.cit.cite("hofer2024taxonomy")  # the taxonomy section always cites it
+        self.cit.cite("enfsi2015guideline")  # the conclusion's scale is the guideline's
         self.ctx.progress(5, 6, "audit log")
         level, text, basis = scope_section.conclusion(self, )
         summary.extend(summary_section.summary(self, evidence_blocks, intact, detections, recompressions, region_blocks, level))
@@ -261,6 +278,9 @@ class ModelBuilder:
             settings=tools_section.settings_rows(self, ),
             methods=methods,
             detections=detections,
+            earlier_detections=earlier,
+            feature_tables=[t for t in feature_tables if t.rows],
+            feature_legend=legend,
             recompressions=recompressions,
             other_results=others,
             overviews=overviews,
@@ -347,7 +367,6 @@ class ModelBuilder:
         if not isinstance(rec, DetectionRecord):
             raise ExaminerError(f"finding F{f.id} ({f.kind}) is not a detection")
         label = self.labels.get(f.evidence_id, f"item {f.evidence_id}")
-        features = scalar_rows(rec.spectral, limit=12) + scalar_rows(rec.jpeg, prefix="JPEG ", limit=6)
         candidates = []
         for c in rec.candidates or []:
             if isinstance(c, dict):
@@ -384,7 +403,7 @@ class ModelBuilder:
             verdict=rec.verdict,
             score=rec.score,
             explanation=rec.explanation,
-            features=features,
+            features=[],  # measured features are listed, with a legend, in the appendix
             candidates=candidates,
             spectrum=spectrum,
             error_rates=rate_rows,
@@ -393,6 +412,27 @@ class ModelBuilder:
             likelihood=likelihood,
             inconclusive_reason=rec.inconclusive_reason or "",
             localisation=describe_localisation(rec.localisation),
+            finding=f"F{f.id}",
+            created=f.created_utc.replace("T", " ")[:16] + " UTC",
+            model=detection_runs.model_text(f.data),
+        )
+
+    def feature_table(self, f: Finding) -> FeatureTable:
+        rec = typed(f).record
+        assert isinstance(rec, DetectionRecord)
+        rows = scalar_rows(rec.spectral, limit=12) + scalar_rows(
+            {k: v for k, v in rec.jpeg.items() if k not in ("summary", "luma_table")}, prefix="JPEG ", limit=8)
+        return FeatureTable(f"F{f.id}", self.labels.get(f.evidence_id, f"item {f.evidence_id}"), rows)
+
+    def earlier_run(self, f: Finding, latest: Finding) -> EarlierRun:
+        return EarlierRun(
+            finding=f"F{f.id}",
+            evidence_label=self.labels.get(f.evidence_id, f"item {f.evidence_id}"),
+            created=f.created_utc.replace("T", " ")[:16] + " UTC",
+            model=detection_runs.model_text(f.data),
+            verdict=str(f.data.get("verdict", "")),
+            likelihood_ratio=detection_runs.lr_text(f.data),
+            superseded_by=f"F{latest.id}",
         )
 
     def recompression_block(self, f: Finding) -> RecompressionBlock:
@@ -473,7 +513,7 @@ class ModelBuilder:
         return anchor_head(self.entries, self.chain)
 
     def audit_rows(self) -> list[AuditRow]:
-        return audit_rows(self.entries, AUDIT_DETAIL_CHARS)
+        return audit_rows(self.entries, AUDIT_DETAIL_CHARS, self.labels)
 
     def audit_statement(self) -> str:
         return audit_statement(self.chain, self.rows)

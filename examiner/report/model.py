@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from examiner.analysis.likelihood import VERBAL_SCALE
+
 REPORT_TITLE = "Forensic Image Examination Report"
 REPORT_SUBTITLE = "Examination for semantic changes made by neural image compression (miscompressions)"
 
@@ -25,21 +27,58 @@ SCOPE_STATEMENT = (
     "sources of these images, nor to the scene they depict."
 )
 
-# The verbal scale for the conclusion, strongest for first. The proposition is fixed so that
-# every level reads the same way in every report.
+# The verbal scale for the conclusion: the ENFSI guideline's (2015), the one trace detection
+# states its likelihood ratios in, for support of either proposition; strongest support for the
+# proposition first. The words come from :data:`examiner.analysis.likelihood.VERBAL_SCALE`, so
+# the conclusion, the detection results, the command line and the window read the same.
 CONCLUSION_PROPOSITION = (
     "the evidence image has passed through a neural image codec and its marked content may not "
     "show the scene as originally recorded"
 )
-CONCLUSION_SCALE: tuple[tuple[str, str], ...] = (
-    ("Strong support", "The findings are far more probable if the proposition is true than if it is false; no finding points the other way."),
-    ("Moderate support", "The findings are clearly more probable if the proposition is true, but some findings are weak or open to another explanation."),
-    ("Limited support", "The findings are somewhat more probable if the proposition is true; they do not exclude other explanations."),
-    ("Inconclusive", "The findings do not help to decide between the proposition and its alternative."),
-    ("Limited support against", "The findings are somewhat more probable if the proposition is false."),
-    ("Moderate support against", "The findings are clearly more probable if the proposition is false."),
-    ("Strong support against", "The findings are far more probable if the proposition is false; no finding points the other way."),
+CONCLUSION_ALTERNATIVE = (
+    "the evidence image has not passed through a neural image codec, or its marked content shows "
+    "the scene as originally recorded"
 )
+# ENFSI's plain-words meaning of each band, weakest first (as VERBAL_SCALE).
+_ENFSI_MEANING = ("about as probable", "slightly more probable", "more probable", "appreciably more probable",
+                  "much more probable", "far more probable", "exceedingly more probable")  # fmt: skip
+
+
+def _band(lower: float, upper: float, against: bool = False) -> str:
+    if against:
+        if upper == float("inf"):
+            return f"likelihood ratio below 1/{lower:,.0f}"
+        return f"likelihood ratio 1/{upper:,.0f} to 1/{lower:,.0f}"
+    if upper == float("inf"):
+        return f"likelihood ratio above {lower:,.0f}"
+    return f"likelihood ratio {lower:,.0f} to {upper:,.0f}"
+
+
+def _conclusion_scale() -> tuple[tuple[str, str], ...]:
+    for_p: list[tuple[str, str]] = []
+    for_a: list[tuple[str, str]] = []
+    lower = 1.0
+    for (upper, words), meaning in zip(VERBAL_SCALE, _ENFSI_MEANING, strict=True):
+        if words == "no support":
+            neutral = ("No support for either proposition",
+                       f"The findings are {meaning} if the proposition is true as if the alternative is true "
+                       f"(likelihood ratio between 1/{upper:,.0f} and {upper:,.0f}).")  # fmt: skip
+        else:
+            for_p.append((f"{words.capitalize()} for the proposition",
+                          f"The findings are {meaning} if the proposition is true than if the alternative is true "
+                          f"({_band(lower, upper)}).",))  # fmt: skip
+            for_a.append((f"{words.capitalize()} for the alternative",
+                          f"The findings are {meaning} if the alternative is true than if the proposition is true "
+                          f"({_band(lower, upper, against=True)}).",))  # fmt: skip
+        lower = upper
+    return (*reversed(for_p), neutral, *for_a)
+
+
+CONCLUSION_SCALE: tuple[tuple[str, str], ...] = _conclusion_scale()
+# Levels of the program's earlier scale: a case may still hold one. The report says so and
+# shows it as recorded, off the scale, until the examiner states the level again.
+EARLIER_CONCLUSION_LEVELS = ("Strong support", "Moderate support", "Limited support", "Inconclusive",
+                             "Limited support against", "Moderate support against", "Strong support against")  # fmt: skip
 CONCLUSION_LEVELS: tuple[str, ...] = tuple(level for level, _ in CONCLUSION_SCALE)
 
 
@@ -111,6 +150,7 @@ class EvidenceBlock:
     metadata: list[tuple[str, str]] = field(default_factory=list)
     jpeg: list[tuple[str, str]] = field(default_factory=list)
     reference: list[tuple[str, str]] = field(default_factory=list)
+    provenance: list[tuple[str, str]] = field(default_factory=list)  # see report/provenance_section.py
 
     @property
     def intact(self) -> bool:
@@ -156,6 +196,32 @@ class DetectionBlock:
     likelihood: str = ""
     inconclusive_reason: str = ""
     localisation: str = ""  # where in the image the trace is, with the map's measured rates
+    finding: str = ""  # the finding's label, e.g. F3
+    created: str = ""  # when the run was recorded (UTC)
+    model: str = ""  # which detector model gave it
+
+
+@dataclass
+class EarlierRun:
+    """A detection run superseded by a later one of the same method on the same item: listed
+    once in the appendix, never shown as a result."""
+
+    finding: str
+    evidence_label: str
+    created: str
+    model: str
+    verdict: str
+    likelihood_ratio: str
+    superseded_by: str
+
+
+@dataclass
+class FeatureTable:
+    """The measured features behind one detection result (appendix), named as the legend does."""
+
+    finding: str
+    evidence_label: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -230,6 +296,7 @@ class AuditRow:
     action: str
     details: str
     entry_hash: str
+    sentence: str = ""  # the entry in words: who did what, with which hash
 
 
 @dataclass
@@ -265,6 +332,9 @@ class ReportModel:
     settings: list[tuple[str, str]] = field(default_factory=list)
     methods: list[MethodBlock] = field(default_factory=list)
     detections: list[DetectionBlock] = field(default_factory=list)
+    earlier_detections: list[EarlierRun] = field(default_factory=list)
+    feature_tables: list[FeatureTable] = field(default_factory=list)
+    feature_legend: list[tuple[str, str]] = field(default_factory=list)
     recompressions: list[RecompressionBlock] = field(default_factory=list)
     other_results: list[OtherResultBlock] = field(default_factory=list)
     overviews: list[OverviewBlock] = field(default_factory=list)
@@ -274,6 +344,7 @@ class ReportModel:
     limitations: list[str] = field(default_factory=list)
     scope: str = SCOPE_STATEMENT
     conclusion_proposition: str = CONCLUSION_PROPOSITION
+    conclusion_alternative: str = CONCLUSION_ALTERNATIVE
     conclusion_scale: list[tuple[str, str]] = field(default_factory=lambda: list(CONCLUSION_SCALE))
     conclusion_level: str = ""
     conclusion_text: str = ""
@@ -330,6 +401,8 @@ __all__ = [
     "AuditRow",
     "CodecUse",
     "DetectionBlock",
+    "EarlierRun",
+    "FeatureTable",
     "EvidenceBlock",
     "Figure",
     "HashCheck",

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from examiner import APP_NAME, __version__
-from examiner.report import pdf_back_matter, pdf_regions
+from examiner.report import pdf_appendix, pdf_back_matter, pdf_regions
 from examiner.report.bibliography import format_numbers
 from examiner.report.model import (
     DetectionBlock,
@@ -95,6 +95,7 @@ SECTIONS: tuple[str, ...] = (
     "Conclusion",
     "Signatures",
     "Bibliography",
+    "Appendix: technical details",
     "Appendix: audit log and hash manifest",
 )
 
@@ -215,6 +216,7 @@ class PdfBuilder:
         self.conclusion()
         pdf_back_matter.signatures(self)
         pdf_back_matter.bibliography(self)
+        pdf_appendix.technical(self)
         pdf_back_matter.appendix(self)
         self.story.append(Spacer(1, 10 * mm))
         self.story.append(Rule(FRAME_W, ACCENT, 0.6, space_after=3))
@@ -315,6 +317,11 @@ class PdfBuilder:
         if ev.metadata:
             self.story.append(Paragraph("Key metadata (as found in the file; untrusted)", self.s["h3"]))
             self.story.extend(self.kv_table(ev.metadata, key_w=48 * mm, limit=METADATA_CHARS))
+        if ev.provenance:
+            from examiner.report.provenance_section import HEADING
+
+            self.story.append(Paragraph(esc(HEADING), self.s["h3"]))
+            self.story.extend(self.kv_table(ev.provenance, key_w=48 * mm, limit=METADATA_CHARS))
 
     def tools(self) -> None:
         m = self.m
@@ -399,6 +406,14 @@ class PdfBuilder:
         verdict_colour = {"neural": ALERT, "not-neural": OK}.get(d.verdict, MUTED)
         score = "not recorded" if d.score is None else f"{d.score:.3f}"
         self.story.append(Paragraph(esc(f"{d.evidence_label}: detection result"), self.s["h3"]))
+        if d.finding:
+            again = sum(1 for r in self.m.earlier_detections if r.superseded_by == d.finding)
+            listed = any(t.finding == d.finding for t in self.m.feature_tables)
+            self.story.append(Paragraph(esc(
+                f"Finding {d.finding}, recorded {d.created}, {d.model}."
+                + (f" The latest of {again + 1} runs; the earlier ones are listed in the appendix." if again else "")
+                + (" The measured features are listed, with their meaning, in the appendix." if listed else "")),
+                self.s["caption"]))
         self.story.append(Statement(
             f"Verdict: <b>{esc(d.verdict)}</b>&nbsp;&nbsp;&nbsp;Score: {esc(score)} (0 = no neural traces, 1 = strong traces)",
             self.s["body"], verdict_colour))
@@ -459,9 +474,15 @@ class PdfBuilder:
     def conclusion(self) -> None:
         m = self.m
         self.heading("Conclusion")
-        self.story.append(self.p(f"The conclusion is stated on the verbal scale below, for the proposition that {m.conclusion_proposition}."))
+        self.story.append(self.p(
+            "The conclusion is stated on the verbal scale of the ENFSI guideline for evaluative reporting, the "
+            "scale in which the detection results above are also given. It weighs two propositions: that "
+            f"{m.conclusion_proposition} (the proposition), and that {m.conclusion_alternative} (the alternative).",
+            cites=("enfsi2015guideline",)))
+        on_scale = any(lvl == m.conclusion_level for lvl, _ in m.conclusion_scale)
         level = m.conclusion_level or "not stated"
-        self.story.append(Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], ACCENT))
+        colour = ACCENT if on_scale or not m.conclusion_level else ALERT
+        self.story.append(Statement(f"Conclusion: <b>{esc(level)}</b>", self.s["body"], colour))
         if m.conclusion_text:
             self.story.append(self.p(m.conclusion_text))
         if m.conclusion_basis:
@@ -472,7 +493,7 @@ class PdfBuilder:
             rows.append([Paragraph(("<b>" if mark else "") + esc(mark + lvl) + ("</b>" if mark else ""), self.s["cell"]), definition])
         self.story.append(KeepTogether([
             Paragraph("The scale", self.s["h3"]),
-            self.grid(["Level", "Definition"], rows, [44 * mm, FRAME_W - 44 * mm]),
+            self.grid(["Level", "Meaning"], rows, [52 * mm, FRAME_W - 52 * mm]),
         ]))
 
 

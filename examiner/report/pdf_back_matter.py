@@ -76,15 +76,19 @@ def appendix(pb: PdfBuilder) -> None:
             pb.s["caption"]))
     rows = []
     for a in m.audit:
+        when = a.time_utc[:19] + " UTC" if len(a.time_utc) >= 19 else a.time_utc
         rows.append([
             str(a.seq),
-            Paragraph(esc(a.time_utc) + "<br/>" + esc(a.actor), pb.s["cell"]),
-            Paragraph(f"<b>{esc(a.action)}</b><br/>{esc(a.details)}", pb.s["cell"]),
+            Paragraph(esc(when), pb.s["cell"]),
+            Paragraph(esc(a.sentence or f"{a.actor}: {a.action}"), pb.s["cell"]),
             Paragraph(esc(wrap_hash(a.entry_hash)), pb.s["mono"]),
         ])
     if rows:
-        pb.story.append(pb.grid(["#", "Time (UTC), actor", "Action and details", "Entry hash"], rows,
-                                    [9 * mm, 33 * mm, FRAME_W - 78 * mm, 36 * mm]))
+        pb.story.append(pb.grid(["#", "When", "What was done, by whom", "Entry hash"], rows,
+                                    [9 * mm, 24 * mm, FRAME_W - 69 * mm, 36 * mm]))
+        pb.story.append(Paragraph(esc(
+            "Each entry in words. The full record of every entry (all its parameters, and the computer login "
+            "it was made under) is kept in the case file: examiner case log CASE --json."), pb.s["caption"]))
     pb.subheading("Hash manifest")
     pb.story.append(pb.p(
         "SHA-256 of every file and image this report rests on or shows. A figure's hash is that of its "

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_DEFINITION, Category
-from examiner.errors import ExaminerError
 from examiner.report.model import (
     CONCLUSION_LEVELS,
+    EARLIER_CONCLUSION_LEVELS,
     META_CONCLUSION,
     META_LIMITATIONS,
     DetectionBlock,
@@ -76,12 +76,13 @@ def conclusion(b: ModelBuilder) -> tuple[str, str, str]:
     if isinstance(raw, str):
         raw = {"level": raw}
     level = str(raw.get("level", ""))
+    who = str(raw.get("by") or "") or b.details.examiner or "the examiner"
     if level not in CONCLUSION_LEVELS:
-        raise ExaminerError(
-            f"the conclusion level {level!r} recorded in the case is not on the report's scale; "
-            f"use one of: {', '.join(CONCLUSION_LEVELS)}"
+        earlier = "an earlier scale of this program" if level in EARLIER_CONCLUSION_LEVELS else "no scale this report knows"
+        # Shown as recorded, never mapped: a level means what its scale said when it was stated.
+        return level, str(raw.get("text", "")), (
+            f"NOT ON THIS REPORT'S SCALE: the level \u201c{level}\u201d was recorded by {who} on {earlier}, "
+            "not on the ENFSI scale below, and is shown as recorded. The examiner should state the "
+            "conclusion again on this scale ('examiner report CASE --conclusion LEVEL')."
         )
-    basis = "Level stated by the examiner."
-    if raw.get("by"):
-        basis = f"Level stated by {raw['by']}."
-    return level, str(raw.get("text", "")), basis
+    return level, str(raw.get("text", "")), f"Level stated by {who}."

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from examiner.core.regions import CORE_CATEGORIES
 from examiner.report.audit_section import audit_statement
 from examiner.report.model import (
+    CONCLUSION_LEVELS,
     CONCLUSION_PROPOSITION,
     META_SUMMARY,
     DetectionBlock,
@@ -84,8 +85,10 @@ def summary(
         ))
     else:
         out.append(Para("No region was marked."))
-    if level:
-        out.append(Para(f"Conclusion: {level} for the proposition that {CONCLUSION_PROPOSITION}."))
+    if level in CONCLUSION_LEVELS:
+        out.append(Para(f"Conclusion: {level} (the proposition: {CONCLUSION_PROPOSITION})."))
+    elif level:
+        out.append(Para(f"Conclusion: \u201c{level}\u201d, recorded on an earlier scale and not on this report's; see Conclusion."))
     else:
         out.append(Para("The examiner has not stated a conclusion on the scale of this report."))
     return out

@@ -222,6 +222,13 @@ def _export_into(paths: list[Path], out: Path, copy_images: bool, ctx: TaskConte
                     cats = [c.value for c in r.categories]
                     rec = region_reconstruction(case, item.id, r.comparison)
                     crop = _crop_png(pixels, r.bbox())
+                    if crop is not None:
+                        from examiner.training.derived_xmp import annotate_png
+
+                        # The crop shows the evidence's own pixels; a codec made them only when the
+                        # case records the evidence itself as a codec's output.
+                        made_by = rec if rec.get("source") == "evidence" and rec.get("codec") else None
+                        crop = annotate_png(crop, "dataset crop", item.sha256, made_by)
                     crop_name = None
                     if crop is not None:
                         crop_name = f"crops/{ann_id:06d}.png"

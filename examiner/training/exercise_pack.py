@@ -169,6 +169,11 @@ def write_pack(
         pair = {}
         for role, px in (("original", draft.original), ("reconstruction", draft.reconstruction)):
             data = png_bytes(px)
+            if role == "reconstruction":
+                from examiner.training.derived_xmp import annotate_png
+
+                # Trainees' files travel on their own: each reconstruction says what made it.
+                data = annotate_png(data, "training exercise reconstruction", pair["original"].sha256, draft.codec)
             name = f"images/{item_id}-{role}.png"
             blobs.append((name, data))
             files[name] = {"sha256": _sha(data), "size": len(data)}
