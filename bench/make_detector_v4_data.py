@@ -16,8 +16,9 @@ on the camera photos so that picture content does not carry the label.
 Both sides go through the same chains a photo meets before it reaches an examiner (screenshot
 as PNG, JPEG re-saves, a messaging app's resize and re-save, WebP, a crop off the 8x8 grid), so
 that the container format is never what separates them (Grommelt et al., "Fake or JPEG?").
-Camera photos get every chain; a positive gets its decoded file and the chains chosen for it
-by a hash of its name (three for small families, one for Cool-chic's 300 decodes).
+Camera photos get every chain and two up-scales (x2 Lanczos, x1.5 cubic); a positive gets its
+decoded file and the chains chosen for it by a hash of its name (three for small families, one
+for Cool-chic's 300 decodes), and a published codec's decode one of the up-scales.
 
 Writes ``OUT/images/{positives,negatives}/<folder>/<file>`` and ``OUT/images/manifest-<step>.json``
 (label, family, variant, source, bpp, and ``make`` for camera-derived images).
@@ -45,9 +46,9 @@ from make_detector_v3_data import Writer, demo_codec, negatives, png  # noqa: E4
 Chain = Callable[[np.ndarray], tuple[str, bytes, str]]
 
 
-def _resize(img: np.ndarray, f: float) -> np.ndarray:
+def _resize(img: np.ndarray, f: float, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
     h, w = img.shape[:2]
-    return cv2.resize(img, (int(round(w * f)), int(round(h * f))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(img, (int(round(w * f)), int(round(h * f))), interpolation=interpolation)
 
 
 # name -> (file suffix, bytes, variant); each is a history photos commonly have.
@@ -61,6 +62,14 @@ CHAINS: dict[str, Chain] = {
     "crop": lambda im: (".jpg", encode(im[5:, 3:], "JPEG", quality=85), "crop 5,3 + JPEG q85"),
 }
 CHAIN_NAMES = sorted(CHAINS)
+# Up-scaling leaves the periodic, band-limited residual of a stride-2 decoder, so photos meet it
+# too: every camera photo gets both, and each published codec's decode one of them.
+UPSCALES: dict[str, Chain] = {
+    "up2": lambda im: (".png", png(_resize(im, 2.0, cv2.INTER_LANCZOS4)), "x2 Lanczos up-scale as PNG"),
+    "up15": lambda im: (".jpg", encode(_resize(im, 1.5, cv2.INTER_CUBIC), "JPEG", quality=90),
+                        "x1.5 cubic up-scale + JPEG q90"),
+}
+CHAINS.update(UPSCALES)
 
 
 def chains_for(name: str, k: int) -> list[str]:
@@ -79,6 +88,8 @@ def put_chains(w: Writer, label: str, folder: str, family: str, stem: str, img: 
                source: str, bpp: float | None, make: str | None = None) -> None:
     for c in names:
         suffix, data, variant = CHAINS[c](img)
+        if w.has(label, folder, f"{stem}__{c}{suffix}"):
+            continue
         w.put(label, folder, f"{stem}__{c}{suffix}", data, bpp=bpp, source=source, variant=variant, group=family)
         if make:
             w.manifest[f"{label}/{folder}/{stem}__{c}{suffix}"]["make"] = make
@@ -97,6 +108,15 @@ def camera(w: Writer, shared: Path) -> None:
                    source=f.stem, bpp=None, make=make)
         w.close()
     print("camera done", flush=True)
+
+
+def camera_upscales(w: Writer, shared: Path) -> None:
+    for f in sorted((shared / "camera").glob("*.jpg")):
+        make = camera_make(f.stem)
+        put_chains(w, "negatives", f"camera-{make}", f"camera-{make}", f.stem, decode(f.read_bytes()), sorted(UPSCALES),
+                   source=f.stem, bpp=None, make=make)
+    w.close()
+    print("camera up-scales done", flush=True)
 
 
 def positive(w: Writer, family: str, folder: str, f: Path, k: int, *, source: str, bpp: float | None,
@@ -127,6 +147,9 @@ def external(w: Writer, shared: Path) -> None:
             else:
                 source = f.stem[:7]
             positive(w, fam, fam, f, 3, source=source, bpp=bpp)
+            up = sorted(UPSCALES)[zlib.crc32(f.name.encode()) % len(UPSCALES)]
+            put_chains(w, "positives", fam, fam, f.stem, np.asarray(Image.open(f).convert("RGB")), [up],
+                       source=source, bpp=bpp)
         w.close()
         print(f"positives from {sub} done", flush=True)
 
@@ -191,7 +214,7 @@ def main() -> int:
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--coolchic", type=Path, help="Cool-chic decodes (default OUT/coolchic)")
-    steps = ["camera", "external", "coolchic", "kodak-negatives", "demo", "demo-camera"]
+    steps = ["camera", "external", "coolchic", "kodak-negatives", "demo", "demo-camera", "camera-upscales"]
     ap.add_argument("--steps", nargs="*", default=steps, choices=steps)
     args = ap.parse_args()
     kodak = sorted((args.shared / "kodak").glob("kodim*.png"))
@@ -209,6 +232,8 @@ def main() -> int:
             negatives(w, kodak, np.random.default_rng(20261202))
         elif step == "demo":
             demo_codec(w, args.out, kodak)
+        elif step == "camera-upscales":
+            camera_upscales(w, args.shared)
         else:
             demo_on_camera(w, args.out, args.shared)
         w.close()

@@ -214,7 +214,7 @@ def _tamper(out: Path, sql: str, *args: Any) -> None:
     ("DELETE FROM meta WHERE key = 'walk_complete'", "meta key 'walk_complete'"),
     ("INSERT INTO meta (key, value) VALUES ('note', '1')", "meta key 'note' is not recorded in the log"),
     # Damage that used to end in an internal error: a BLOB where text belongs, a dropped table.
-    ("UPDATE files SET reason = CAST('x' AS BLOB) WHERE path LIKE '%readme.txt'", "a type the program never writes"),
+    ("UPDATE files SET reason = CAST('x' AS BLOB) WHERE path LIKE '%readme.txt'", "readme.txt) differs from what log entry"),
     ("DROP TABLE analyses", "no such table: analyses"),
 ])  # fmt: skip
 def test_verify_names_a_row_changed_outside_the_program(tmp_path: Path, client: Any, change: str, expected: str,

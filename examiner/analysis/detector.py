@@ -60,9 +60,7 @@ METHOD: dict[str, Any] = {
         "independent of where the tiles fall. Learned image decoders up-sample with stride-2 "
         "layers, so their outputs carry peaks at the frequencies k/2, k/4, k/8 and k/16 cycles "
         "per pixel; because that pattern repeats with the same phase everywhere, the phase "
-        "coherence of 16x16 cells at periods 4, 8 and 16 is measured too. Statistics of the finest "
-        "residual (how flat, how heavy-tailed, how much of the finest band a codec kept) and the "
-        "strength of JPEG's block grid complete the trace features. Evidence of a camera pipeline "
+        "coherence of 16x16 cells at periods 4, 8 and 16 is measured too. Evidence of a camera pipeline "
         "counts on the other side: the demosaicking traces a colour filter array leaves (green's "
         "quincunx against red and blue's rows and columns) and a JPEG quantisation table that no "
         "IJG scaling gives, as cameras write. A linear combiner (one for images without and one for "
@@ -84,7 +82,8 @@ METHOD: dict[str, Any] = {
         "window": "Hann",
         "camera-pipeline evidence": "CFA contrasts of the 4-neighbour prediction residual per 2x2 position "
                                     f"(centre crop of at most {cfa.MAX_SIDE} pixels); JPEG table distance from IJG scaling",
-        "combiner": "linear, one per branch (JPEG evidence or not); trace features non-negative",
+        "combiner": "linear, one per branch (JPEG evidence or not); trace features non-negative; every codec "
+                    "family and every camera make or kind of processing weighted equally in the fit",
         "likelihood ratio": "log LR = a logit(score) + b, class-balanced logistic calibration on out-of-fold "
                             "scores, 90% bootstrap interval, capped at the calibration set size",
         "neural verdict": "LR at or above the smallest ENFSI boundary at which photos of camera makes left out "
