@@ -37,7 +37,8 @@ def _item(p: Mapping[str, Any], labels: Mapping[int, str]) -> str:
 
 
 def _created(p: Mapping[str, Any], _: Mapping[int, str]) -> str:
-    d = p.get("details") if isinstance(p.get("details"), dict) else {}
+    raw = p.get("details")
+    d = raw if isinstance(raw, dict) else {}
     return f"created case {d.get('case_id', '')} with {d.get('examiner', 'no one')} as its examiner"
 
 
@@ -78,7 +79,8 @@ def _meta(p: Mapping[str, Any], _: Mapping[int, str]) -> str:
 
 
 def _details(p: Mapping[str, Any], _: Mapping[int, str]) -> str:
-    changes = p.get("changes") if isinstance(p.get("changes"), dict) else {}
+    raw = p.get("changes")
+    changes = raw if isinstance(raw, dict) else {}
     names = ", ".join(k.replace("_", " ") for k in changes) or "nothing"
     return f"changed the case details: {names}"
 

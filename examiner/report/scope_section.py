@@ -27,7 +27,7 @@ def taxonomy(b: ModelBuilder) -> list[tuple[str, str]]:
     return rows
 
 def limitations(
-    b, detections: list[DetectionBlock], recomp: list[RecompressionBlock], regions: list[RegionBlock]
+    b: ModelBuilder, detections: list[DetectionBlock], recomp: list[RecompressionBlock], regions: list[RegionBlock]
 ) -> list[str]:
     out = [
         "Metadata (EXIF, XMP, file names, dates) is reported as found in the files. It can be edited "

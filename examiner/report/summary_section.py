@@ -26,7 +26,7 @@ def summary_placeholder(b: ModelBuilder) -> list[Para]:
     return [Para("Examiner's summary: " + str(text))] if text else []
 
 def summary(
-    b,
+    b: ModelBuilder,
     evidence: list[EvidenceBlock],
     intact: bool,
     detections: list[DetectionBlock],
@@ -70,8 +70,8 @@ def summary(
         for r in recompressions:
             name = f"{r.codec_name} at quality {r.quality}" + (" (a demonstration codec)" if r.demonstration else "")
             by_item.setdefault(r.evidence_label, []).append(name)
-        for label, names in by_item.items():
-            out.append(Para(f"{label} was re-compressed locally for comparison with: {', '.join(names)}."))
+        for label, codec_names in by_item.items():
+            out.append(Para(f"{label} was re-compressed locally for comparison with: {', '.join(codec_names)}."))
     if regions:
         counts = {c: sum(1 for r in regions if c.value in r.categories) for c in CORE_CATEGORIES}
         parts = [f"{v} {c.value.capitalize()}" for c, v in counts.items() if v]

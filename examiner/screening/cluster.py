@@ -63,6 +63,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
 
 def total_threads(client: Any) -> int:
     try:
-        return max(1, sum(client.nthreads().values()))
+        threads: dict[str, int] = client.nthreads()
+        return max(1, sum(threads.values()))
     except Exception:  # noqa: BLE001 - a transient scheduler hiccup must not stop the loop
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -106,7 +107,7 @@ def verify(rf: ResultsFile, rehash: bool = False) -> VerifyReport:
     _check_meta(rf, report)
     _replay(rf)
     c = rf.conn
-    checks = (
+    checks: tuple[tuple[str, str, Callable[[tuple[Any, ...]], str], Callable[[tuple[Any, ...]], str]], ...] = (
         ("file", f"SELECT {', '.join(store.FILE_COLUMNS)} FROM files", store.file_digest, lambda r: str(r[0])),
         ("analysis", f"SELECT {', '.join(store.ANALYSIS_COLUMNS)} FROM analyses", store.analysis_digest, lambda r: str(r[0])),
         ("followup", f"SELECT {', '.join(store.FOLLOWUP_COLUMNS)} FROM followups", store.followup_digest,

@@ -113,10 +113,10 @@ def evidence_metadata(item: Any) -> list[Section]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise EvidenceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise EvidenceError(path, f"cannot be read ({exc.strerror or exc})") from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != item.sha256:
-        raise EvidenceError(f"{path}: SHA-256 changed since intake (was {item.sha256}, now {digest}); metadata not read")
+        raise EvidenceError(path, f"SHA-256 changed since intake (was {item.sha256}, now {digest}); metadata not read")
     meta = read_metadata(data, str(item.facts.get("format", "")))
     sections = [intake_section(item), decode_section(item), exif_section(meta)]
     for extra in (jpeg_section(meta), problems_section(meta)):
