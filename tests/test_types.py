@@ -29,7 +29,7 @@ def _config() -> dict[str, Any]:
 
 def test_mypy_checks_the_qt_free_packages_strictly() -> None:
     config = _config()
-    assert CHECKED <= set(config["files"])
+    assert set(config["files"]) >= CHECKED
     assert config["strict"] is True
     # Every relaxation names the modules it applies to; none switches checking off wholesale.
     for override in config.get("overrides", []):

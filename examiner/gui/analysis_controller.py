@@ -32,13 +32,13 @@ from examiner.gui.guards import Controller, Host, attempt, reported, when_open
 from examiner.gui.image_view import TOOL_PAN
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
-from examiner.gui.session import CaseSession
 from examiner.gui.tiles import numpy_to_qimage
 from examiner.gui.workers import CODEC, GENERAL, WRITER, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows import recompress as recompress_wf
 from examiner.workflows import symbols as symbols_wf
 from examiner.workflows import variability as variability_wf
+from examiner.workflows.session import CaseSession
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 
@@ -47,7 +47,7 @@ class AnalysisController(Controller):
 
     def __init__(
         self,
-        state: ExaminationState[CaseSession],
+        state: ExaminationState,
         host: Host,
         jobs: JobManager,
         compare: CompareController,

@@ -126,7 +126,7 @@ class AnalysisPanel(QWidget):
         self.codec_note.setStyleSheet("color: #a0a0a0;")
         form.addRow(self.codec_note)
         self.recompress_button = QPushButton("Run re-compression")
-        self.recompress_button.clicked.connect(self._request_recompression)
+        self.recompress_button.clicked.connect(self.request_recompression)
         form.addRow(self.recompress_button)
         vrow = QHBoxLayout()
         self.seeds = QSpinBox()
@@ -213,7 +213,7 @@ class AnalysisPanel(QWidget):
         self.codec_note.setText(note)
         self.codec.setToolTip(str(self.codec.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
 
-    def _request_recompression(self) -> None:
+    def request_recompression(self) -> None:
         codec_id = self.codec.currentData()
         if not codec_id:
             return

@@ -49,13 +49,13 @@ from examiner.gui.metadata_panel import MetadataPanel
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
-from examiner.gui.session import CaseSession
 from examiner.gui.welcome_page import WelcomePage
 from examiner.gui.window_pages import install_pages
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.image_case import cases_dir
 from examiner.workflows.region_edits import RefBook
+from examiner.workflows.session import CaseSession
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.settings = Settings()
             self._pending_message = exc.message
-        self.state: ExaminationState[CaseSession] = ExaminationState()
+        self.state: ExaminationState = ExaminationState()
         self.messages: list[str] = []  # every problem shown to the user, newest last
         self.jobs = JobManager(self)
         self.undo_stack = QUndoStack(self)
@@ -231,13 +231,19 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         from examiner.gui.menus import build_menus
 
-        build_menus(self)
+        built = build_menus(self)
+        self.recent_menu, self.loupe_action = built.recent_menu, built.loupe_action
+        self.mode_actions, self.tool_actions = built.mode_actions, built.tool_actions
+        self.training, self.screening = built.training, built.screening
+        self.rebuild_recent()
 
-    def _act(self, menu: Any, text: str, slot: Any, shortcut: Any = None, checkable: bool = False, tip: str = "") -> Any:
-        """Add an action to one of the window's menus (for menus other modules install)."""
-        from examiner.gui.menus import add_action
+    # What the menus, dialogs and controllers reach the window by (see window_host.py).
+    def widget(self) -> QMainWindow:
+        return self
 
-        return add_action(self, menu, text, slot, shortcut, checkable, tip)
+    def docks(self) -> list[QDockWidget]:
+        return [self.evidence_dock, self.analysis_dock, self.regions_dock, self.metadata_dock, self.audit_dock,
+                self.jobs_dock, self.explanation_dock]  # fmt: skip
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -355,7 +361,7 @@ class MainWindow(QMainWindow):
         self.session = session  # the state's session event refreshes the title and the panels
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
-        self._rebuild_recent()
+        self.rebuild_recent()
         items = session.evidence()
         if items:
             self.evidence.show_evidence(items[0].id)
@@ -391,7 +397,7 @@ class MainWindow(QMainWindow):
             return False
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
-        self._rebuild_recent()
+        self.rebuild_recent()
         self._update_title()
         self.save_case()
         return True
@@ -454,7 +460,7 @@ class MainWindow(QMainWindow):
             self.integrity_label.setStyleSheet("background: #c62828; color: white; font-weight: bold;")
             self.integrity_label.setToolTip("\n".join(integrity.problems()))
 
-    def _rebuild_recent(self) -> None:
+    def rebuild_recent(self) -> None:
         self.recent_menu.clear()
         if hasattr(self, "welcome"):
             self.welcome.refresh(self.settings.recent_cases, cases_dir(), self.settings.examiner_name)
@@ -493,7 +499,7 @@ class MainWindow(QMainWindow):
         self.mode_box.setCurrentIndex(MODES.index(mode))
         self.mode_box.blockSignals(False)
 
-    def _set_display(self, key: str) -> None:
+    def set_display(self, key: str) -> None:
         i = self.display_box.findData(key)
         if i >= 0:
             self.display_box.setCurrentIndex(i)

@@ -7,7 +7,7 @@ read when the dialog opens, so the window offers exactly the words the PDF and t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,6 +29,9 @@ from examiner.report.model import (
     META_SUMMARY,
 )
 
+if TYPE_CHECKING:
+    from examiner.gui.window_host import CaseHost
+
 NOT_STATED = "(not stated)"
 
 
@@ -39,8 +42,8 @@ def _limitations(raw: Any) -> list[str]:
 
 
 class ReportDialog(QDialog):
-    def __init__(self, w: Any) -> None:
-        super().__init__(w)
+    def __init__(self, w: CaseHost) -> None:
+        super().__init__(w.widget())
         self.w = w
         self.session = w.state.require_session()
         case = self.session.case
@@ -148,7 +151,7 @@ class ReportDialog(QDialog):
             case_dialogs.export_report(self.w)
 
 
-def open_report_dialog(w: Any) -> ReportDialog | None:
+def open_report_dialog(w: CaseHost) -> ReportDialog | None:
     try:
         dlg = ReportDialog(w)
     except ExaminerError as exc:

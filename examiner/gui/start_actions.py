@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from examiner.core.tasks import TaskContext
 from examiner.gui.case_dialogs import IMAGE_FILTER
-from examiner.gui.session import CaseSession
 from examiner.gui.workers import GENERAL
 from examiner.workflows.image_case import case_for_image, cases_dir
+from examiner.workflows.session import CaseSession
 
 
 def examiner_name(w: Any, given: str | None = None) -> str | None:

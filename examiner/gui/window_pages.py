@@ -27,7 +27,7 @@ def install_pages(w: Any) -> None:
     ev.recorded.connect(lambda: _case_state(w))
     ev.evidence.connect(lambda evidence_id: _load_metadata(w, evidence_id))
     ev.session.connect(lambda s: w.metadata_panel.clear() if s is None else None)
-    w._rebuild_recent()
+    w.rebuild_recent()
     _case_state(w)
 
 
