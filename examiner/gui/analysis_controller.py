@@ -166,6 +166,10 @@ class AnalysisController(Controller):
             computed=computed,
         )
 
+    def localised_count(self) -> int:
+        """How many flagged areas are drawn over the tile map (the legend names the number)."""
+        return len(self._localised)
+
     def _show_detection(self, out: detect_wf.DetectionOutcome | None) -> None:
         for item in self._localised:
             item.setParentItem(None)

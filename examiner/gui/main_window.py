@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self._restore_layout()
         self._wire_state()
-        install_pages(self)
+        self.legend = install_pages(self)
         self.analysis.load_codecs()
         if getattr(self, "_pending_message", ""):
             self.show_error(self._pending_message)
@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
-        self._set_session(session)
+        self.set_session(session)
         integrity = session.case.integrity
         if not integrity.ok:
             self.show_error("Integrity problem in this case:\n" + "\n".join(integrity.problems()))
@@ -353,10 +353,10 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
-        self._set_session(session)
+        self.set_session(session)
         return True
 
-    def _set_session(self, session: CaseSession) -> None:
+    def set_session(self, session: CaseSession) -> None:
         self.close_case()
         self.session = session  # the state's session event refreshes the title and the panels
         self.settings.add_recent_case(session.path)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from examiner.gui.region_controller import RegionController
     from examiner.gui.region_items import RegionLayer
     from examiner.gui.workers import JobManager
+    from examiner.workflows.session import CaseSession
     from examiner.workflows.state import ExaminationState
 
 
@@ -42,6 +43,10 @@ class CaseHost(Host, Protocol):
         ...
 
     def open_case(self, path: str | Path) -> bool: ...
+
+    def set_session(self, session: CaseSession) -> None:
+        """Show ``session`` (a case opened or made elsewhere), closing the one open."""
+        ...
 
     def new_case(self, path: str | Path, case_id: str, examiner: str) -> bool: ...
 
@@ -72,6 +77,10 @@ class MenuHost(CaseHost, Protocol):
         ...
 
     def ask_open_image(self) -> None: ...
+
+    def ask_open_case(self) -> None: ...
+
+    def open_demo(self) -> None: ...
 
     def save_case(self) -> None: ...
 
