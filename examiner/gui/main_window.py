@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from examiner.analysis.symbols.proposals import Proposal
+from examiner.core.integrity import IntegrityReport
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
 from examiner.gui import start_actions
@@ -81,7 +83,7 @@ class MainWindow(QMainWindow):
     session: CaseSession | None = _from_state("session")  # type: ignore[assignment]
     evidence_id: int | None = _from_state("evidence_id")  # type: ignore[assignment]
     comparison_key: str = _from_state("comparison_key")  # type: ignore[assignment]
-    proposals: list[Any] = _from_state("proposals")  # type: ignore[assignment]
+    proposals: list[Proposal] = _from_state("proposals")  # type: ignore[assignment]
     detection: detect_wf.DetectionOutcome | None = _from_state("detection")  # type: ignore[assignment]
 
     def __init__(self, interactive: bool = True, settings: Settings | None = None) -> None:
@@ -448,7 +450,7 @@ class MainWindow(QMainWindow):
             new = session.audit_entries(since=self.audit_panel.last_seq)
             self.audit_panel.set_entries(new, chain, append=True)
 
-    def _set_integrity_label(self, integrity: Any | None) -> None:
+    def _set_integrity_label(self, integrity: IntegrityReport | None) -> None:
         if integrity is None:
             self.integrity_label.setText("No case")
             self.integrity_label.setStyleSheet("")
