@@ -10,7 +10,6 @@ data (``bench/make_detector_v4_data.py``).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from examiner.analysis.detector import load_model

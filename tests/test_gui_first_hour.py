@@ -142,8 +142,9 @@ def test_audit_panel_speaks_in_sentences_and_folds_openings(qtbot: object, tmp_p
     for _ in range(3):
         assert w.open_case(case_path)
     texts = w.audit_panel.texts()
-    assert texts[0].startswith("Examiner One opened the case 3 times")
-    assert any("took in evidence E1 evidence.png" in t for t in texts)
+    # Credited to the case's examiner, not to the name in the window's settings.
+    assert texts[0].startswith("Test Examiner opened the case 3 times")
+    assert any("took in evidence item E1, evidence.png" in t for t in texts)
     assert not any(t.lstrip().startswith("{") for t in texts)
     # Editing after an opening adds its own row; a further opening starts a new folded run.
     w.regions.add_region("rect", [(5, 5), (30, 30)])
@@ -370,3 +371,43 @@ def test_report_dialog_keeps_a_level_of_an_earlier_scale_until_changed(qtbot: ob
     n = len(case.audit.entries())
     assert dlg.save()
     assert case.get_meta(META_CONCLUSION) == old and len(case.audit.entries()) == n
+    # New reasoning under that level is refused: it would read as a level stated today.
+    dlg.conclusion_text.setPlainText("new words")
+    assert not dlg.save() and "earlier scale" in w.messages[-1]
+    assert case.get_meta(META_CONCLUSION) == old and len(case.audit.entries()) == n
+    # Choosing a level on the scale states it again, through the same function as the CLI's.
+    dlg.level.setCurrentIndex(dlg.level.findData(CONCLUSION_LEVELS[0]))
+    assert dlg.save()
+    assert case.get_meta(META_CONCLUSION) == {"level": CONCLUSION_LEVELS[0], "text": "new words", "by": case.actor}
+    assert len(case.audit.entries()) == n + 1
+
+
+def test_the_window_credits_the_cases_examiner_unless_someone_is_named(qtbot: object, tmp_path: Path) -> None:
+    from examiner.gui import acting_person
+    from examiner.gui.report_dialog import ReportDialog
+
+    case_path = make_case(tmp_path / "case")
+    w = _window(qtbot, "Settings Name")
+    assert w.open_case(case_path)
+    case = w.session.case  # type: ignore[union-attr]
+    assert case.details.examiner == "Test Examiner"
+    # The settings' name is not the case's examiner: the examiner acts, the opening included.
+    assert case.actor == "Test Examiner" and case.audit.entries()[-1].actor == "Test Examiner"
+    assert w.acting_label.text() == "Acting as: Test Examiner (the case's examiner)"
+    # A person named for the window acts in this case and in cases opened after it.
+    acting_person.set_acting_person(w, "  B. Colleague ")
+    dlg = ReportDialog(w)
+    dlg.summary.setPlainText("Checked by a colleague.")
+    assert dlg.save()
+    last = case.audit.entries()[-1]
+    assert (last.action, last.actor) == ("meta.set", "B. Colleague")
+    assert "B. Colleague (named for this window)" in w.acting_label.text()
+    w.close_case()
+    assert w.open_case(case_path)
+    assert w.session.case.audit.entries()[-1].actor == "B. Colleague"  # type: ignore[union-attr]
+    acting_person.set_acting_person(w, "")
+    assert w.session.case.actor == "Test Examiner"  # type: ignore[union-attr]
+    # A case the window makes takes the settings' name as its examiner, who then acts.
+    assert w.new_case(tmp_path / "new.mcase", "N-1", w.settings.examiner_name)
+    assert w.session.case.actor == "Settings Name"  # type: ignore[union-attr]
+    w.close()

@@ -36,7 +36,8 @@ def test_the_case_opens_under_the_windows_pixel_limit_and_examiner(qtbot: object
     path = _case_with(tmp_path, natural(64, 64, seed=2))
     w = _window(qtbot, Settings(max_pixels=1000, examiner_name="C. Window"))
     assert w.open_case(path)
-    assert w.session is not None and w.session.case.max_pixels == 1000 and w.session.case.actor == "C. Window"
+    # The settings' name makes new cases; work in this one is credited to its examiner.
+    assert w.session is not None and w.session.case.max_pixels == 1000 and w.session.case.actor == "A. Examiner"
     assert any("over the limit of 1,000" in m for m in w.messages), w.messages
     # New settings from the dialog reach the open case at once.
     w.apply_settings(Settings(max_pixels=5000))

@@ -51,7 +51,7 @@ def test_every_place_names_the_case_examiner_never_the_login(worked_case: dict) 
     login = getpass.getuser()
     assert "drawn by hand; by Dr A" in text
     assert "Level stated by Dr A." in text
-    assert "Dr A created case T-1" in text and "Dr A marked region 1" in text and "Dr A set the report's conclusion" in text
+    assert "Dr A created case T-1" in text and "Dr A marked region R1" in text and "Dr A set the report's conclusion" in text
     if login != "Dr A":
         for credit in (f"by {login}", f"{login} created", f"{login} marked", f"{login} recorded", f"{login} set",
                        f"{login} took"):  # fmt: skip

@@ -161,6 +161,9 @@ def _tamper(out: Path, sql: str, *args: Any) -> None:
      "not recorded in the log"),
     ("UPDATE followups SET blob = x'00' WHERE kind = 'thumbnail'", "does not match its recorded SHA-256"),
     ("UPDATE meta SET value = '[\"/elsewhere\"]' WHERE key = 'sources'", "'sources' differs"),
+    # Damage that used to end in an internal error: a BLOB where text belongs, a dropped table.
+    ("UPDATE files SET reason = CAST('x' AS BLOB) WHERE path LIKE '%readme.txt'", "a type the program never writes"),
+    ("DROP TABLE analyses", "no such table: analyses"),
 ])  # fmt: skip
 def test_verify_names_a_row_changed_outside_the_program(tmp_path: Path, client: Any, change: str, expected: str) -> None:
     out = _run(tmp_path, client)

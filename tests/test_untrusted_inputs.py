@@ -154,7 +154,8 @@ def _rewrite_pack(src: Path, dst: Path, new_id: str) -> None:
             zf.writestr(n, data)
 
 
-@pytest.mark.parametrize("bad_id", ["../../escaped", "/tmp/absolute", "a/b", "..", "x" * 65, "", "a\x00b"])
+# "01\n": a pattern ending in "$" also matches before a final newline (ids are full-matched).
+@pytest.mark.parametrize("bad_id", ["../../escaped", "/tmp/absolute", "a/b", "..", "x" * 65, "", "a\x00b", "01\n"])
 def test_pack_item_ids_cannot_leave_the_training_folder(tmp_path: Path, bad_id: str) -> None:
     case = make_instructor_case(tmp_path / "instr")
     pack, _ = make_pack(case, tmp_path / "ex.mxpack")

@@ -75,17 +75,40 @@ def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
+def _class_weights(y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Each class half the total weight; inside a class, ``sample_weight`` (e.g. one share per
+    codec family or camera make) or equal."""
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    out = np.zeros(len(y))
+    for cls in (0, 1):
+        m = y == cls
+        if m.any():
+            out[m] = 0.5 * w[m] / max(float(w[m].sum()), 1e-12)
+    return out
+
+
+def family_weights(families: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    """Weights giving every family (or negative group) of a class the same total weight, so a
+    large family (hundreds of one codec's decodes) does not decide what the combiner learns."""
+    out = np.ones(len(families))
+    for cls in (0, 1):
+        names = [f for f, y in zip(families, labels, strict=True) if y == cls]
+        counts = {f: names.count(f) for f in set(names)}
+        for i, (f, y) in enumerate(zip(families, labels, strict=True)):
+            if y == cls:
+                out[i] = 1.0 / counts[f]
+    return out
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, nonneg: bool | np.ndarray = True,
-                 iters: int = 500) -> tuple[np.ndarray, float]:
+                 iters: int = 500, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Class-balanced, L2-penalised logistic regression on standardised x (L-BFGS-B; a few
     milliseconds, which leave-one-family-out validation with its hundreds of fits needs).
     ``nonneg``: all weights (True), none (False) or a per-feature mask kept non-negative."""
     from scipy.optimize import minimize
 
     n, d = x.shape
-    pos = max(1, int(y.sum()))
-    neg = max(1, n - pos)
-    sw = np.where(y == 1, 0.5 / pos, 0.5 / neg)
+    sw = _class_weights(y, sample_weight)
     mask = np.ones(d, bool) if nonneg is True else np.zeros(d, bool) if nonneg is False else np.asarray(nonneg, bool)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -105,7 +128,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, nonneg: bool | 
 
 
 def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, monotone: np.ndarray, l2: float = 1e-2, seed: int = 0,
-            iters: int = 300) -> dict[str, Any]:
+            iters: int = 300, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
     """Class-balanced logistic output over one layer of ``hidden`` tanh units (L-BFGS, L2
     penalty on both weight layers, fixed seed: deterministic). The per-family traces light up
     different features (phase coherence for one codec, chroma peaks or flat residuals for
@@ -118,8 +141,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, monotone: np.ndarray, l2:
 
     n, d = x.shape
     rng = np.random.default_rng(seed)
-    pos = max(1, int(y.sum()))
-    sw = np.where(y == 1, 0.5 / pos, 0.5 / max(1, n - pos))
+    sw = _class_weights(y, sample_weight)
     h_ = hidden
 
     def unpack(th: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -301,7 +323,8 @@ BASELINE_FEATURES: tuple[str, ...] = (
 
 
 def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version: str,
-                not_neural_quantile: float, hidden: int = 0, monotone: bool = True) -> Any:
+                not_neural_quantile: float, hidden: int = 0, monotone: bool = True, balance: bool = False,
+                signed_all: bool = False) -> Any:
     from examiner.analysis.detector import DetectorModel
 
     labels = np.array([it.label for it in m.items])[rows]
@@ -313,11 +336,14 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
                           np.zeros(len(features)), 0.0, 1.0, 0.0)
     x = np.array([proto.vector(f) for f in feats])
     mean, std = standardise(x)
-    w, b = fit_logistic((x - mean) / std, labels.astype(float), nonneg=np.array([not signed(f) for f in features]))
+    sw = (family_weights([it.family for it, keep in zip(m.items, rows, strict=True) if keep], labels)
+          if balance else None)
+    nonneg = np.array([not signed_all and not signed(f) for f in features])
+    w, b = fit_logistic((x - mean) / std, labels.astype(float), nonneg=nonneg, sample_weight=sw)
     model = DetectorModel(version, list(features), clip, mean, std, w, b, 1.0, 0.0)
     if hidden:
         model.hidden = fit_mlp((x - mean) / std, labels.astype(float), hidden,
-                               monotone=np.array([monotone and not signed(f) for f in features]))
+                               monotone=np.array([monotone and not signed(f) for f in features]), sample_weight=sw)
     scores = np.array([float(sigmoid(model.logit(f))) for f in feats])
     neg = scores[labels == 0]
     # The 1 % target must hold beyond this particular set of negatives, so the threshold is set
@@ -329,20 +355,21 @@ def _fit_branch(m: Measured, rows: np.ndarray, features: Sequence[str], version:
 
 def train(m: Measured, features: Sequence[str] = DEFAULT_FEATURES, version: str = "2",
           not_neural_quantile: float = 0.90, jpeg_features: Sequence[str] = (), hidden: int = 0,
-          monotone: bool = True, jpeg_branch: bool = True) -> Any:
+          monotone: bool = True, jpeg_branch: bool = True, balance: bool = False, signed_all: bool = False) -> Any:
     """Fit the combiners on a calibration set and fix the verdict thresholds on its negatives:
     one for images without JPEG evidence, one (luma periods 2 and 4 only) for images with it,
     each with a false-positive rate of at most 1 % (95 % confidence) on its own negatives."""
     from examiner.analysis.detector import JPEG_KEY
 
     is_jpeg = np.array([f.get(JPEG_KEY, 0.0) >= 0.5 for f in m.features])
+    kw = {"hidden": hidden, "monotone": monotone, "balance": balance, "signed_all": signed_all}
     if not jpeg_branch:
-        return _fit_branch(m, np.ones(len(m.features), bool), features, version, not_neural_quantile, hidden, monotone)
-    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, hidden, monotone)
+        return _fit_branch(m, np.ones(len(m.features), bool), features, version, not_neural_quantile, **kw)
+    main = _fit_branch(m, ~is_jpeg, features, version, not_neural_quantile, **kw)
     main.jpeg_masked = [f for f in features if jpeg_explained(f)]
     try:
         main.jpeg_branch = _fit_branch(m, is_jpeg, jpeg_features or JPEG_BRANCH_FEATURES, version,
-                                       not_neural_quantile, hidden, monotone)
+                                       not_neural_quantile, **kw)
     except ValueError:
         # No JPEG-compressed positives and negatives to calibrate on: images with JPEG evidence
         # are scored by the main combiner with the JPEG-explained features switched off.

@@ -182,7 +182,11 @@ def combiner(name: str) -> Fitter:
     * ``baseline``: logistic regression over twelve grid-peak strengths, one branch;
     * ``v3-refit``: model v3's recipe (its features, a monotone hidden layer of 8) refitted;
     * ``v4-linear``: v3's features plus camera-pipeline evidence, a linear combiner;
-    * ``v4-mlp``: the same features through v3's monotone hidden layer.
+    * ``v4-mlp``: the same features through v3's monotone hidden layer;
+    * ``-bal``: every codec family and every negative group (camera make, kind of processing)
+      with the same total weight in the fit, so Cool-chic's 600 decodes do not decide alone;
+    * ``-signed``: trace features may count either way (a codec that leaves less chroma grid
+      than a camera).
     """
     from examiner.analysis import calibration as c
 
@@ -196,10 +200,20 @@ def combiner(name: str) -> Fitter:
     if name == "v4-mlp":
         return lambda m: c.train(m, features=c.V4_FEATURES, jpeg_features=c.V4_JPEG_FEATURES, version="4",
                                  hidden=c.V3_HIDDEN)
+    v4 = {"features": c.V4_FEATURES, "jpeg_features": c.V4_JPEG_FEATURES, "version": "4", "balance": True}
+    if name == "v4-linear-bal":
+        return lambda m: c.train(m, **v4)
+    if name == "v4-signed-bal":
+        return lambda m: c.train(m, signed_all=True, **v4)
+    if name == "v4-mlp-bal":
+        return lambda m: c.train(m, hidden=c.V3_HIDDEN, **v4)
+    if name == "v4-mlp-signed-bal":
+        return lambda m: c.train(m, hidden=c.V3_HIDDEN, monotone=False, signed_all=True, **v4)
     raise ValueError(f"unknown combiner {name!r}")
 
 
-COMBINERS = ("baseline", "v3-refit", "v4-linear", "v4-mlp")
+COMBINERS = ("baseline", "v3-refit", "v4-linear", "v4-mlp", "v4-linear-bal", "v4-signed-bal", "v4-mlp-bal",
+             "v4-mlp-signed-bal")
 
 
 def family_profiles(model: Any, items: Sequence[Item], feats: dict[str, dict[str, float]]) -> dict[str, Any]:

@@ -154,7 +154,7 @@ def _qualities(table: dict[str, Any], where: str) -> tuple[int, ...]:
 
 def _codec_info(table: dict[str, Any], pack_dir: Path, pack_table: dict[str, Any], where: str) -> CodecInfo:
     codec_id = _require(table, "id", str, where)
-    if not CODEC_ID_RE.match(codec_id):
+    if not CODEC_ID_RE.fullmatch(codec_id):
         raise CodecError(f"{where}: codec id {codec_id!r} must be lower-case letters, digits, '.', '_' or '-'")
     where = f"{where} (codec {codec_id!r})"
     family_raw = _require(table, "family", str, where)

@@ -47,7 +47,7 @@ class WeightName:
 
 
 def parse_weight_name(name: str) -> WeightName | None:
-    m = WEIGHT_NAME_RE.match(name)
+    m = WEIGHT_NAME_RE.fullmatch(name)
     return None if m is None else WeightName(m["stem"], m["prefix"], m["ext"])
 
 

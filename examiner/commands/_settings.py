@@ -50,15 +50,30 @@ def add_actor_flag(parser: Any) -> None:
     parser.add_argument("--actor", metavar="NAME", default=None, help=ACTOR_HELP)
 
 
+# How long a command waits for another program (the window, a second command) that is writing
+# to the same case before it gives up with a message.
+LOCK_WAIT_S = 120.0
+
+
+def lock_wait() -> Any:
+    """Wait for other writers, saying so once on stderr."""
+    import sys
+
+    from examiner.core.case_tx import LockWait
+
+    return LockWait(LOCK_WAIT_S, lambda message: print(f"examiner: {message}", file=sys.stderr, flush=True))
+
+
 def case_options(actor: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
-    """Keyword arguments for :meth:`Case.open`: who acts, and the intake limit.
+    """Keyword arguments for :meth:`Case.open`: who acts, the intake limit, and how long to wait
+    for another writer.
 
     Inside a case the acting person is the one named with ``--actor``, else the case's examiner
     (the core's default); the settings' examiner name is for new cases and results files, so
     that whoever's settings are loaded, work in a case is never credited to someone else.
     """
     s = settings if settings is not None else user_settings()
-    return {"actor": (actor or "").strip() or None, "max_pixels": s.max_pixels}
+    return {"actor": (actor or "").strip() or None, "max_pixels": s.max_pixels, "lock_wait": lock_wait()}
 
 
 def open_case(

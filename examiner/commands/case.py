@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from examiner.commands._settings import ACTOR_HELP, case_options, user_settings
+from examiner.commands._settings import ACTOR_HELP, case_options, lock_wait, user_settings
 
 COMPARISON_HELP = (
     "what the region was compared against: 'reference' (the item's reference original) or "
@@ -209,7 +209,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from examiner.core.case import Case
     from examiner.errors import IntegrityError
 
-    with Case.open(args.case, actor=args.actor) as case:
+    with Case.open(args.case, actor=args.actor, lock_wait=lock_wait()) as case:
         report = case.integrity
         n_files = len(report.files)
         with case.snapshot():
@@ -274,6 +274,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from examiner.core.audit import canonical_json
     from examiner.core.case import Case
     from examiner.core.row_records import ROWS_PARAM
+    from examiner.core.text_safety import name_text
 
     with Case.open(args.case, actor=args.actor, record=False) as case, case.snapshot():
         _warn_integrity(case)
@@ -291,7 +292,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             params = params[:200] + "..."
         if isinstance(rows, dict) and rows:
             params += f" [+{len(rows)} row hash(es)]"
-        print(f"{e.seq:>5}  {e.time_utc}  {e.actor}  {e.action}  {params}{mark}")
+        print(f"{e.seq:>5}  {e.time_utc}  {name_text(e.actor)}  {name_text(e.action)}  {params}{mark}")
     print(chain.summary())
     return 0
 
@@ -453,7 +454,9 @@ def case_summary(case: Any) -> dict[str, Any]:
 
 def format_summary(s: dict[str, Any]) -> str:
     d = s["details"]
-    lines = [f"Case {s['case_id']}  ({s['path']})", f"  Examiner:  {s['examiner']}"]
+    from examiner.core.text_safety import name_text
+
+    lines = [f"Case {s['case_id']}  ({s['path']})", f"  Examiner:  {name_text(s['examiner'])}"]
     for key in ("requester", "lab", "received_date", "title", "agency_reference"):
         if d.get(key):
             lines.append(f"  {key.replace('_', ' ').capitalize() + ':':<11}{d[key]}")

@@ -14,7 +14,7 @@ from typing import Any
 from examiner.errors import ExaminerError
 
 # The combiner that ships, and the baseline it must beat in the same folds.
-SHIPPED = "v4-linear"
+SHIPPED = "v4-linear-bal"
 BASELINE = "baseline"
 
 

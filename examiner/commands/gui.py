@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from examiner.commands._settings import add_actor_flag
+
 COMPARE_MODES = ("evidence", "side", "flicker", "swipe", "difference", "ssim")
 
 
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--examiner", metavar="NAME",
         help="your name, for a case made from an image (remembered; asked once when not given)",
     )
+    add_actor_flag(p)
     p.add_argument("--demo", action="store_true", help="build the demo case when needed and open it")
     p.add_argument("--screenshot", metavar="PATH", help="write a PNG of the main window and exit")
     p.add_argument("--compare", choices=COMPARE_MODES, help="start in this compare mode")
@@ -60,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         case=args.case,
         image=image,
         examiner=args.examiner,
+        actor=args.actor,
         demo=args.demo,
         screenshot=args.screenshot,
         compare=args.compare,

@@ -63,12 +63,16 @@ def _guard_outputs(image: Path, outputs: list[Path]) -> None:
 
 
 def guard_outputs(image: Path, outputs: list[Path], case_path: str | None) -> None:
-    """Refuse outputs that would overwrite the input image or the case file."""
+    """Refuse outputs that would overwrite the input image, a case file, a journal SQLite keeps
+    beside one, or any evidence of a case the program knows."""
+    from examiner.commands._settings import user_settings
+    from examiner.core.output_paths import guard_output
+
     _guard_outputs(image, outputs)
-    if case_path:
-        for out in outputs:
-            if out.resolve() == Path(case_path).resolve():
-                raise ExaminerError(f"{out}: refusing to write over the case file")
+    for out in outputs:
+        if case_path and out.resolve() == Path(case_path).resolve():
+            raise ExaminerError(f"{out}: refusing to write over the case file")
+        guard_output(out, [image], [case_path] if case_path else [], user_settings().recent_cases)
 
 
 def _quality(args: argparse.Namespace, info: Any) -> int:

@@ -41,14 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _preview_targets(args: argparse.Namespace, protected: list[Path]) -> list[Path]:
-    from examiner.core.output_paths import refuse_protected
+def _preview_targets(args: argparse.Namespace, protected: list[Path], recent: list[str]) -> list[Path]:
+    from examiner.core.output_paths import guard_output
 
     if not args.preview:
         return []
     targets = [Path(args.preview) / f"{Path(args.out).stem}-page{i}.png" for i in range(1, 4)]
     for t in targets:
-        refuse_protected(t, protected, "preview")
+        guard_output(t, protected, recent_cases=recent, what="preview")
     return targets
 
 
@@ -93,10 +93,16 @@ def print_text_result(case: object, changed: list[str], as_json: bool, hint: str
 def run(args: argparse.Namespace) -> int:
     from examiner.commands._output import print_json
     from examiner.commands._settings import open_case, user_settings
-    from examiner.core.output_paths import case_files, refuse_protected
+    from examiner.core.output_paths import case_files, guard_output
     from examiner.core.tasks import StderrProgress, TaskContext
     from examiner.errors import ExaminerError
-    from examiner.report.export import ReportOptions, export_report, render_preview_pages
+    from examiner.report.export import (
+        ReportOptions,
+        export_report,
+        recent_cases,
+        refuse_damaged,
+        render_preview_pages,
+    )
     from examiner.report.model import CONCLUSION_ALTERNATIVE, CONCLUSION_PROPOSITION, CONCLUSION_SCALE
     from examiner.report.report_text import conclusion_level
 
@@ -116,6 +122,13 @@ def run(args: argparse.Namespace) -> int:
     ctx = TaskContext(on_progress=progress)
     settings = user_settings()
     with open_case(case_path, settings, actor=args.actor) as case:
+        if args.out:
+            refuse_damaged(case.path, case.integrity)
+            # Every path this command may write is checked before anything is written or recorded.
+            recent = recent_cases(settings)
+            guard_output(args.out, case_files(case), [case.path], recent_cases=recent, what="report")
+            protected = [*case_files(case), Path(args.out)]
+            preview_targets = _preview_targets(args, protected, recent)
         if sets_text:
             changed = record_text(case, args)
             if not args.out:
@@ -125,16 +138,13 @@ def run(args: argparse.Namespace) -> int:
             reviewer=args.reviewer, report_id=args.report_id, amends=args.amends, issued=args.issued, pdfa=args.pdfa,
             sign_key=args.sign_key, settings=settings,
         )
-        # Every path this command may write is checked before anything is written.
-        protected = [*case_files(case), Path(args.out)]
-        preview_targets = _preview_targets(args, protected)
         result = export_report(case, args.out, options, ctx)
     previews: list[str] = []
     if args.preview:
         Path(args.preview).mkdir(parents=True, exist_ok=True)
         pages = render_preview_pages(args.out, len(preview_targets))
         for target, png in zip(preview_targets, pages, strict=False):
-            refuse_protected(target, protected, "preview")  # again: the folder may have changed meanwhile
+            guard_output(target, protected, recent_cases=recent, what="preview")  # again: the folder may have changed meanwhile
             target.write_bytes(png)
             previews.append(str(target))
     if args.json:

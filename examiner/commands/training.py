@@ -134,12 +134,13 @@ def _score(args: argparse.Namespace) -> int:
     result = score_case(args.pack, args.case, iou)
     pdf = None
     if args.pdf is not None:
+        from examiner.commands._settings import user_settings
         from examiner.core.case import Case
         from examiner.core.output_paths import case_files
 
         with Case.open(args.case, read_only=True) as case:
             protected = [Path(args.pack), *case_files(case)]
-        pdf = write_score_pdf(result, args.pdf, protected)
+        pdf = write_score_pdf(result, args.pdf, protected, user_settings().recent_cases)
     if args.json:
         print_json({**result.to_dict(), "pdf": None if pdf is None else str(pdf)})
         return 0

@@ -35,7 +35,7 @@ class ChainHead:
 
 
 def parse_head(text: str) -> ChainHead:
-    m = _HEAD_RE.match(text or "")
+    m = _HEAD_RE.fullmatch(text or "")
     if m is None or int(m.group(1)) < 1:
         raise ExaminerError(f"{text!r}: an expected head is N:HASH (entry number, colon, 64 hex digits of its hash)")
     return ChainHead(int(m.group(1)), m.group(2).lower())

@@ -98,6 +98,7 @@ class ChainReport:
     problem: str = ""
     head_hash: str = GENESIS_HASH
     problems: list[str] = field(default_factory=list)
+    damaged: bool = False  # the log's tables are missing or unreadable
 
     def summary(self) -> str:
         if self.ok:
@@ -145,8 +146,14 @@ class AuditLog:
             sql += " LIMIT ?"
             args += (int(limit),)
         out = []
-        for seq, t, actor, action, params, prev, h in self._conn.execute(sql, args):
-            out.append(AuditEntry(int(seq), str(t), str(actor), str(action), _parse_params(params), str(prev), str(h)))
+        try:
+            rows = self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError:
+            return []  # the table is gone: verify() names that
+        for seq, t, actor, action, params, prev, h in rows:
+            if not isinstance(seq, int):
+                continue  # a forged entry number: verify() names it
+            out.append(AuditEntry(seq, _text(t), _text(actor), _text(action), _parse_params(params), _text(prev), _text(h)))
         return out
 
     def verify(self) -> ChainReport:
@@ -164,9 +171,14 @@ class AuditLog:
                 self._conn.execute("COMMIT")
 
     def _verify(self) -> ChainReport:
-        rows = self._conn.execute(
-            "SELECT seq, time_utc, actor, action, params, prev_hash, entry_hash FROM audit ORDER BY seq"
-        ).fetchall()
+        try:
+            rows = self._conn.execute(
+                "SELECT seq, time_utc, actor, action, params, prev_hash, entry_hash FROM audit ORDER BY seq"
+            ).fetchall()
+            head = self._conn.execute("SELECT seq, entry_hash FROM audit_head WHERE id = 1").fetchone()
+        except sqlite3.DatabaseError as exc:
+            problem = f"the audit log's tables are missing or unreadable ({exc}; deleted or damaged outside the program)"
+            return ChainReport(False, 0, problem=problem, problems=[problem], damaged=True)
         prev = GENESIS_HASH
         expected_seq = 1
         count = 0
@@ -178,17 +190,22 @@ class AuditLog:
                                    problem=bad, problems=[bad])  # fmt: skip
             prev = str(stored_hash)
             expected_seq += 1
-        head = self._conn.execute("SELECT seq, entry_hash FROM audit_head WHERE id = 1").fetchone()
         last_seq = expected_seq - 1
         if head is None and count:
             return ChainReport(False, count, first_bad=None, problem="the stored head of the log is missing")
-        if head is not None and (int(head[0]) != last_seq or str(head[1]) != prev):
+        if head is not None and (not isinstance(head[0], int) or head[0] != last_seq or head[1] != prev):
             problem = (
                 f"the log ends at entry {last_seq} but its stored head is entry {head[0]} "
                 "(entries removed from the end, or the head was altered)"
             )
-            return ChainReport(False, count, first_bad=min(int(head[0]), last_seq + 1), problem=problem, problems=[problem])
+            first = min(head[0], last_seq + 1) if isinstance(head[0], int) else last_seq
+            return ChainReport(False, count, first_bad=first, problem=problem, problems=[problem])
         return ChainReport(True, count, head_hash=prev)
+
+
+def _text(value: Any) -> str:
+    """A stored field as text for showing; a BLOB put there outside the program is decoded."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _parse_params(text: Any) -> dict[str, Any]:

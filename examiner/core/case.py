@@ -4,9 +4,8 @@ one SQLite ``.mcase`` file with a hash-chained audit log.
 Every mutating method runs in one transaction that also appends its audit entry, so the change
 and its record commit together or not at all. Evidence files are never copied or written: the
 case stores their path and the hashes taken at intake, and :meth:`Case.integrity_check`
-re-hashes them (it runs on every open; the result is kept in :attr:`Case.integrity`).
-
-Typical use::
+re-hashes them (it runs on every open; the result is kept in :attr:`Case.integrity`). The object
+is safe to share between threads (one lock serialises access). Typical use::
 
     with Case.create("job.mcase", case_id="2026-17", examiner="A. Examiner") as case:
         item = case.add_evidence("plate.jpg", reference="plate_original.png")
@@ -15,8 +14,6 @@ Typical use::
     with Case.open("job.mcase") as case:
         if not case.integrity.ok:
             print(case.integrity.problems())
-
-The object is safe to share between threads (one lock serialises access).
 """
 
 from __future__ import annotations
@@ -37,6 +34,7 @@ import numpy as np
 
 from examiner.core import store
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
+from examiner.core.case_changes import disguised_changes
 from examiner.core.case_records import (
     EDITABLE_DETAILS,
     EVIDENCE_COLUMNS,
@@ -49,16 +47,17 @@ from examiner.core.case_records import (
     from_row,
     region_from_json,
 )
-from examiner.core.case_tx import CaseAudit, WriteTx
+from examiner.core.case_tx import CaseAudit, LockWait, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
 from examiner.core.formats import DEFAULT_MAX_PIXELS
-from examiner.core.integrity import FileStatus, IntegrityReport, file_status
+from examiner.core.integrity import FileStatus, IntegrityReport, item_files
 from examiner.core.regions import Region, validate_region
 from examiner.core.row_records import (
     RowReport,
     check_rows,
     install_change_tracking,
 )
+from examiner.core.text_safety import check_names
 from examiner.errors import CaseError, IntegrityError
 
 __all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", "Finding", "IntegrityReport"]
@@ -85,7 +84,8 @@ class Case:
     (or use it as a context manager)."""
 
     def __init__(
-        self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool, max_pixels: int = DEFAULT_MAX_PIXELS
+        self, path: Path, conn: sqlite3.Connection, actor: str, read_only: bool, max_pixels: int = DEFAULT_MAX_PIXELS,
+        lock_wait: LockWait | None = None,
     ) -> None:
         self.path = path
         self.actor = actor
@@ -98,6 +98,7 @@ class Case:
         self._audit = AuditLog(conn)
         self.integrity: IntegrityReport = IntegrityReport(utc_now(), ChainReport(True, 0))
         self._untracked = False
+        self.lock_wait = lock_wait or LockWait()  # how long writes wait for another program's write
         if not read_only:
             try:
                 install_change_tracking(conn)
@@ -125,6 +126,7 @@ class Case:
             raise CaseError("a case needs a case id")
         if not examiner.strip():
             raise CaseError("a case needs the examiner's name")
+        check_names(examiner=examiner, requester=requester, actor=actor or "")
         unknown = set(details) - set(EDITABLE_DETAILS)
         if unknown:
             raise CaseError(f"unknown case detail(s): {', '.join(sorted(unknown))}")
@@ -147,6 +149,7 @@ class Case:
         read_only: bool = False,
         record: bool = True,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        lock_wait: LockWait | None = None,
     ) -> Case:
         """Open a case: verify the audit chain and re-hash every evidence and reference file.
 
@@ -155,8 +158,9 @@ class Case:
         audit log (action ``case.opened``).
         """
         p = Path(path)
+        check_names(actor=actor or "")
         conn = store.connect(p, read_only=read_only)
-        case = cls(p, conn, actor or "", read_only=read_only, max_pixels=max_pixels)
+        case = cls(p, conn, actor or "", read_only=read_only, max_pixels=max_pixels, lock_wait=lock_wait)
         try:
             # The case's examiner acts unless the front end names someone: the login is only a fact.
             case.actor = actor or case._examiner_name() or default_actor()
@@ -208,10 +212,17 @@ class Case:
                     conn.execute("COMMIT")
 
     def check_tables(self) -> tuple[ChainReport, RowReport]:
-        """The audit chain and every table row against it, both from one snapshot."""
+        """The audit chain (an emptied log, not begun by case.created, is broken) and every table
+        row against it, both from one snapshot."""
         with self.snapshot():
             chain = self._audit.verify()
-            rows = check_rows(self.conn, self._audit.entries())
+            entries = self._audit.entries()
+            rows = check_rows(self.conn, entries)
+        if chain.ok and (not entries or entries[0].action != "case.created"):
+            problem = "the log does not begin with the case's creation (case.created): it was emptied or replaced"
+            chain = ChainReport(False, chain.entries, first_bad=1, problem=problem, problems=[problem])
+        rows.problems += disguised_changes(entries)
+        rows.ok = not rows.problems
         return chain, rows
 
     # ---------------------------------------------------------------- audit
@@ -253,6 +264,7 @@ class Case:
         for k, v in changes.items():
             if not isinstance(v, str):
                 raise CaseError(f"case detail {k} must be text")
+        check_names(**{k: v for k, v in changes.items() if k in ("examiner", "requester")})
         old = self.details.to_dict()
         diff = {k: {"old": old.get(k, ""), "new": v} for k, v in changes.items() if old.get(k, "") != v}
         if not diff:
@@ -562,16 +574,16 @@ class Case:
                 chain, rows = self.check_tables()
                 items = self._evidence_for_check()
                 head = self._last_entry()
-            files = [s for item in items for s in _item_files(item)]
+            files = [s for item in items for s in item_files(item)]
             report = IntegrityReport(utc_now(), chain, files, rows)
-            if record and not self.read_only:
+            if record and not self.read_only and not chain.damaged:
                 # Not through _write: a failed check is recorded even when the tables are damaged.
                 with WriteTx(self, action, {}, self.actor) as tx:
                     if self._last_entry() != head:
                         chain, rows = self.check_tables()
                         now = self._evidence_for_check()
                         if now != items:
-                            files = [s for item in now for s in _item_files(item)]
+                            files = [s for item in now for s in item_files(item)]
                         report = IntegrityReport(utc_now(), chain, files, rows)
                     tx.params.update({
                         "ok": report.ok,
@@ -585,16 +597,12 @@ class Case:
     def _evidence_for_check(self) -> list[EvidenceItem]:
         try:
             return self.evidence()
-        except CaseError:
-            return []  # an unreadable evidence row: the row check has named it
+        except (CaseError, sqlite3.DatabaseError):
+            return []  # an unreadable evidence row or table: the row check has named it
 
     def _last_entry(self) -> tuple[Any, ...] | None:
-        row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        try:
+            row = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.DatabaseError:
+            return None  # the log is gone: the chain check names it
         return None if row is None else tuple(row)
-
-
-def _item_files(item: EvidenceItem) -> list[FileStatus]:
-    out = [file_status(item.id, "evidence", item.path, item.sha256)]
-    if item.reference_path:
-        out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
-    return out

@@ -94,6 +94,14 @@ EVIDENCE_COLUMNS = "id, path, sha256, md5, size, facts, reference_path, referenc
 
 
 def evidence_from_row(r: tuple[Any, ...]) -> EvidenceItem:
+    # Paths and hashes of another type (a BLOB put there with sqlite3) would reach the file
+    # system calls; refused here, and named by the row check.
+    for i, name in ((1, "path"), (2, "sha256"), (3, "md5")):
+        if not isinstance(r[i], str):
+            raise TypeError(f"its {name} is not text")
+    for i, name in ((6, "reference path"), (7, "reference SHA-256")):
+        if r[i] is not None and not isinstance(r[i], str):
+            raise TypeError(f"its {name} is not text")
     return EvidenceItem(
         id=int(r[0]), path=r[1], sha256=r[2], md5=r[3], size=int(r[4]), facts=json.loads(r[5]),
         reference_path=r[6], reference_sha256=r[7], reference_md5=r[8], added_utc=r[9], added_by=r[10],

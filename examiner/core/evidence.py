@@ -47,6 +47,7 @@ from examiner.core.formats import (
     printable,
 )
 from examiner.core.hashes import HASH_CHUNK_BYTES
+from examiner.core.png_text import without_text_chunks
 from examiner.core.safe_files import open_regular
 from examiner.errors import EvidenceError
 
@@ -242,7 +243,8 @@ def _decode(p: Path, data: bytes, fmt: str, limit: int, facts: EvidenceFacts) ->
     try:
         with warnings.catch_warnings(record=True) as caught, _capture_native_stderr(native):
             warnings.simplefilter("always")
-            pixels = _decode_by_format(p, data, fmt, limit, facts)
+            # Text chunks carry no pixels; left out, a zTXt bomb cannot stop an intact image.
+            pixels = _decode_by_format(p, without_text_chunks(data) if fmt == "png" else data, fmt, limit, facts)
     except EvidenceError as exc:
         if native and "decoder said" not in exc.problem:
             raise EvidenceError(p, f"{exc.problem}; decoder said: {_short(' | '.join(native))}") from None

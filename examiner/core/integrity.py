@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from examiner.core.audit import ChainReport
+from examiner.core.case_records import EvidenceItem
 from examiner.core.evidence import hash_file
 from examiner.core.row_records import RowReport
 from examiner.errors import EvidenceError
@@ -42,6 +43,12 @@ class IntegrityReport:
     @property
     def ok(self) -> bool:
         return self.chain.ok and self.rows.ok and all(f.status == "ok" for f in self.files)
+
+    @property
+    def damaged(self) -> bool:
+        """A table is missing or holds values of a type the program never writes: the case can
+        be checked, but not read as a case (no report is made from it)."""
+        return self.chain.damaged or self.rows.damaged
 
     def evidence_status(self, evidence_id: int) -> str:
         """Worst status among the evidence file and its reference ('ok' when all match)."""
@@ -89,3 +96,11 @@ def file_status(evidence_id: int, role: str, path: str, expected: str) -> FileSt
     except EvidenceError as exc:
         return FileStatus(evidence_id, role, path, expected, None, "unreadable", exc.problem)
     return FileStatus(evidence_id, role, path, expected, actual, "ok" if actual == expected else "mismatch")
+
+
+def item_files(item: EvidenceItem) -> list[FileStatus]:
+    """The evidence file of an item and its reference original, each re-hashed now."""
+    out = [file_status(item.id, "evidence", item.path, item.sha256)]
+    if item.reference_path:
+        out.append(file_status(item.id, "reference", item.reference_path, item.reference_sha256 or ""))
+    return out

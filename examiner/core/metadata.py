@@ -13,6 +13,7 @@ import io
 import logging
 from typing import Any
 
+from examiner.core.png_text import read_png_text
 from examiner.core.text_safety import safe_text, text_notices
 
 MAX_TAGS = 2000
@@ -94,8 +95,17 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
         packet = find_packet(data, fmt)
         if packet:
             meta["xmp"] = {"length": len(packet), "text": safe_text(packet, 8192)}
+    elif fmt == "png":
+        # Every text chunk, also after the image data, compressed ones inflated only up to a
+        # bound (see png_text): Pillow stops at the pixels and gives up on a zTXt bomb.
+        text = read_png_text(data)
+        meta.update({"text_chunks": text.chunks, "xmp": text.xmp})
+        meta["notices"].extend(text.notices)
+        meta["errors"].extend(text.errors)
     else:
         meta.update(_pillow_metadata(data, fmt, meta["errors"]))
+    if isinstance(meta["xmp"], dict):
+        meta["notices"].extend(meta["xmp"].pop("notices", []))
     return meta
 
 
@@ -138,7 +148,7 @@ def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]
     xmp_raw = info.pop("xmp", None) or info.pop("XML:com.adobe.xmp", None)
     if xmp_raw:
         raw = xmp_raw if isinstance(xmp_raw, bytes) else str(xmp_raw).encode("utf-8", "replace")
-        found["xmp"] = {"length": len(raw), "text": safe_text(raw, 8192)}
+        found["xmp"] = {"length": len(raw), "text": safe_text(raw, 8192), "notices": text_notices("XMP", raw)}
     text_chunks: dict[str, str] = {}
     for key, value in info.items():
         if key in ("icc_profile", "exif", "dpi", "transparency", "gamma", "compression", "resolution"):

@@ -175,6 +175,9 @@ def _polygon_mask(points: list[tuple[float, float]], cx: np.ndarray, cy: np.ndar
 # Coordinates are evidence pixels; anything beyond this is no image's pixel and would overflow
 # the integer boxes and masks built from it.
 MAX_COORDINATE = 1e9
+# Drawing, masking and reporting a polygon take time in proportion to its vertices; an outline
+# traced by hand has hundreds, so a bound at intake costs an examiner nothing.
+MAX_POLYGON_VERTICES = 10_000
 
 
 def _coordinate_pair(p: Any) -> tuple[float, float]:
@@ -195,6 +198,11 @@ def validate_region(r: Region, evidence_id: int, width: int, height: int) -> Non
         raise CaseError(f"a {kind.value} region needs exactly two corner points")
     if kind is ShapeKind.POLYGON and len(r.points) < 3:
         raise CaseError("a polygon region needs at least three points")
+    if len(r.points) > MAX_POLYGON_VERTICES:
+        raise CaseError(
+            f"a polygon region may have at most {MAX_POLYGON_VERTICES:,} vertices, not {len(r.points):,} "
+            "(simplify the outline)"
+        )
     for x, y in r.points:
         if not (np.isfinite(x) and np.isfinite(y)):
             raise CaseError("region points must be finite numbers")

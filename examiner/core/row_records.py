@@ -40,6 +40,10 @@ TRACKED: dict[str, tuple[str, tuple[str, ...]]] = {
     "artefacts": ("sha256", ("sha256", "media_type", "name", "size", "created_utc")),
     "meta": ("key", ("key", "value")),
 }
+# The storage types the program writes per column (SQLite lets any column hold any type, so a
+# value of another type was put there outside the program). Columns not listed hold text.
+_INTEGER_COLUMNS = {"id", "size", "locked", "evidence_id"}
+_NULLABLE_COLUMNS = {"reference_path", "reference_sha256", "reference_md5"}
 # What a row is called in messages.
 _NOUN = {"case_details": "case detail", "evidence": "evidence item", "regions": "region",
          "findings": "finding", "artefacts": "artefact", "meta": "case value"}  # fmt: skip
@@ -109,6 +113,9 @@ class RowReport:
     artefacts_rehashed: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A table is missing or a value has a type the program never writes: the case cannot be read
+    # as a case (no report is made from it), only checked.
+    damaged: bool = False
 
     def summary(self) -> str:
         if self.ok:
@@ -239,6 +246,24 @@ def _legacy_differences(table: str, row: dict[str, Any], want: dict[str, Any]) -
     return bad
 
 
+def _type_problem(table: str, row: dict[str, Any]) -> str:
+    """Names the columns whose stored type the program never writes ('' when all fit)."""
+    bad = []
+    for col, value in row.items():
+        if value is None and col in _NULLABLE_COLUMNS:
+            continue
+        want: type = int if col in _INTEGER_COLUMNS else str
+        if type(value) is not want:
+            bad.append(f"{col} ({_type_name(value)}, not {'an integer' if want is int else 'text'})")
+    return ", ".join(bad)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return {bytes: "a BLOB", int: "an integer", float: "a real number", str: "text"}.get(type(value), type(value).__name__)
+
+
 def _read_table(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]] | None:
     cols = TRACKED[table][1]
     try:
@@ -258,11 +283,17 @@ def check_rows(conn: sqlite3.Connection, entries: list[AuditEntry]) -> RowReport
         rows = _read_table(conn, table)
         if rows is None:
             report.problems.append(f"the {table} table is missing or unreadable (deleted outside the program)")
+            report.damaged = True
             continue
         for row in rows:
             key = row_key(table, row[key_col])
             seen.add(key)
             report.rows += 1
+            wrong = _type_problem(table, row)
+            if wrong:
+                report.problems.append(f"{describe(key)}: stored with the wrong type in {wrong} (altered outside the program)")
+                report.damaged = True
+                continue
             rec = expected.get(key)
             if rec is None:
                 report.problems.append(f"{describe(key)}: not recorded in the audit log (added outside the program)")

@@ -18,6 +18,7 @@ from examiner.core.audit import AUDIT_STATEMENTS
 from examiner.errors import CaseError
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000  # how long a read waits for another program's write
 APPLICATION_ID = 0x4D434153  # "MCAS": marks the SQLite file as a case file
 
 
@@ -110,7 +111,7 @@ def open_sqlite(p: Path, read_only: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not read_only:
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.execute("PRAGMA synchronous = FULL")

@@ -99,7 +99,8 @@ def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
             out.append(f"\\x{code:02x}")
         count += 1
     result = "".join(out)
-    if count < len(text) or total > len(text):
+    cut_bytes = isinstance(value, bytes | bytearray | memoryview) and total > limit * 4
+    if count < len(text) or cut_bytes:
         result += f" [truncated; {total} {'bytes' if isinstance(value, bytes | bytearray | memoryview) else 'chars'}]"
     return result
 
@@ -113,9 +114,46 @@ def text_notices(label: str, value: Any, limit: int = MAX_TAG_CHARS) -> list[str
     out = []
     if any(b < 32 and b not in (9, 10, 13) or b == 127 for b in raw[:65536]):
         out.append(f"{label}: contains NUL or control characters (shown escaped)")
+    text = raw[:65536].decode("utf-8", "replace")
+    if any(c in BIDI_AND_SEPARATORS for c in text):
+        out.append(f"{label}: contains bidirectional controls or line separators (shown escaped)")
     low = raw[:65536].lower()
     if any(h.encode() in low for h in _MARKUP_HINTS):
         out.append(f"{label}: contains markup (shown as literal text, never rendered)")
     if len(raw) > limit:
         out.append(f"{label}: {len(raw)} bytes long (shown truncated to {limit} characters)")
     return out
+
+
+# A person's name (examiner, reviewer, the actor of a log entry) is one short line wherever it is
+# shown: a newline in it would forge a log line on the terminal and stretch the report's
+# signature block past a page.
+MAX_NAME_CHARS = 200
+_NAME_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI_AND_SEPARATORS}\\ud800-\\udfff]")
+
+
+def name_text(value: Any, limit: int = MAX_NAME_CHARS) -> str:
+    """A name for showing: every control character (newline and tab included), bidi control and
+    separator escaped, and the result cut at ``limit`` characters with the full length stated."""
+    text = value if isinstance(value, str) else str(value)
+    shown = _NAME_UNSAFE.sub(_escape, text)
+    if len(shown) > limit:
+        shown = shown[:limit] + f" \u2026 [cut: {len(text):,} characters in total]"
+    return shown
+
+
+def name_problem(value: str, what: str) -> str:
+    """Why a name given now is refused ('' when it is fine): names are bounded at intake."""
+    if len(value) > MAX_NAME_CHARS:
+        return f"the {what} is {len(value):,} characters long; a name may have at most {MAX_NAME_CHARS}"
+    return ""
+
+
+def check_names(**names: str) -> None:
+    """CaseError naming the first name that is too long (``what=value`` pairs)."""
+    from examiner.errors import CaseError
+
+    for what, value in names.items():
+        problem = name_problem(value, f"{what}'s name")
+        if problem:
+            raise CaseError(problem)

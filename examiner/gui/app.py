@@ -93,6 +93,7 @@ def run_gui(
     case: str | None = None,
     image: str | None = None,
     examiner: str | None = None,
+    actor: str | None = None,
     demo: bool = False,
     screenshot: str | None = None,
     compare: str | None = None,
@@ -111,7 +112,7 @@ def run_gui(
     collector = MainThreadCollector(app)
     try:
         return _show_window(
-            app, headless, case=case, image=image, examiner=examiner, demo=demo, screenshot=screenshot, compare=compare, select_region=select_region,
+            app, headless, case=case, image=image, examiner=examiner, actor=actor, demo=demo, screenshot=screenshot, compare=compare, select_region=select_region,
             size=size, jump=jump, tool=tool, detect=detect, overlay=overlay,
         )
     finally:
@@ -126,6 +127,7 @@ def _show_window(
     case: str | None,
     image: str | None,
     examiner: str | None,
+    actor: str | None,
     demo: bool,
     screenshot: str | None,
     compare: str | None,
@@ -140,6 +142,10 @@ def _show_window(
     if headless:
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*size)
+    if actor:
+        from examiner.gui.acting_person import set_acting_person
+
+        set_acting_person(window, actor)
     window.show()
     if not headless:
         from examiner.gui.workers import prewarm_workers

@@ -36,7 +36,7 @@ from examiner.analysis.symbols.proposals import Proposal
 from examiner.core.integrity import IntegrityReport
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
-from examiner.gui import start_actions
+from examiner.gui import acting_person, start_actions
 from examiner.gui.analysis_controller import AnalysisController
 from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import AuditPanel, EvidencePanel
@@ -243,6 +243,9 @@ class MainWindow(QMainWindow):
     def widget(self) -> QMainWindow:
         return self
 
+    def ask_acting_person(self) -> None:
+        acting_person.ask(self)
+
     def docks(self) -> list[QDockWidget]:
         return [self.evidence_dock, self.analysis_dock, self.regions_dock, self.metadata_dock, self.audit_dock,
                 self.jobs_dock, self.explanation_dock]  # fmt: skip
@@ -258,6 +261,9 @@ class MainWindow(QMainWindow):
             sb.addWidget(w)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.integrity_label)
+        self.acting_as: str | None = None  # who acts when no one is named: the case's examiner
+        self.acting_label = acting_person.install(self)
+        acting_person.refresh(self)
 
     # ================================================================== layout persistence
     def _restore_layout(self) -> None:
@@ -326,7 +332,7 @@ class MainWindow(QMainWindow):
 
     def open_case(self, path: str | Path) -> bool:
         try:
-            session = CaseSession.open(path, self.settings)
+            session = CaseSession.open(path, self.settings, self.acting_as)
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
@@ -360,7 +366,10 @@ class MainWindow(QMainWindow):
 
     def set_session(self, session: CaseSession) -> None:
         self.close_case()
+        if self.acting_as and session.acting_as != self.acting_as:
+            session.act_as(self.acting_as)  # a case made here: the person named for the window acts
         self.session = session  # the state's session event refreshes the title and the panels
+        acting_person.refresh(self)
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
         self.rebuild_recent()
@@ -381,6 +390,7 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(ExaminerError):
             session.close()
         self.session = None
+        acting_person.refresh(self)
 
     @when_open(None)
     def save_case(self) -> None:

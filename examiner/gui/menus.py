@@ -69,6 +69,8 @@ def build_menus(w: MenuHost) -> WindowActions:
     gate.needs(add_action(win, m, "&Lock selected region as reviewed", lambda: w.regions.lock_region(w.regions.selected_id()), "Ctrl+L"), ev)
     m.addSeparator()
     add_action(win, m, "&Preferences...", lambda: case_dialogs.preferences(w), QKeySequence.StandardKey.Preferences)
+    add_action(win, m, "Acting &person...", w.ask_acting_person,
+               tip="Who your work is credited to: the case's examiner unless you name someone")  # fmt: skip
 
     m = mb.addMenu("&View")
     add_action(win, m, "Zoom to &fit", lambda: w.view.fit(), "0")

@@ -1,5 +1,6 @@
 """The Report dialog: the examiner's own words for the report (summary, conclusion level and text,
-extra limitations), stored in the case through its audited meta values, then the export.
+extra limitations), stored through :func:`examiner.report.report_text.set_report_text`, the
+function ``examiner report --summary/--conclusion/--limitations`` calls, then the export.
 
 The conclusion levels are the report's scale (:data:`examiner.report.model.CONCLUSION_SCALE`),
 read when the dialog opens, so the window offers exactly the words the PDF and the CLI use.
@@ -7,7 +8,7 @@ read when the dialog opens, so the window offers exactly the words the PDF and t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,24 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from examiner.errors import ExaminerError
-from examiner.report.model import (
-    CONCLUSION_PROPOSITION,
-    CONCLUSION_SCALE,
-    META_CONCLUSION,
-    META_LIMITATIONS,
-    META_SUMMARY,
-)
+from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE
+from examiner.report.report_text import report_text, set_report_text
 
 if TYPE_CHECKING:
     from examiner.gui.window_host import CaseHost
 
 NOT_STATED = "(not stated)"
-
-
-def _limitations(raw: Any) -> list[str]:
-    if isinstance(raw, str):
-        return [raw] if raw.strip() else []
-    return [str(x) for x in raw or []]
 
 
 class ReportDialog(QDialog):
@@ -47,10 +37,11 @@ class ReportDialog(QDialog):
         self.w = w
         self.session = w.state.require_session()
         case = self.session.case
+        self.recorded = report_text(case)
         self.setWindowTitle("Report: summary, conclusion and limitations")
         self.resize(720, 560)
         form = QFormLayout(self)
-        self.summary = QPlainTextEdit(str(case.get_meta(META_SUMMARY, "") or ""))
+        self.summary = QPlainTextEdit(self.recorded.summary)
         self.summary.setPlaceholderText("The examiner's summary of the findings, in plain words (first section of the report)")
         self.summary.setMaximumHeight(170)
         form.addRow("Summary", self.summary)
@@ -72,25 +63,21 @@ class ReportDialog(QDialog):
         self.conclusion_text.setPlaceholderText("Why this level: the findings it rests on (optional)")
         self.conclusion_text.setMaximumHeight(110)
         form.addRow("Reasoning", self.conclusion_text)
-        self.limitations = QPlainTextEdit("\n".join(_limitations(case.get_meta(META_LIMITATIONS, []))))
+        self.limitations = QPlainTextEdit("\n".join(self.recorded.limitations))
         self.limitations.setPlaceholderText("Limitations beyond those the report states itself; one per line")
         self.limitations.setMaximumHeight(120)
         form.addRow("Extra limitations", self.limitations)
-        raw = case.get_meta(META_CONCLUSION, None)
-        if isinstance(raw, str):
-            raw = {"level": raw}
-        if isinstance(raw, dict):
-            recorded = str(raw.get("level", "") or "")
-            i = self.level.findData(recorded)
-            if i < 0 and recorded:
-                # A level of an earlier scale stays as recorded until the examiner chooses another:
-                # opening and saving the dialog must not change (or drop) what the case holds.
-                self.level.addItem(f"{recorded} (as recorded; not on the current scale)", recorded)
-                i = self.level.count() - 1
-            self.level.setCurrentIndex(max(0, i))
-            self.conclusion_text.setPlainText(str(raw.get("text", "") or ""))
+        recorded = self.recorded.conclusion_level
+        i = self.level.findData(recorded)
+        if i < 0 and recorded:
+            # A level of an earlier scale stays as recorded until the examiner chooses another:
+            # opening and saving the dialog must not change (or drop) what the case holds.
+            self.level.addItem(f"{recorded} (as recorded; not on the current scale)", recorded)
+            i = self.level.count() - 1
+        self.level.setCurrentIndex(max(0, i))
+        self.conclusion_text.setPlainText(self.recorded.conclusion_text)
         self._level_changed()
-        note = QLabel("Each change is recorded in the case's audit log under your name.")
+        note = QLabel(f"Each change is recorded in the case's audit log, credited to {case.actor}.")
         note.setStyleSheet("color: #a0a4aa;")
         form.addRow(note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -109,34 +96,38 @@ class ReportDialog(QDialog):
         self.definition.setText(definition or "No conclusion level: the report says so.")
         self.conclusion_text.setEnabled(bool(level))
 
-    def values(self) -> dict[str, Any]:
-        """What saving would store, by meta key."""
+    def _kept_earlier_level(self) -> bool:
+        """The level shown is the recorded one of an earlier scale, left as it was."""
         level = str(self.level.currentData() or "")
-        conclusion = (
-            {"level": level, "text": self.conclusion_text.toPlainText().strip(), "by": self.session.case.actor} if level else None
-        )
-        lines = [" ".join(ln.split()) for ln in self.limitations.toPlainText().splitlines() if ln.strip()]
-        return {META_SUMMARY: self.summary.toPlainText().strip(), META_CONCLUSION: conclusion, META_LIMITATIONS: lines}
+        return bool(level) and level == self.recorded.conclusion_level and level not in dict(CONCLUSION_SCALE)
 
     def save(self) -> bool:
-        """Store what changed (each one audited); False when the case refused."""
-        case = self.session.case
+        """Store what changed, one audited entry per value, credited to the case's acting person;
+        False (with a message) when the words were refused."""
+        level = str(self.level.currentData() or "")
+        text = self.conclusion_text.toPlainText().strip()
+        new_level: str | None = level
+        new_text: str | None = text if level else None
+        if self._kept_earlier_level():
+            if text != self.recorded.conclusion_text:
+                # New reasoning under a level the scale no longer has would read as a level stated today.
+                self.w.show_error(
+                    f"The recorded level \u201c{level}\u201d is on an earlier scale: choose a level on the current "
+                    "scale to change the reasoning."
+                )
+                return False
+            new_level = new_text = None  # kept as recorded
+        lines = self.limitations.toPlainText().splitlines()
         try:
-            for key, value in self.values().items():
-                old = case.get_meta(key, None)
-                if key == META_CONCLUSION and isinstance(old, dict) and isinstance(value, dict):
-                    # The same words again change nothing, whoever typed them first.
-                    same = {k: old.get(k) for k in ("level", "text")} == {k: value[k] for k in ("level", "text")}
-                    if same:
-                        continue
-                empty_before = old in (None, "", [])
-                if old == value or (empty_before and value in (None, "", [])):
-                    continue
-                case.set_meta(key, value)
+            changed = set_report_text(
+                self.session.case, summary=self.summary.toPlainText(), conclusion_level=new_level,
+                conclusion_text=new_text, limitations=lines,
+            )  # fmt: skip
         except ExaminerError as exc:
             self.w.show_error(exc.message)
             return False
-        self.w.state.case_changed()
+        if changed:
+            self.w.state.case_changed()
         return True
 
     def _save_and_close(self) -> None:

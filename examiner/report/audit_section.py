@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from examiner.core.audit import AuditEntry, ChainReport, canonical_json
+from examiner.core.audit_words import sentence
 from examiner.core.row_records import ROWS_PARAM, RowReport
-from examiner.report.audit_sentences import sentence
+from examiner.core.text_safety import name_text
 from examiner.report.model import AuditRow
 
 
@@ -31,7 +32,7 @@ def audit_rows(entries: list[AuditEntry], detail_chars: int, labels: Mapping[int
             details += f" [+ SHA-256 of {len(row_hashes)} table row(s) written]"
         if len(details) > detail_chars:
             details = details[:detail_chars] + f" \u2026 [{len(details):,} characters; the entry hash covers all of them]"
-        rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), e.actor, e.action, details, e.entry_hash,
+        rows.append(AuditRow(e.seq, e.time_utc.replace("T", " "), name_text(e.actor), e.action, details, e.entry_hash,
                              sentence(e, labels)))
     return rows
 

@@ -33,12 +33,13 @@ from typing import Any
 import numpy as np
 
 from examiner.analysis.localisation_text import describe as describe_localisation
+from examiner.core import case_changes
 from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
 from examiner.core.evidence import decode_bytes
 from examiner.core.settings import Settings
-from examiner.core.signing import SIGN_ACTION
 from examiner.core.tasks import TaskContext, silent
+from examiner.core.text_safety import name_text
 from examiner.errors import ExaminerError
 from examiner.findings.records import (
     DetectionRecord,
@@ -86,10 +87,9 @@ from examiner.report.values import (
     scalar_rows,
 )
 
-# Audit actions that observe the case without changing it; successful ones are not part of the
-# state a report describes (failed checks are).
-OBSERVING_ACTIONS = frozenset({"case.opened", "case.integrity_checked", "report.integrity_checked"})
-EXPORT_ACTION = "report.exported"
+# Which entries observe the case rather than change it is decided in the core, for verify too.
+OBSERVING_ACTIONS = case_changes.OBSERVING_ACTIONS
+EXPORT_ACTION = case_changes.EXPORT_ACTION
 # Finding kinds with a section of their own; others are listed under "Other analyses".
 OWN_SECTIONS = frozenset({"detection", "recompression", "variability"})
 
@@ -110,10 +110,9 @@ class BuildOptions:
 
 
 def is_observation(entry: AuditEntry) -> bool:
-    """True for entries left out of the report's state: exports, and successful opens/checks."""
-    if entry.action in (EXPORT_ACTION, SIGN_ACTION):
-        return True
-    return entry.action in OBSERVING_ACTIONS and entry.params.get("ok") is True
+    """True for entries left out of the report's state: exports, signatures and successful
+    opens/checks, unless they carry row hashes (then they changed the case, whatever their name)."""
+    return not case_changes.changes_case(entry)
 
 
 
@@ -261,8 +260,8 @@ class ModelBuilder:
             case_id=self.details.case_id,
             case_title=self.details.title,
             requester=self.details.requester,
-            examiner=self.details.examiner,
-            reviewer=reviewer,
+            examiner=name_text(self.details.examiner),
+            reviewer=name_text(reviewer),
             received=self.received(),
             examined=self.examined(),
             issued=issued_dt.strftime("%Y-%m-%d %H:%M UTC"),
@@ -300,7 +299,8 @@ class ModelBuilder:
                 "Entries that only record opening the case, successful integrity checks and report "
                 "exports are not listed, so that the same case content always gives the same report; "
                 "they remain in the case file's log and are covered by the chain verification. Failed "
-                "checks are always listed."
+                "checks are always listed, and so is every entry that records changed table rows, "
+                "whatever its action."
             ),
             manifest=self.manifest,
         )

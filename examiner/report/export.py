@@ -20,11 +20,13 @@ from typing import Any
 
 from examiner.core.atomic import write_atomically
 from examiner.core.case import Case
-from examiner.core.output_paths import case_files, refuse_protected
+from examiner.core.integrity import IntegrityReport
+from examiner.core.output_paths import case_files, guard_output
 from examiner.core.settings import Settings
 from examiner.core.signing import SIGNATURE_PARAM
 from examiner.core.tasks import TaskContext, silent
-from examiner.errors import ExaminerError, ToolMissingError
+from examiner.core.text_safety import check_names
+from examiner.errors import ExaminerError, IntegrityError, ToolMissingError
 from examiner.report.builder import EXPORT_ACTION, BuildOptions, build_report_model
 from examiner.report.model import ReportModel
 
@@ -55,6 +57,22 @@ class ReportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def refuse_damaged(case_path: str | Path, integrity: IntegrityReport) -> None:
+    """A case whose tables are missing or hold values of the wrong type cannot be read as a
+    case: the report is refused with the findings instead of failing half-way."""
+    if integrity.damaged:
+        problems = integrity.problems()
+        raise IntegrityError(
+            f"{case_path}: the case file's tables are damaged, so no report is made: {problems[0]}"
+            + (f" (and {len(problems) - 1} more; see 'examiner case verify')" if len(problems) > 1 else "")
+        )
+
+
+def recent_cases(settings: Settings | None) -> list[str]:
+    """The recent cases the settings list: their evidence is kept clear of every output too."""
+    return list(settings.recent_cases) if settings is not None else []
 
 
 def _protected_paths(case: Case) -> set[Path]:
@@ -112,10 +130,13 @@ def export_report(
         raise ExaminerError(f"{out}: is a folder; give a file name for the report")
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
-    refuse_protected(out, case_files(case), "report")
+    if opts.reviewer:
+        check_names(reviewer=opts.reviewer)
+    guard_output(out, case_files(case), [case.path], recent_cases=recent_cases(opts.settings), what="report")
     ctx.progress(0, 10, "re-hashing evidence files")
     record = opts.record and not case.read_only
     integrity = case.integrity_check(record=record, action="report.integrity_checked")
+    refuse_damaged(case.path, integrity)
     pdf, pages, model = render_case(case, opts, ctx.sub(1, 9, 10))
     ctx.progress(9, 10, "writing the PDF")
     write_atomically(out, pdf)

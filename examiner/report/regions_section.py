@@ -10,6 +10,7 @@ import numpy as np
 
 from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Category, Region
+from examiner.core.text_safety import name_text
 from examiner.errors import ExaminerError
 from examiner.findings.schema import typed
 from examiner.report import evidence_section
@@ -144,7 +145,7 @@ def region_block(b: ModelBuilder, r: Region) -> RegionBlock:
         confidence=r.confidence,
         notes=r.notes,
         provenance=r.provenance + ("; locked" if r.locked else ""),
-        author=r.author,
+        author=name_text(r.author),
         created=when(r.created_utc),
         comparison_label=comparison_label,
         crops=figures_,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -104,6 +105,15 @@ def _replay(rf: ResultsFile) -> None:
 
 def verify(rf: ResultsFile, rehash: bool = False) -> VerifyReport:
     report = VerifyReport(verify_log(rf))
+    try:
+        _check_rows(rf, report, rehash)
+    except sqlite3.DatabaseError as exc:
+        # A table dropped or damaged with sqlite3: named, with the verification failed.
+        report.add(f"the results file's tables are missing or unreadable ({exc}; altered outside the program)")
+    return report
+
+
+def _check_rows(rf: ResultsFile, report: VerifyReport, rehash: bool) -> None:
     _check_meta(rf, report)
     _replay(rf)
     c = rf.conn
@@ -119,9 +129,14 @@ def verify(rf: ResultsFile, rehash: bool = False) -> VerifyReport:
             key = key_of(r)
             logged = c.execute("SELECT digest, seq FROM temp.logged WHERE kind = ? AND key = ?", (kind, key)).fetchone()
             name = f"{kind} row {key}" + (f" ({r[1]})" if kind == "file" else "")
+            try:
+                digest = digest_of(r)
+            except (TypeError, ValueError):
+                report.add(f"{name} holds a value of a type the program never writes (altered outside the program)")
+                continue
             if logged is None:
                 report.add(f"{name} is not recorded in the log (added outside the program)")
-            elif logged[0] != digest_of(r):
+            elif logged[0] != digest:
                 report.add(f"{name} differs from what log entry {logged[1]} recorded (altered)")
     for kind, table, col in (("file", "files", "CAST(id AS TEXT)"), ("analysis", "analyses", "sha256"),
                              ("followup", "followups", "sha256 || '/' || kind")):  # fmt: skip
@@ -132,7 +147,6 @@ def verify(rf: ResultsFile, rehash: bool = False) -> VerifyReport:
     _check_blobs(rf, report)
     if rehash:
         _rehash(rf, report)
-    return report
 
 
 def _check_blobs(rf: ResultsFile, report: VerifyReport) -> None:

@@ -406,7 +406,7 @@ def _dataset_file(folder: Path, name: Any) -> Path:
 
 
 def _dataset_sha256(path: Path, value: Any) -> str:
-    if not isinstance(value, str) or not _SHA256.match(value):
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise ExaminerError(f"{path}: the dataset gives no valid SHA-256 for this file ({str(value)[:80]!r}); refused")
     return value
 

@@ -369,7 +369,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 def _safe_id(value: Any) -> str:
     """Item ids become file names in the trainee's folder: letters, digits, '-' and '_' only."""
     text = str(value)
-    if not _SAFE_ID.match(text):
+    if not _SAFE_ID.fullmatch(text):
         raise ValueError(f"item id {text[:80]!r} is not a safe name (letters, digits, '-' and '_', at most 64)")
     return text
 

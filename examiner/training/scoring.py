@@ -378,15 +378,18 @@ def _render_score_pdf(result: ScoreResult, max_rows: int) -> tuple[bytes, int]:
     return buf.getvalue(), canvases[-1].page_count
 
 
-def write_score_pdf(result: ScoreResult, out: str | Path, protected: Iterable[str | Path] = ()) -> Path:
+def write_score_pdf(
+    result: ScoreResult, out: str | Path, protected: Iterable[str | Path] = (), recent_cases: Iterable[str | Path] = ()
+) -> Path:
     """Write the one-page result; refused when ``out`` would land on one of ``protected`` (the
-    pack, the case and its evidence: see :func:`examiner.core.output_paths.case_files`)."""
+    pack, the case and its evidence: see :func:`examiner.core.output_paths.case_files`) or on a
+    file of any other case the program knows (:func:`examiner.core.output_paths.guard_output`)."""
     from examiner.core.atomic import write_atomically
-    from examiner.core.output_paths import refuse_protected
+    from examiner.core.output_paths import guard_output
 
     out = Path(out)
     if not out.parent.is_dir():
         raise ExaminerError(f"{out}: folder {out.parent} does not exist")
-    refuse_protected(out, protected, "result PDF")
+    guard_output(out, protected, recent_cases=recent_cases, what="result PDF")
     write_atomically(out, render_score_pdf(result))
     return out

@@ -9,18 +9,20 @@ program loses at most the edit that was being written.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from examiner.core.audit import AuditEntry
-from examiner.core.case import Case, EvidenceItem, Finding
+from examiner.core.case import Case, EvidenceItem, Finding, default_actor
 from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
-from examiner.errors import CaseError
+from examiner.errors import CaseError, ExaminerError
 from examiner.findings import artefacts as names
 from examiner.findings.schema import typed
 
@@ -35,25 +37,41 @@ class ComparisonSource:
     finding_id: int | None = None
 
 
-def _actor(settings: Settings) -> str | None:
-    return settings.examiner_name.strip() or None
-
-
 class CaseSession:
-    """One open case plus what the screen caches for it, under the window's settings."""
+    """One open case plus what the screen caches for it, under the window's settings.
 
-    def __init__(self, case: Case, path: Path, settings: Settings) -> None:
+    Who acts: the person named for this window (``acting_as``: ``examiner gui --actor`` or
+    Edit > Acting person), else the case's examiner, as on the command line. The settings'
+    examiner name only fills in the examiner of a case the window makes, so opening someone
+    else's case never credits their case to whoever's settings are loaded.
+    """
+
+    def __init__(self, case: Case, path: Path, settings: Settings, acting_as: str | None = None) -> None:
         self.case = case
         self.path = Path(path)
         self.settings = settings
+        self.acting_as: str | None = None
+        if acting_as:
+            self.act_as(acting_as)
         self._pixels: dict[int, np.ndarray] = {}
         self._comparisons: dict[tuple[int, str], np.ndarray] = {}
 
     # -- life cycle ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, settings: Settings) -> CaseSession:
+    def open(cls, path: str | Path, settings: Settings, acting_as: str | None = None) -> CaseSession:
+        """Open a case; ``acting_as`` names who acts (the opening itself included), else the
+        case's examiner does."""
         p = Path(path)
-        return cls(Case.open(p, actor=_actor(settings), max_pixels=settings.max_pixels), p, settings)
+        name = (acting_as or "").strip() or None
+        return cls(Case.open(p, actor=name, max_pixels=settings.max_pixels), p, settings, name)
+
+    def act_as(self, person: str | None) -> None:
+        """From now on credit the case's work to ``person``; empty: to the case's examiner."""
+        self.acting_as = (person or "").strip() or None
+        examiner = ""
+        with contextlib.suppress(ExaminerError, sqlite3.DatabaseError):  # a damaged case still names the login
+            examiner = self.case.details.examiner.strip()
+        self.case.actor = self.acting_as or examiner or default_actor()
 
     @classmethod
     def create(
@@ -86,7 +104,7 @@ class CaseSession:
             shutil.copyfile(self.path, target)
         finally:
             self.case = Case.open(
-                target if target.exists() else self.path, actor=_actor(self.settings), max_pixels=self.settings.max_pixels
+                target if target.exists() else self.path, actor=self.acting_as, max_pixels=self.settings.max_pixels
             )
         self.path = target
 
