@@ -24,6 +24,7 @@ from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
 from examiner.core.settings import Settings
 from examiner.errors import ExaminerError
+from examiner.findings.records import DetectionRecord
 from examiner.findings.schema import typed
 from examiner.gui import analysis_tasks
 from examiner.gui.analysis_panel import AnalysisPanel
@@ -222,8 +223,10 @@ class AnalysisController(Controller):
             return
         f = found[-1]
         record = typed(f).record
+        if not isinstance(record, DetectionRecord):  # a finding of kind detection always reads as one
+            return
         spectrum, tiles = session.detection_images(f)
-        self.state.detection = detect_wf.DetectionOutcome(record, spectrum, tiles)  # type: ignore[arg-type]
+        self.state.detection = detect_wf.DetectionOutcome(record, spectrum, tiles)
 
     # -- re-compression and seed variability ---------------------------------------------------
     @reported(None)

@@ -73,18 +73,18 @@ def gui_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-def _from_state(name: str) -> Any:
+def _from_state(name: str) -> Any:  # a property that stands for the attribute annotated with it
     return property(lambda self: getattr(self.state, name), lambda self, value: setattr(self.state, name, value))
 
 
 class MainWindow(QMainWindow):
     # What is open and shown lives in the Qt-free examination state; these read and write it,
     # and its events (wired in _wire_state) keep the panels in step.
-    session: CaseSession | None = _from_state("session")  # type: ignore[assignment]
-    evidence_id: int | None = _from_state("evidence_id")  # type: ignore[assignment]
-    comparison_key: str = _from_state("comparison_key")  # type: ignore[assignment]
-    proposals: list[Proposal] = _from_state("proposals")  # type: ignore[assignment]
-    detection: detect_wf.DetectionOutcome | None = _from_state("detection")  # type: ignore[assignment]
+    session: CaseSession | None = _from_state("session")
+    evidence_id: int | None = _from_state("evidence_id")
+    comparison_key: str = _from_state("comparison_key")
+    proposals: list[Proposal] = _from_state("proposals")
+    detection: detect_wf.DetectionOutcome | None = _from_state("detection")
 
     def __init__(self, interactive: bool = True, settings: Settings | None = None) -> None:
         super().__init__()
