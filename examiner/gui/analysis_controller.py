@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem
 
 from examiner.analysis import compare
 from examiner.analysis.localisation_text import describe as describe_localisation
+from examiner.analysis.symbols.proposals import Proposal
 from examiner.analysis.tile_grid import map_cell_placement
 from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
@@ -326,7 +327,7 @@ class AnalysisController(Controller):
             # No case, or the checks' optional packages are missing: then there is nothing pending.
             self.state.proposals = []
 
-    def _show_proposals(self, proposals: list[Any]) -> None:
+    def _show_proposals(self, proposals: list[Proposal]) -> None:
         labels = []
         shapes = []
         for i, p in enumerate(proposals, start=1):

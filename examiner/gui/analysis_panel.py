@@ -6,7 +6,7 @@ jobs and hands results back through the ``show_*`` methods.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
 from examiner.analysis.compare import to_display_uint8
 from examiner.gui.eliding_combo import ElidingComboBox
 from examiner.gui.tiles import numpy_to_qimage
+
+if TYPE_CHECKING:
+    from examiner.workflows.session import ComparisonSource
 
 VERDICT_COLOURS = {"neural": "#e05050", "not-neural": "#50b070", "inconclusive": "#d0a030"}
 
@@ -228,7 +231,7 @@ class AnalysisPanel(QWidget):
             self.variability_requested.emit(codec_id, int(self.quality.value()), int(self.seeds.value()), self.device.currentText())
 
     # -- comparisons -------------------------------------------------------------------------------
-    def set_comparisons(self, sources: list[Any], current: str = "") -> None:
+    def set_comparisons(self, sources: list[ComparisonSource], current: str = "") -> None:
         self.comparisons.blockSignals(True)
         self.comparisons.clear()
         none = QListWidgetItem("(none: evidence only)")

@@ -10,11 +10,12 @@ entry in the main window (:func:`install_screening_menu`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -97,7 +98,7 @@ class ResultsModel(QAbstractTableModel):
         self.exhausted = False
         self.loading = False
         self.generation = 0
-        self.on_error: Any = None
+        self.on_error: Callable[[str], None] | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -307,7 +308,7 @@ class ScreeningWindow(QMainWindow):
 
         self.jobs.submit(f"Case from row {row}", job, on_done=done, on_error=self.show_error)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.jobs.wait(5000)
         self.model.closed = True  # the view may still ask for rows while it goes
         super().closeEvent(event)
