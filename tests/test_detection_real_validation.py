@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from detection_images import decoder_output, jpeg_bytes, natural, png_bytes
 
 from examiner.analysis import calibration, likelihood, real_validation
-from examiner.analysis.detector import load_model
+from examiner.analysis.detector import known_error_rates, load_model
 from examiner.analysis.lofo import Item
 from examiner.cli import main
 
@@ -105,10 +106,26 @@ def test_cli_real_prints_the_baseline_beside_the_model_and_calibrates(data: Path
     out = tmp_path / "model.json"
     assert main(["evaluate-detector", "--real", str(data), "--calibrate", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "Camera makes left out" in text and "baseline" in text and "v4-linear" in text
+    assert "Camera makes left out" in text and "baseline" in text and "v4-linear-bal" in text
     model = load_model(out)
-    assert model.measured["combiner"] == "v4-linear"
+    assert model.measured["combiner"] == "v4-linear-bal"
     assert set(model.measured) >= {"real_data", "baseline", "family_profiles"}
     levels = model.measured["real_data"]["decision_levels"]
     assert model.lr_neural == levels["no_jpeg"]
     assert model.jpeg_branch is not None and model.jpeg_branch.lr_neural == levels["jpeg"]
+def test_shipped_model_quotes_real_data_and_beats_its_baseline() -> None:
+    model = load_model()
+    real, base = model.measured["real_data"], model.measured["baseline"]
+    assert model.measured["combiner"] == "v4-linear-bal"
+    assert real["camera_pooled"]["n"] >= 500 and real["camera_pooled"]["n_photos"] >= 70
+    # The decision level kept left-out makes' photos at or below 1 %, and it beats the baseline
+    # on camera false positives and on every real family left out.
+    assert real["camera_pooled"]["false_positive_rate"] <= real_validation.MAX_FPR
+    assert real["camera_pooled"]["called_neural"] <= base["camera_pooled"]["called_neural"]
+    assert set(real["families_left_out"]) == set(base["families_left_out"])
+    for fam, row in real["families_left_out"].items():
+        assert row["true_positive_rate"] >= base["families_left_out"][fam]["true_positive_rate"], fam
+    assert not any(f.startswith("own-") or f == "camera-like" for f in real["families_left_out"])
+    rates = known_error_rates(model)
+    assert "camera photos of left-out makes called neural" in rates
+    assert np.isfinite(rates["camera_fpr_upper_95"])

@@ -187,5 +187,23 @@ def test_an_existing_cluster_is_used_through_its_scheduler(tmp_path: Path, clien
     assert done.returncode == 0, done.stderr
     lines = [json.loads(x) for x in done.stdout.splitlines()]
     summary = lines[-1]
-    assert summary["event"] == "summary" and summary["files"] == len(every_entry(src)) == len(lines) - 1
+    files = [x for x in lines if x["event"] == "file"]
+    assert summary["event"] == "summary" and summary["files"] == len(every_entry(src)) == len(files)
+    # This cluster's workers have Dask's default environment: the run says what to set.
+    warnings = [x["message"] for x in lines if x["event"] == "warning"]
+    assert len(warnings) == 1 and "MALLOC_TRIM_THRESHOLD_ to null" in warnings[0]
+    assert "MALLOC_TRIM_THRESHOLD_ to null" in done.stderr
     assert Path(summary["report"]["path"]).is_file() and time.monotonic() - t0 < 120
+
+
+def test_the_tools_workers_run_without_dasks_allocator_setting(client: Any) -> None:
+    from examiner.screening.cluster import TRIM_VARIABLE, dask_client
+    from examiner.screening.tasks import worker_info
+
+    # The module's cluster has Dask's defaults: its nanny put the variable into this process's
+    # environment, which the tool's workers must not inherit.
+    assert set(client.run(lambda: os.environ.get(TRIM_VARIABLE)).values()) == {"65536"}
+    with dask_client(1) as (tool, engine):
+        (info,) = tool.run(worker_info, None).values()
+    assert engine["engine"] == "Dask LocalCluster"
+    assert info["environment"][TRIM_VARIABLE] is None and info["environment"]["OMP_NUM_THREADS"] == "1"

@@ -316,6 +316,15 @@ V4_CAMERA_FEATURES: tuple[str, ...] = (
 V4_FEATURES: tuple[str, ...] = V3_FEATURES + V4_CAMERA_FEATURES
 V4_JPEG_FEATURES: tuple[str, ...] = V3_JPEG_FEATURES + V4_CAMERA_FEATURES
 
+# The grid peaks of the baseline, the chroma diagonal peaks and the luma phase coherence (the
+# traces of stride-2 up-sampling), and the camera-pipeline evidence; without the residual
+# statistics, which an image up-scaled by classical interpolation shares with a decoder's output.
+V4_GRID_FEATURES: tuple[str, ...] = (
+    tuple(f"y_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag"))
+    + tuple(f"c_p{p}_{k}" for p in (2, 4, 8, 16) for k in ("axis", "diag"))
+    + tuple(f"y_coh{p}_diag" for p in (4, 8, 16)) + V4_CAMERA_FEATURES)
+V4_GRID_JPEG_FEATURES: tuple[str, ...] = tuple(f for f in V4_GRID_FEATURES if not jpeg_explained(f))
+
 # The plain baseline every shipped model must beat: a logistic regression over twelve grid-peak
 # strengths (luma periods 2-16 on the axes and diagonals, chroma periods 2-16 on the axes).
 BASELINE_FEATURES: tuple[str, ...] = (

@@ -401,12 +401,36 @@ _STAT_WORDS = {
     "t_band": "how much of the finest detail band is left against the next one (log ratio {:.2f})",
     "jpeg_grid": "the strength of an 8x8 block grid (log ratio {:.2f})",
     "jpeg_dct": "the clustering of DCT coefficients at quantisation steps ({:.2f})",
+    "cfa_g_diag": "camera demosaicking traces in green (contrast {:.3f})",
+    "cfa_g_rowcol": "a row or column pattern in green's residual (contrast {:.3f})",
+    "cfa_rb_rowcol": "camera demosaicking traces in red and blue (contrast {:.3f})",
+    "cfa_rb_diag": "a diagonal pattern in red and blue's residual (contrast {:.3f})",
+    "cfa_bayer": "the Bayer pattern of a camera sensor (margin {:.3f})",
+    "jpeg_table_custom": "a JPEG table of the camera's own rather than a standard one (distance {:.2f})",
+}
+# The same features when their value lies below the model's average: for signed features a low
+# value is what pushes towards one side, and must be said as such.
+_LOW_WORDS = {
+    "t_flat": "few flat 8x8 areas in the finest residual ({:.0%})",
+    "t_kurt": "a light-tailed finest residual (log kurtosis {:.2f})",
+    "t_band": "little of the finest detail band left against the next one (log ratio {:.2f})",
+    "jpeg_grid": "a weak or absent 8x8 block grid (log ratio {:.2f})",
+    "jpeg_dct": "little clustering of DCT coefficients at quantisation steps ({:.2f})",
+    "cfa_g_diag": "weak or no camera demosaicking traces in green (contrast {:.3f})",
+    "cfa_g_rowcol": "no row or column pattern in green's residual (contrast {:.3f})",
+    "cfa_rb_rowcol": "weak or no camera demosaicking traces in red and blue (contrast {:.3f})",
+    "cfa_rb_diag": "no diagonal pattern in red and blue's residual (contrast {:.3f})",
+    "cfa_bayer": "no Bayer pattern of a camera sensor (margin {:.3f})",
+    "jpeg_table_custom": "no camera-specific JPEG table (distance {:.2f})",
 }
 
 
-def _evidence_phrase(name: str, value: float) -> str:
+def _evidence_phrase(name: str, value: float, low: bool = False) -> str:
     """A feature and its strength in words: peaks against the spectral floor, coherence against
-    random phases; autocorrelation features have no ratio to quote."""
+    random phases; autocorrelation features have no ratio to quote. ``low``: the value lies below
+    the model's average, which is what counts for a signed feature."""
+    if low and name in _LOW_WORDS:
+        return _LOW_WORDS[name].format(value)
     if name in _STAT_WORDS:
         return _STAT_WORDS[name].format(value)
     if "_ac" in name:
@@ -421,7 +445,9 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
     branch = model.branch(feats)
     contrib = branch.contributions(feats)
     order = np.argsort(-contrib)
-    strong = [(branch.features[i], feats.get(branch.features[i], 0.0)) for i in order if contrib[i] > 0.25][:3]
+    inputs = branch._inputs(feats)
+    strong = [(branch.features[i], feats.get(branch.features[i], 0.0), bool(inputs[i] < 0))
+              for i in order if contrib[i] > 0.25][:3]
     rates = model.measured.get("test", {})
     fpr = rates.get("with_shipped_thresholds", {}).get("false_positive_rate")
     tpr = rates.get("with_shipped_thresholds", {}).get("true_positive_rate")
@@ -434,14 +460,15 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append(f"Likelihood ratio {lr:.3g}: the score is {lr:.3g} times as probable if the image passed "
                      f"through a learned image decoder as if it did not ({likelihood.verbal(lr)}).")
     if strong:
-        bits = [_evidence_phrase(n, v) for n, v in strong]
+        bits = [_evidence_phrase(n, v, low) for n, v, low in strong]
         parts.append("The score is driven by " + "; ".join(bits) + ".")
     else:
         parts.append("No single trace stands out; the score comes from many weak ones together."
                      if score >= 0.5 else
                      "No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
     if verdict == "neural":
-        periodic = any(any(k in n for k in ("grid", "axis", "diag", "coh")) for n, _ in strong)
+        periodic = any(any(k in n for k in ("grid", "axis", "diag", "coh")) and not n.startswith("cfa_")
+                       for n, _, _ in strong)
         parts.append("Such periodic traces are what the stride-2 up-sampling layers of learned image decoders leave."
                      if periodic or not strong else
                      "Learned image decoders synthesise or smooth the finest detail differently from cameras and "

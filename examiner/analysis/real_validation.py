@@ -186,7 +186,9 @@ def combiner(name: str) -> Fitter:
     * ``-bal``: every codec family and every negative group (camera make, kind of processing)
       with the same total weight in the fit, so Cool-chic's 600 decodes do not decide alone;
     * ``-signed``: trace features may count either way (a codec that leaves less chroma grid
-      than a camera).
+      than a camera);
+    * ``v4-grid``: the baseline's grid peaks, chroma diagonal peaks, luma phase coherence and the
+      camera-pipeline evidence, without the residual statistics.
     """
     from examiner.analysis import calibration as c
 
@@ -209,11 +211,16 @@ def combiner(name: str) -> Fitter:
         return lambda m: c.train(m, hidden=c.V3_HIDDEN, **v4)
     if name == "v4-mlp-signed-bal":
         return lambda m: c.train(m, hidden=c.V3_HIDDEN, monotone=False, signed_all=True, **v4)
+    grid = {"features": c.V4_GRID_FEATURES, "jpeg_features": c.V4_GRID_JPEG_FEATURES, "version": "4", "balance": True}
+    if name == "v4-grid-bal":
+        return lambda m: c.train(m, **grid)
+    if name == "v4-grid-mlp-bal":
+        return lambda m: c.train(m, hidden=c.V3_HIDDEN, **grid)
     raise ValueError(f"unknown combiner {name!r}")
 
 
 COMBINERS = ("baseline", "v3-refit", "v4-linear", "v4-mlp", "v4-linear-bal", "v4-signed-bal", "v4-mlp-bal",
-             "v4-mlp-signed-bal")
+             "v4-mlp-signed-bal", "v4-grid-bal", "v4-grid-mlp-bal")
 
 
 def family_profiles(model: Any, items: Sequence[Item], feats: dict[str, dict[str, float]]) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
     examiner screen SOURCE... --out RESULTS [--workers N | --scheduler tcp://HOST:PORT] ...
     examiner screen --resume RESULTS [--workers N | --scheduler ...]
-    examiner screen --verify RESULTS [--rehash]
+    examiner screen --verify RESULTS [--rehash] [--expect-head N:HASH] [--public-key KEY]
+    examiner screen --sign-head RESULTS --key PRIVATE_KEY
     examiner screen --open RESULTS ID [--case CASE.mcase]
     examiner screen --report RESULTS [--html REPORT.html] [--top N]
+
+``--open`` and ``--report`` verify the results file first and refuse one that does not verify.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode.add_argument("--verify", metavar="RESULTS", help="check the results file's log chain and its rows")
     mode.add_argument("--open", nargs=2, metavar=("RESULTS", "ID"), help="make a case (.mcase) of the image in row ID")
     mode.add_argument("--report", metavar="RESULTS", help="write the HTML report again")
+    mode.add_argument("--sign-head", metavar="RESULTS",
+                      help="sign the log's current head with an examiner key (after a clean verification)")  # fmt: skip
     eng = p.add_argument_group("engine")
     eng.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per CPU core)")
     eng.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -56,6 +61,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--html", metavar="REPORT.html", help="report file (default: beside the results file)")
     out.add_argument("--rehash", action="store_true", help="with --verify: read every input again and compare hashes")
+    out.add_argument("--expect-head", default=None, metavar="N:HASH",
+                     help="with --verify, --open or --report: a log head from an earlier summary, report or receipt; "
+                     "entry N must still have this hash")  # fmt: skip
+    out.add_argument("--public-key", action="append", default=[], metavar="KEY",
+                     help="with --verify, --open or --report: a trusted examiner public key (64 hex digits or a .pub "
+                     "file); repeatable")  # fmt: skip
+    out.add_argument("--key", metavar="PRIVATE_KEY", help="with --sign-head: key file made by 'examiner case key-generate'")
     out.add_argument("--case", metavar="CASE.mcase", help="with --open: the case file to create")
     out.add_argument("--case-id", default=None, help="with --open: the case id")
     out.add_argument("--examiner", default=None, help="with --open: the examiner's name")
@@ -83,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         return _open(args)
     if args.report:
         return _report(args)
+    if args.sign_head:
+        return _sign_head(args)
     if args.resume:
         if args.sources:
             raise ExaminerError("--resume takes the sources from the results file; do not name them again")
@@ -132,7 +146,9 @@ def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
 
     def on_event(event: dict[str, Any]) -> None:
         bar(event)
-        if args.json and event["event"] == "file":
+        if event["event"] == "warning":
+            print(f"examiner screen: warning: {event['message']}", file=sys.stderr)
+        if args.json and event["event"] in ("file", "warning"):
             _emit_json(event)
 
     try:
@@ -144,10 +160,13 @@ def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
                 bar.close()
                 print(f"examiner screen: interrupted; continue with: examiner screen --resume {results}", file=sys.stderr)
                 raise
-        bar.close()
+            finally:
+                bar.close()  # the error message, if any, starts on a line of its own
         report = html_report.write(rf, html, screening.options_of(rf).top)
+        head = rf.head()
     finally:
         rf.close()
+    summary["log_head"] = head
     summary["results"] = str(results.resolve())
     summary["report"] = report
     if args.json:
@@ -166,22 +185,57 @@ def summary_text(s: dict[str, Any]) -> str:
         f"refused: {o.get('refused', 0)}, errors: {o.get('error', 0)}, pending: {o.get('pending', 0)}",
         f"results: {s['results']}",
         f"report:  {s['report']['path']} (SHA-256 {s['report']['sha256']})",
+        f"log head: {s.get('log_head')} (keep it; check later with: examiner screen --verify RESULTS --expect-head N:HASH)",
     ]
     return "\n".join(lines)
+
+
+def _public_keys(args: argparse.Namespace) -> list[bytes]:
+    from examiner.core.signing import load_public_key
+
+    return [load_public_key(k) for k in args.public_key]
 
 
 def _verify(args: argparse.Namespace) -> int:
     from examiner.screening.custody import verify
     from examiner.screening.store import ResultsFile
 
+    keys = _public_keys(args)
     with ResultsFile.open(args.verify, read_only=True) as rf:
-        report = verify(rf, rehash=args.rehash)
+        report = verify(rf, rehash=args.rehash, expect_head=args.expect_head, public_keys=keys)
     if args.json:
         _emit_json(report.to_dict())
     else:
         print(f"{args.verify}: {'OK' if report.ok else 'PROBLEM'}: {report.summary()}")
+        for note in report.anchor.notes:
+            print(f"note: {note}")
+        if report.head:
+            print(f"log head: {report.head} (keep it; check later with --expect-head)")
     if not report.ok:
         raise IntegrityError(f"{args.verify}: the results file failed verification")
+    return 0
+
+
+def _sign_head(args: argparse.Namespace) -> int:
+    from examiner.core.anchor import head_of
+    from examiner.core.case import default_actor
+    from examiner.core.signing import SIGN_ACTION, SIGNATURE_PARAM, load_private_key, sign_head
+    from examiner.screening.custody import require_verified
+    from examiner.screening.store import ResultsFile
+
+    if not args.key:
+        raise ExaminerError("--sign-head needs --key PRIVATE_KEY (made by 'examiner case key-generate')")
+    key = load_private_key(args.key)
+    with ResultsFile.open(args.sign_head, actor=acting_person(args.actor) or default_actor()) as rf:
+        require_verified(rf, "signature")
+        head = head_of(rf.log.entries())
+        assert head is not None  # the creation entry
+        record = sign_head(key, head)
+        rf.log_action(SIGN_ACTION, {SIGNATURE_PARAM: record})
+    if args.json:
+        _emit_json(record)
+    else:
+        print(f"signed head {head.text()} with key {record['fingerprint']}\nsignature {record['signature']}")
     return 0
 
 
@@ -194,7 +248,7 @@ def _open(args: argparse.Namespace) -> int:
     except ValueError:
         raise ExaminerError(f"row id must be a number, not {ident!r}") from None
     info = make_case(results, file_id, args.case, args.case_id, args.examiner, acting_person(args.actor),
-                     user_settings().max_pixels)
+                     user_settings().max_pixels, expect_head=args.expect_head, public_keys=_public_keys(args))  # fmt: skip
     if args.json:
         _emit_json(info)
     else:
@@ -205,14 +259,17 @@ def _open(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from examiner.core.case import default_actor
     from examiner.screening import html_report
+    from examiner.screening.custody import require_verified
     from examiner.screening.run import check_outputs_outside
     from examiner.screening.store import ResultsFile
 
     results = Path(args.report)
     html = report_path(results, args.html)
+    keys = _public_keys(args)
     with ResultsFile.open(results, actor=acting_person(args.actor) or default_actor()) as rf:
+        checked = require_verified(rf, "report", args.expect_head, keys)
         check_outputs_outside(rf.meta()["sources"], [html])
-        info = html_report.write(rf, html, args.top)
+        info = html_report.write(rf, html, args.top, checked)
     if args.json:
         _emit_json(info)
     else:

@@ -92,7 +92,7 @@ class ResultsModel(QAbstractTableModel):
         self.path = path
         self.jobs = jobs
         self.rows: list[dict[str, Any]] = []
-        self.order = "a.rank DESC, f.id"
+        self.order = "a.rank DESC, a.rank_uncapped DESC, f.id"
         self.where = ""
         self.closed = False
         self.exhausted = False
@@ -175,7 +175,9 @@ class ResultsModel(QAbstractTableModel):
         direction = "DESC" if order == Qt.SortOrder.DescendingOrder else "ASC"
         # Rows without a value (refusals, errors) go last in either direction; ties by row id.
         expr = COLUMNS[column][2]
-        self.order = f"({expr}) IS NULL, {expr} {direction}, f.id"
+        # Images at the LR cap are ordered by their uncapped strength, as in the report.
+        then = f", a.rank_uncapped {direction}" if expr in ("a.rank", "a.lr") else ""
+        self.order = f"({expr}) IS NULL, {expr} {direction}{then}, f.id"
         self.reload()
 
     def set_filter(self, name: str) -> None:
@@ -267,7 +269,8 @@ class ScreeningWindow(QMainWindow):
         def job(ctx: Any) -> tuple[bool, str, dict[str, Any]]:
             with ResultsFile.open(path, read_only=True) as rf:
                 report = verify(rf)
-                return report.ok, report.summary(), store.counts(rf.conn)
+                head = f"\nlog head {report.head} (keep it: examiner screen --verify --expect-head checks it)"
+                return report.ok, report.summary() + (head if report.head else ""), store.counts(rf.conn)
 
         def done(result: tuple[bool, str, dict[str, Any]]) -> None:
             ok, text, counts = result

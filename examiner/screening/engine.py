@@ -16,6 +16,7 @@ recorded as an error with that reason, so one poisonous file cannot stop the run
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 
 from examiner.errors import ExaminerError
 from examiner.screening import store, tasks
-from examiner.screening.cluster import total_threads
+from examiner.screening.cluster import TRIM_VARIABLE, failure_text, total_threads
 from examiner.screening.store import ResultsFile
 from examiner.screening.walk import FILE, Entry, walk
 
@@ -137,6 +138,12 @@ class Screening:
                         f"worker {info['worker']} has {k} {info[k]}, but this results file was made with "
                         f"{self.versions[k]}; every worker must run the same program and model"
                     )
+        slow = sorted({i["worker"] for i in infos if (i.get("environment") or {}).get(TRIM_VARIABLE)})
+        if slow:
+            self._emit({"event": "warning", "message": (
+                f"{len(slow)} worker(s) run with {TRIM_VARIABLE} set (Dask's nanny sets it by default), which makes "
+                "the analysis up to 1.6x slower; set distributed.nanny.pre-spawn-environ."
+                f"{TRIM_VARIABLE} to null in the cluster's Dask configuration")})  # fmt: skip
         return infos
 
     # ------------------------------------------------------------------ the loop
@@ -157,13 +164,17 @@ class Screening:
         if not self.walk_complete:
             self.walker = walk(self.sources)
         self._progress()
-        ac = as_completed()
-        self._fill(ac)
-        for fut in ac:
-            self._handle(fut)
+        try:
+            ac = as_completed()
             self._fill(ac)
-            self._progress()
-        self._followups()
+            for fut in ac:
+                self._handle(fut)
+                self._fill(ac)
+                self._progress()
+            self._followups()
+        except (OSError, TimeoutError, asyncio.CancelledError) as exc:
+            # The scheduler went away between two results (submitting, or waiting for the next).
+            raise ExaminerError(failure_text(exc, self.rf.path)) from None
         summary = store.counts(self.rf.conn)
         summary["seconds"] = round(time.monotonic() - t0, 3)
         self.rf.log_action("screening.run_finished", summary)
@@ -303,8 +314,7 @@ class Screening:
         if not isinstance(exc, KilledWorker):
             # The scheduler went away or the run was cancelled: nothing is known about these
             # files, so nothing is recorded; a resume submits them again.
-            raise ExaminerError(f"the Dask cluster failed ({type(exc).__name__}: {exc}); "
-                                "resume the run with --resume") from None  # fmt: skip
+            raise ExaminerError(failure_text(exc, self.rf.path)) from None
         if len(job.items) > 1:
             # Find the file that kills workers: each one on its own.
             for item in job.items:

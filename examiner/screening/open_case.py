@@ -1,6 +1,8 @@
 """From a screening row to a case: one image taken in through the normal case workflow.
 
-The case is created with the usual intake (the file is hashed again, read-only); if its SHA-256
+The results file is verified first (its log, every row and meta key against the log, and any
+expected head or trusted key given): one that does not verify gives no case, and says why. The
+case is created with the usual intake (the file is hashed again, read-only); if its SHA-256
 no longer matches the results file, no case is made. The screening result goes into the case as
 a finding (kind ``screening``) naming the results file, its row and the head of its log, and the
 results file's own log records that a case was made from the row.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from examiner.errors import ExaminerError
 from examiner.findings.records import ScreeningRecord
 from examiner.findings.schema import add_record
 from examiner.screening import store
-from examiner.screening.custody import verify_log
+from examiner.screening.custody import require_verified
 from examiner.screening.store import ResultsFile
 
 
@@ -29,12 +32,14 @@ def default_case_path(results: Path, file_id: int) -> Path:
 
 def make_case(results: str | Path, file_id: int, case_path: str | Path | None = None, case_id: str | None = None,
               examiner: str | None = None, actor: str | None = None,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any]:  # fmt: skip
+              max_pixels: int = DEFAULT_MAX_PIXELS, expect_head: str | None = None,
+              public_keys: Sequence[bytes] = ()) -> dict[str, Any]:  # fmt: skip
     from examiner.core.case import Case, default_actor
 
     rp = Path(results)
     who = actor or examiner or default_actor()
     with ResultsFile.open(rp, actor=who) as rf:
+        checked = require_verified(rf, "case", expect_head, public_keys)
         r = store.row(rf.conn, file_id)
         if r is None:
             raise ExaminerError(f"{rp}: no row {file_id}")
@@ -46,7 +51,6 @@ def make_case(results: str | Path, file_id: int, case_path: str | Path | None = 
         from examiner.screening.run import check_outputs_outside
 
         check_outputs_outside(sources, [target])
-        chain = verify_log(rf)
         cid = case_id or re.sub(r"[^A-Za-z0-9._-]+", "-", f"{rp.stem}-row{file_id}")
         case = Case.create(target, cid, examiner or who, actor=who, max_pixels=max_pixels,
                            title=f"Screening row {file_id}: {os.path.basename(path)}")
@@ -58,7 +62,7 @@ def make_case(results: str | Path, file_id: int, case_path: str | Path | None = 
             analysis = rf.conn.execute("SELECT data, worker, done_utc FROM analyses WHERE sha256 = ?", (r["sha256"],)).fetchone()
             detection = json.loads(analysis[0]).get("detection") if analysis and analysis[0] else None
             add_record(case, item.id, ScreeningRecord(
-                results_file=str(rp.resolve()), row=int(file_id), log_head=chain.head_hash, log_intact=chain.ok,
+                results_file=str(rp.resolve()), row=int(file_id), log_head=checked.chain.head_hash, log_intact=checked.ok,
                 outcome=r["outcome"], verdict=r["verdict"], score=r["score"], lr=r["lr"],
                 verbal_scale=r["verbal_scale"], model_version=r["model_version"], tool_version=r["tool_version"],
                 worker=analysis[1] if analysis else None, analysed_utc=analysis[2] if analysis else None,

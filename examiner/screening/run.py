@@ -55,7 +55,8 @@ def create(out: str | Path, sources: list[str], options: ScreenOptions, actor: s
         "client_host": socket.gethostname(),
         "error_rates": tasks.jsonable(known_error_rates(model)),
         "ranking": f"by the detection's {rank_label('lr')} when it reports one, else by its {rank_label('score')}; "
-        "ties by SHA-256",
+        "images at the likelihood ratio's cap by the uncapped log10 LR of their score, then by the row where "
+        "the image was first found",
     }
     return ResultsFile.create(out, actor, meta)
 

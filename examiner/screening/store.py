@@ -37,8 +37,13 @@ from examiner.core.audit import AUDIT_STATEMENTS, AuditLog, canonical_json, utc_
 from examiner.core.store import open_sqlite, transaction
 from examiner.errors import ExaminerError
 
-SCHEMA_VERSION = 1
+# 2: the row digests cover ``files.path_bytes`` (what the workers and ``--open`` read) and the
+# analyses carry ``rank_uncapped`` (ties at the LR cap). Version 1 files are refused, not
+# migrated: their logs never covered the path bytes, so no migration could make them trustworthy.
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4D534352  # "MSCR": marks the SQLite file as a screening results file
+
+META_SET = "screening.meta_set"
 
 # Row states.
 PENDING, HASHED, RESULT, REFUSED, ERROR = "pending", "hashed", "result", "refused", "error"
@@ -68,6 +73,7 @@ _SCHEMA: tuple[str, ...] = (
         verbal_scale TEXT,
         rank_kind TEXT,
         rank REAL,
+        rank_uncapped REAL,
         reason TEXT,
         data TEXT,
         tool_version TEXT,
@@ -78,7 +84,7 @@ _SCHEMA: tuple[str, ...] = (
         done_utc TEXT
     )""",
     "CREATE INDEX analyses_by_status ON analyses(status)",
-    "CREATE INDEX analyses_by_rank ON analyses(rank)",
+    "CREATE INDEX analyses_by_rank ON analyses(rank, rank_uncapped)",
     """CREATE TABLE followups (
         sha256 TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -107,9 +113,11 @@ def path_text(path: str) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A value the canonical JSON of a digest can hold: non-finite floats as text."""
+    """A value the canonical JSON of a digest can hold: non-finite floats as text, bytes as hex."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
     return value
 
 
@@ -117,9 +125,11 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
 
 
-FILE_COLUMNS = ("id", "path", "source", "size", "mtime", "status", "reason", "sha256")
+# Every column of a row is in its digest: the path bytes are what the workers, the follow-ups and
+# ``--open`` read the evidence from, so a row pointing at a planted copy shows up as altered.
+FILE_COLUMNS = ("id", "path_bytes", "path", "source", "size", "mtime", "status", "reason", "sha256")
 ANALYSIS_COLUMNS = ("sha256", "analysed_file", "status", "verdict", "score", "lr", "verbal_scale", "rank_kind", "rank",
-                    "reason", "data", "tool_version", "model_version", "model_sha256", "worker", "seconds", "done_utc")  # fmt: skip
+                    "rank_uncapped", "reason", "data", "tool_version", "model_version", "model_sha256", "worker", "seconds", "done_utc")  # fmt: skip
 FOLLOWUP_COLUMNS = ("sha256", "kind", "status", "reason", "data", "blob_sha256", "tool_version", "worker", "done_utc")
 
 
@@ -133,6 +143,11 @@ def analysis_digest(row: tuple[Any, ...]) -> str:
 
 def followup_digest(row: tuple[Any, ...]) -> str:
     return digest({k: plain(v) for k, v in zip(FOLLOWUP_COLUMNS, row, strict=True)})
+
+
+# By the (capped) LR, then by the uncapped strength of the evidence (images at the LR cap are
+# ordered by how far past it they are), then by where the image was first found: never by hash.
+RANK_ORDER = "a.rank DESC, a.rank_uncapped DESC, a.analysed_file"
 
 
 class ResultsFile:
@@ -194,7 +209,14 @@ class ResultsFile:
             raise ExaminerError(f"{p}: not a readable results file ({exc})") from None
         if version != SCHEMA_VERSION:
             conn.close()
-            raise ExaminerError(f"{p}: results file schema version {version}; this program reads version {SCHEMA_VERSION}")
+            if version == 1:
+                raise ExaminerError(
+                    f"{p}: made by an earlier version of this program (results file version 1), whose log does not "
+                    "cover the file paths the evidence is read from; it is not opened, because it cannot be verified "
+                    "to this version's standard. Screen the sources again into a new results file "
+                    "(examiner screen SOURCE... --out NEW)")  # fmt: skip
+            raise ExaminerError(f"{p}: results file version {version}; this program reads version {SCHEMA_VERSION}"
+                                + ("; update the program" if version > SCHEMA_VERSION else ""))  # fmt: skip
         return cls(p, conn, actor)
 
     def close(self) -> None:
@@ -210,11 +232,21 @@ class ResultsFile:
     def meta(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
 
-    def set_meta(self, key: str, value: Any, action: str) -> None:
+    def meta_text(self) -> dict[str, str]:
+        """The meta values as stored (canonical JSON), for comparison with the log."""
+        return {str(k): str(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Change one meta key; the verification replays these entries (:data:`META_SET`)."""
         with transaction(self.conn):
             self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                               (key, canonical_json(value)))  # fmt: skip
-            self.log.append(self.actor, action, {"key": key, "value": value})
+            self.log.append(self.actor, META_SET, {"key": key, "value": value})
+
+    def head(self) -> str | None:
+        """The last log entry as ``N:HASH``, what ``--expect-head`` takes (not verified here)."""
+        r = self.conn.execute("SELECT seq, entry_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if r is None else f"{r[0]}:{r[1]}"
 
     def log_action(self, action: str, params: dict[str, Any]) -> None:
         with transaction(self.conn):
@@ -285,7 +317,7 @@ class ResultsFile:
                     self.conn.execute("INSERT INTO analyses (sha256, analysed_file, status) VALUES (?,?,?)",
                                       (sha, fid, PENDING))  # fmt: skip
                     new.append(sha)
-                analyses_logged.append([sha, self._analysis_digest(sha)])
+                analyses_logged.append([sha, fid, self._analysis_digest(sha)])
             self.log.append(self.actor, "files.hashed", {"files": files_logged, "analyses": analyses_logged})
         return new
 
@@ -297,10 +329,10 @@ class ResultsFile:
             for o in outcomes:
                 cur = self.conn.execute(
                     "UPDATE analyses SET status = ?, verdict = ?, score = ?, lr = ?, verbal_scale = ?, rank_kind = ?, "
-                    "rank = ?, reason = ?, data = ?, tool_version = ?, model_version = ?, model_sha256 = ?, worker = ?, "
-                    "seconds = ?, done_utc = ? WHERE sha256 = ? AND status = ?",
+                    "rank = ?, rank_uncapped = ?, reason = ?, data = ?, tool_version = ?, model_version = ?, "
+                    "model_sha256 = ?, worker = ?, seconds = ?, done_utc = ? WHERE sha256 = ? AND status = ?",
                     (o["status"], o.get("verdict"), o.get("score"), o.get("lr"), o.get("verbal_scale"), o.get("rank_kind"),
-                     o.get("rank"), o.get("reason"), None if o.get("data") is None else canonical_json(o["data"]),
+                     o.get("rank"), o.get("rank_uncapped"), o.get("reason"), None if o.get("data") is None else canonical_json(o["data"]),
                      o["tool_version"], o["model_version"], o["model_sha256"], o.get("worker", ""),
                      float(o.get("seconds", 0.0)), utc_now(), o["sha256"], PENDING),
                 )  # fmt: skip
@@ -353,10 +385,10 @@ class ResultsFile:
         return os.fsdecode(bytes(row[0]))
 
     def top(self, n: int) -> list[dict[str, Any]]:
-        """The ``n`` best-ranked distinct results (ties broken by hash, so the order is stable)."""
+        """The ``n`` best-ranked distinct results: see :data:`RANK_ORDER`."""
         cur = self.conn.execute(
             "SELECT a.*, (SELECT min(id) FROM files f WHERE f.sha256 = a.sha256) AS first_id FROM analyses a "
-            "WHERE a.status = ? ORDER BY a.rank DESC, a.sha256 LIMIT ?", (RESULT, n))  # fmt: skip
+            f"WHERE a.status = ? ORDER BY {RANK_ORDER} LIMIT ?", (RESULT, n))  # fmt: skip
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
@@ -375,19 +407,19 @@ ROW_SQL = """
 SELECT f.id, f.path, f.size, f.sha256,
   CASE WHEN f.status IN ('refused', 'error', 'pending') THEN f.status ELSE COALESCE(a.status, 'pending') END AS outcome,
   COALESCE(f.reason, a.reason) AS reason, a.verdict, a.score, a.lr, a.verbal_scale, a.rank_kind, a.rank,
-  CASE WHEN f.sha256 IS NULL THEN NULL ELSE (SELECT min(d.id) FROM files d WHERE d.sha256 = f.sha256) END AS first_id,
+  a.rank_uncapped, CASE WHEN f.sha256 IS NULL THEN NULL ELSE (SELECT min(d.id) FROM files d WHERE d.sha256 = f.sha256) END AS first_id,
   a.model_version, a.tool_version
 FROM files f LEFT JOIN analyses a ON a.sha256 = f.sha256
 """
 ROW_KEYS = ("id", "path", "size", "sha256", "outcome", "reason", "verdict", "score", "lr", "verbal_scale", "rank_kind",
-            "rank", "first_id", "model_version", "tool_version")  # fmt: skip
+            "rank", "rank_uncapped", "first_id", "model_version", "tool_version")  # fmt: skip
 
 
 def _row_dict(r: tuple[Any, ...]) -> dict[str, Any]:
     d = dict(zip(ROW_KEYS, r, strict=True))
     d["duplicate_of"] = d["first_id"] if d["first_id"] is not None and d["first_id"] != d["id"] else None
     del d["first_id"]
-    for k in ("rank", "lr", "score"):
+    for k in ("rank", "rank_uncapped", "lr", "score"):
         if isinstance(d[k], float) and not math.isfinite(d[k]):
             d[k] = None if math.isnan(d[k]) else (1e308 if d[k] > 0 else -1e308)
     return d

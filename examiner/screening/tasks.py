@@ -24,12 +24,14 @@ from examiner import __version__
 from examiner.core.hashes import HASH_CHUNK_BYTES
 from examiner.core.json_values import plain_json
 from examiner.errors import EvidenceError, ExaminerError
-from examiner.screening.ranking import rank_value
+from examiner.screening.ranking import rank_value, uncapped_value
 
 if TYPE_CHECKING:
     from examiner.core.settings import Settings
 
 THUMBNAIL_PX = 160
+# What a worker reports of its environment (recorded in the log; the allocator setting is warned about).
+WORKER_ENV_KEYS = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # Per-process cache: the detector model and how often it was loaded (tests read this).
 _STATE: dict[str, Any] = {"model": None, "key": None, "loads": 0, "versions": None}
 
@@ -77,13 +79,23 @@ class DetectorPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         import examiner.analysis.detector  # noqa: F401 - import the analysis code once, up front
 
+        single_threaded_maths()
         ensure_model(self.model_path)
+
+
+def single_threaded_maths() -> None:
+    """One thread of OpenCV per worker, as the nanny gives numpy's BLAS: the cluster's
+    parallelism is its workers, and a second pool per worker only competes with the others."""
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def worker_info(model_path: str | None) -> dict[str, Any]:
     """Who this worker is and what it would analyse with (checked by the client before a run)."""
     ensure_model(model_path)
-    return {"worker": worker_name(), **_STATE["versions"], "model_loads": _STATE["loads"]}
+    return {"worker": worker_name(), **_STATE["versions"], "model_loads": _STATE["loads"],
+            "environment": {k: os.environ.get(k) for k in WORKER_ENV_KEYS}}  # fmt: skip
 
 
 def worker_name() -> str:
@@ -171,7 +183,7 @@ def analyse_one(sha: str, path: str, model_path: str | None, max_pixels: int | N
         kind, rank = rank_value(d if "lr" in d else det)
         out.update(status="result", verdict=d.get("verdict"), score=float(d.get("score", det.score)),
                    lr=None if lr is None else float(lr), verbal_scale=None if verbal is None else str(verbal),
-                   rank_kind=kind, rank=rank,
+                   rank_kind=kind, rank=rank, rank_uncapped=uncapped_value(model, det),
                    data=jsonable({"detection": d, "intake": _intake_facts(ev)}))  # fmt: skip
     except EvidenceError as exc:
         out.update(status="refused", reason=exc.problem)
