@@ -1,6 +1,7 @@
 # Two commands do all the setup:
 #   make run    create/refresh .venv, install, build the demo case and open it
 #   make test   the same environment plus test extras and system packages, then the suite headless
+#   make lint   ruff, import-linter and mypy (the type checker, configured in pyproject.toml)
 #   make docs   build the user guide into build/site (what Help > User guide opens)
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -40,6 +41,7 @@ docs: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check examiner tests bench codecs
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

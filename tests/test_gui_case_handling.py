@@ -59,13 +59,13 @@ def test_display_only_contrast_and_loupe(qtbot: object, tmp_path: Path) -> None:
     ev = w.compare.evidence
     assert ev is not None
     before = ev.copy()
-    w._set_display("stretch")
+    w.set_display("stretch")
     assert "DISPLAY ONLY: contrast stretch" in w.view.banner
     assert w.view.pyramid is not None and w.view.pyramid.lut is not None
-    w._set_display("equalize")
+    w.set_display("equalize")
     assert "histogram equalisation" in w.view.banner
     assert np.array_equal(w.compare.evidence, before)  # the data itself never changes
-    w._set_display("none")
+    w.set_display("none")
     assert w.view.banner == "" and w.view.pyramid.lut is None  # type: ignore[union-attr]
     # Loupe: follows the cursor and shows the magnified neighbourhood.
     w.loupe_action.setChecked(True)

@@ -74,7 +74,7 @@ def test_screening_window_lists_sorts_filters_and_opens_a_case(qtbot: Any, resul
     file_menu = w.menuBar().actions()[0].menu()
     assert "Open &screening results..." in [a.text() for a in file_menu.actions()]
     monkeypatch.setattr(screening_window, "PAGE", 3)
-    win = w.screening.open_results(results)  # type: ignore[attr-defined]
+    win = w.screening.open_results(results)
     assert win is not None
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.integrity.text().startswith("log: OK"), timeout=20000)
@@ -126,5 +126,5 @@ def test_a_file_that_is_no_results_file_gives_a_message(qtbot: Any, tmp_path: Pa
     w = _window(qtbot)
     bad = tmp_path / "x.mscreen"
     bad.write_text("hello")
-    assert w.screening.open_results(bad) is None  # type: ignore[attr-defined]
+    assert w.screening.open_results(bad) is None
     assert "not a screening results file" in w.messages[-1]

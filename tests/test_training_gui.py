@@ -28,7 +28,7 @@ def test_training_menu_open_mark_submit_review(qtbot: object, tmp_path: Path) ->
     w = _window(qtbot)
     menus = [a.text() for a in w.menuBar().actions()]
     assert "T&raining" in menus
-    c = w.training  # type: ignore[attr-defined]
+    c = w.training
     assert c.open_pack(pack.path, "T. Rainee", tmp_path / "t.mcase")
     assert w.session is not None and w.session.regions(w.evidence_id) == []
     assert w.evidence_id is not None
@@ -66,7 +66,7 @@ def test_agreement_dialog_table_and_disagreements(qtbot: object, tmp_path: Path)
         case.update_region(r)
         sha = case.evidence()[0].sha256
     w = _window(qtbot)
-    dialog = w.training.agreement_dialog()  # type: ignore[attr-defined]
+    dialog = w.training.agreement_dialog()
     assert isinstance(dialog, AgreementDialog)
     dialog.set_cases([a, b])
     dialog.sha.setText(sha[:12])
@@ -86,5 +86,5 @@ def test_submit_refuses_an_ordinary_case(qtbot: object, tmp_path: Path, scenario
     instructor = make_instructor_case(tmp_path / "instr")
     w = _window(qtbot)
     assert w.open_case(instructor)
-    assert w.training.submit() is None  # type: ignore[attr-defined]
+    assert w.training.submit() is None
     assert scenario in w.messages[-1]

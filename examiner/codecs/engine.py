@@ -406,7 +406,7 @@ _SIGMA = 1.5
 
 def ms_ssim_min_side() -> int:
     """The smallest side MS-SSIM is defined for: the 11-tap window at the 5th scale."""
-    return (_WIN - 1) * 2 ** (len(MS_SSIM_WEIGHTS) - 1) + 1
+    return (_WIN - 1) * (1 << (len(MS_SSIM_WEIGHTS) - 1)) + 1
 
 
 def _gauss_valid(x: np.ndarray) -> np.ndarray:
@@ -416,7 +416,8 @@ def _gauss_valid(x: np.ndarray) -> np.ndarray:
     g = np.exp(-((np.arange(_WIN) - r) ** 2) / (2 * _SIGMA**2))
     g = (g / g.sum()).astype(x.dtype)
     y = correlate1d(x, g, axis=0, mode="constant")[r:-r]
-    return correlate1d(y, g, axis=1, mode="constant")[:, r:-r]
+    out: np.ndarray = correlate1d(y, g, axis=1, mode="constant")[:, r:-r]  # scipy has no annotations
+    return out
 
 
 def _avg_pool2(x: np.ndarray) -> np.ndarray:
@@ -426,7 +427,8 @@ def _avg_pool2(x: np.ndarray) -> np.ndarray:
         x = np.pad(x, ((ph, ph), (pw, pw)))
     h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
     x = x[:h, :w]
-    return 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
+    pooled: np.ndarray = 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
+    return pooled
 
 
 def _ssim_cs(x: np.ndarray, y: np.ndarray, peak: float) -> tuple[float, float]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -62,10 +63,14 @@ def weight_source(info: CodecInfo, quality: int, options: RunOptions) -> tuple[P
     return store.store_dir() / name, expected, "store"
 
 
-def _cached(key: tuple[str, ...], factory: Any) -> Any:
+T = TypeVar("T")
+
+
+def _cached(key: tuple[str, ...], factory: Callable[[], T]) -> T:
     with _engine_lock:
         if key in _engine_cache:
-            return _engine_cache[key]
+            cached: T = _engine_cache[key]
+            return cached
     engine = factory()
     with _engine_lock:
         _engine_cache.clear()  # these models are large: keep one at a time

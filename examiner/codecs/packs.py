@@ -343,6 +343,8 @@ def _check_adapter_imports(path: Path) -> None:
     for node in ast.walk(tree):
         # (what the line names, whether it is the API itself)
         names: list[tuple[str, bool]] = []
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
         if isinstance(node, ast.Import):
             names = [(a.name, a.name == ADAPTER_API) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -285,7 +285,7 @@ class ResolvedWeights:
 
 def manifest_entry(info: CodecInfo, quality: int) -> dict[str, Any] | None:
     for w in info.extra.get("weights", []):
-        if w.get("quality") == quality:
+        if isinstance(w, dict) and w.get("quality") == quality:
             return w
     return None
 

@@ -50,7 +50,8 @@ def _item(p: Mapping[str, Any], labels: Labels) -> str:
 
 
 def _created(p: Mapping[str, Any], _: Labels) -> str:
-    d = p.get("details") if isinstance(p.get("details"), dict) else {}
+    raw = p.get("details")
+    d = raw if isinstance(raw, dict) else {}
     return f"created case {_safe(d.get('case_id', ''), 80)} with {_safe(d.get('examiner') or 'no one', 80)} as its examiner"
 
 
@@ -83,7 +84,7 @@ def _categories(r: Mapping[str, Any]) -> str:
 
 def _region(verb: str) -> Callable[[Mapping[str, Any], Labels], str]:
     def text(p: Mapping[str, Any], labels: Labels) -> str:
-        r = next((p[k] for k in ("region", "new", "old") if isinstance(p.get(k), dict)), {})
+        r: dict[str, Any] = next((p[k] for k in ("region", "new", "old") if isinstance(p.get(k), dict)), {})
         rid = p.get("region_id") or r.get("id")
         what = f"region R{_safe(rid, 20)}" if rid else "a region"
         where = f" on {_item(r, labels)}" if isinstance(r.get("evidence_id"), int) else ""
@@ -101,7 +102,8 @@ def _meta(p: Mapping[str, Any], _: Labels) -> str:
 
 
 def _details(p: Mapping[str, Any], _: Labels) -> str:
-    changes = p.get("changes") if isinstance(p.get("changes"), dict) else {}
+    raw = p.get("changes")
+    changes = raw if isinstance(raw, dict) else {}
     names = ", ".join(_safe(k, 40).replace("_", " ") for k in changes) or "nothing"
     return f"changed the case details: {names}"
 
@@ -116,7 +118,8 @@ def _outcome(p: Mapping[str, Any]) -> str:
         return "integrity verified (audit chain, table rows and every file's SHA-256)"
     healthy = ("audit chain intact", "all ")  # the start of each summary when that part verified
     problems = [_safe(p[k]) for k in ("chain", "rows") if p.get(k) and not str(p[k]).startswith(healthy)]
-    files = p.get("files") if isinstance(p.get("files"), list) else []
+    raw = p.get("files")
+    files = raw if isinstance(raw, list) else []
     problems += [f"E{f.get('evidence_id', '?')} {_safe(f.get('role', ''), 20)} {_safe(f.get('status', ''), 40)}"
                  for f in files if isinstance(f, dict) and f.get("status") != "ok"]  # fmt: skip
     return "integrity PROBLEM: " + ("; ".join(problems) or "see the raw record")

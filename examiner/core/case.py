@@ -43,7 +43,9 @@ from examiner.core.case_records import (
     EvidenceItem,
     Finding,
     evidence_from_row,
+    finding_from_row,
     from_row,
+    region_from_json,
 )
 from examiner.core.case_tx import CaseAudit, LockWait, WriteTx
 from examiner.core.evidence import Evidence, open_evidence
@@ -243,7 +245,7 @@ class Case:
     def details(self) -> CaseDetails:
         with self._lock:
             rows = dict(self.conn.execute("SELECT key, value FROM case_details").fetchall())
-        values = {k: from_row(self.path, f"case detail {k!r}", lambda v=v: json.loads(v))
+        values = {k: from_row(self.path, f"case detail {k!r}", json.loads, v)
                   for k, v in rows.items() if k in {f.name for f in fields(CaseDetails)}}  # fmt: skip
         values.setdefault("case_id", "")
         values.setdefault("examiner", "")
@@ -304,8 +306,7 @@ class Case:
                 " added_utc, added_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     ev.facts.path, ev.facts.sha256, ev.facts.md5, ev.facts.size, canonical_json(ev.facts.to_dict()),
-                    None if ref is None else ref.facts.path, None if ref is None else ref.facts.sha256,
-                    None if ref is None else ref.facts.md5, utc_now(), self.actor,
+                    *((None,) * 3 if ref is None else (ref.facts.path, ref.facts.sha256, ref.facts.md5)), utc_now(), self.actor,
                 ),
             )  # fmt: skip
             tx.params["evidence_id"] = int(cur.lastrowid or 0)
@@ -331,14 +332,14 @@ class Case:
     def evidence(self) -> list[EvidenceItem]:
         with self._lock:
             rows = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY id").fetchall()
-        return [from_row(self.path, f"evidence item {r[0]}", lambda r=r: evidence_from_row(r)) for r in rows]
+        return [from_row(self.path, f"evidence item {r[0]}", evidence_from_row, r) for r in rows]
 
     def evidence_item(self, evidence_id: int) -> EvidenceItem:
         with self._lock:
             row = self.conn.execute(f"SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE id = ?", (int(evidence_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no evidence item {evidence_id}")
-        return from_row(self.path, f"evidence item {evidence_id}", lambda: evidence_from_row(row))
+        return from_row(self.path, f"evidence item {evidence_id}", evidence_from_row, row)
 
     def load_evidence(self, evidence_id: int) -> Evidence:
         """Decode an evidence item's file now, refusing it if its bytes changed since intake."""
@@ -450,8 +451,7 @@ class Case:
             args.append(kind)
         with self._lock:
             rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [from_row(self.path, f"finding {r[0]}", lambda r=r: Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]))
-                for r in rows]  # fmt: skip
+        return [from_row(self.path, f"finding {r[0]}", finding_from_row, r) for r in rows]
 
     def finding(self, finding_id: int) -> Finding:
         for f in self.findings():
@@ -523,7 +523,7 @@ class Case:
             row = self.conn.execute("SELECT data FROM regions WHERE id = ?", (int(region_id),)).fetchone()
         if row is None:
             raise CaseError(f"{self.path}: no region {region_id}")
-        return from_row(self.path, f"region {region_id}", lambda: Region.from_dict(json.loads(row[0])))
+        return from_row(self.path, f"region {region_id}", region_from_json, row[0])
 
     def regions(self, evidence_id: int | None = None) -> list[Region]:
         with self._lock:
@@ -533,7 +533,7 @@ class Case:
                 rows = self.conn.execute(
                     "SELECT data FROM regions WHERE evidence_id = ? ORDER BY id", (int(evidence_id),)
                 ).fetchall()
-        return [from_row(self.path, "a region", lambda r=r: Region.from_dict(json.loads(r[0]))) for r in rows]
+        return [from_row(self.path, "a region", region_from_json, r[0]) for r in rows]
 
     # ---------------------------------------------------------------- key/value
 
@@ -541,7 +541,7 @@ class Case:
         """A JSON value other parts of the program keep in the case (e.g. rejected suggestions)."""
         with self._lock:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else from_row(self.path, f"case value {key!r}", lambda: json.loads(row[0]))
+        return default if row is None else from_row(self.path, f"case value {key!r}", json.loads, row[0])
 
     def set_meta(self, key: str, value: Any, actor: str | None = None) -> None:
         try:

@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from examiner.core.regions import Region
 from examiner.errors import CaseError
 
 
@@ -107,11 +108,24 @@ def evidence_from_row(r: tuple[Any, ...]) -> EvidenceItem:
     )  # fmt: skip
 
 
-def from_row(path: Path, what: str, build: Callable[[], Any]) -> Any:
+
+def region_from_json(text: str) -> Region:
+    return Region.from_dict(json.loads(text))
+
+
+def finding_from_row(r: tuple[Any, ...]) -> Finding:
+    return Finding(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6])
+
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def from_row(path: Path, what: str, build: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """A value parsed from a stored row; a row the program did not write (malformed, nested too
     deeply, impossible values) is a clear CaseError instead of a crash."""
     try:
-        return build()
+        return build(*args, **kwargs)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise CaseError(f"{path}: {what} in the case file is unreadable ({str(exc)[:200]}); "
                         "run 'examiner case verify'") from None  # fmt: skip

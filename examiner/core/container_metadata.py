@@ -49,7 +49,8 @@ def _heif_exif(data: bytes) -> bytes:
         stored = [m for m in getattr(getattr(image, "_c_image", None), "metadata", None) or [] if m]
         raw = next((bytes(m["data"]) for m in stored if m.get("type") == "Exif"), None)
         if raw is None:
-            raw = bytes(image.info.get("exif") or b"")
+            exif = image.info.get("exif")
+            raw = bytes(exif) if isinstance(exif, (bytes, bytearray)) else b""
     except Exception:  # noqa: BLE001 - intake reports a broken file; metadata just has none
         return b""
     return tiff_part(raw)

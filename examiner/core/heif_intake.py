@@ -68,12 +68,15 @@ def decode_heif(p: Path, data: bytes, limit: int, facts: Any, check_limit: Any) 
     details["image_count"] = len(images)
     details["primary_index"] = primary_index
     details["images"] = [_image_facts(i, img) for i, img in enumerate(images)]
-    details["thumbnails"] = sum(len(img.info.get("thumbnails") or []) for img in images)
-    details["depth_images"] = sum(len(img.info.get("depth_images") or []) for img in images)
-    details["auxiliary_images"] = sum(len(ids) for img in images for ids in (img.info.get("aux") or {}).values())
+    details["thumbnails"] = sum(_count(img.info.get("thumbnails")) for img in images)
+    details["depth_images"] = sum(_count(img.info.get("depth_images")) for img in images)
+    details["auxiliary_images"] = sum(
+        _count(ids) for img in images for ids in _mapping(img.info.get("aux")).values()
+    )
     details["colour_profile"] = _colour_profile(primary.info)
     facts.width, facts.height = primary.size
-    facts.bit_depth = int(primary.info.get("bit_depth") or 8)
+    bit_depth = primary.info.get("bit_depth")
+    facts.bit_depth = bit_depth if isinstance(bit_depth, int) and bit_depth else 8
     facts.icc_profile = bool(primary.info.get("icc_profile"))
     orientation = _stored_orientation(primary)
     facts.exif_orientation = orientation if orientation is not None and 1 <= orientation <= 8 else None
@@ -204,3 +207,12 @@ def _stored_orientation(img: Any) -> int | None:
             return None
     fallback = img.info.get("original_orientation")
     return int(fallback) if isinstance(fallback, int) else None
+
+
+# pillow_heif types `info` as one union of every value it may hold; these read the ones counted here.
+def _count(value: object) -> int:
+    return len(value) if isinstance(value, (list, tuple, dict)) else 0
+
+
+def _mapping(value: object) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}

@@ -37,7 +37,7 @@ class PngText:
 def _walk(data: bytes) -> list[tuple[int, bytes, int, int]]:
     """(offset, type, start, end of data) of each chunk, stopping quietly at damage (intake
     names damage; this is only about text)."""
-    out = []
+    out: list[tuple[int, bytes, int, int]] = []
     pos = len(PNG_SIGNATURE)
     n = len(data)
     while pos + 8 <= n and len(out) < MAX_CHUNKS:

@@ -93,7 +93,8 @@ class Region:
     def mask(self, height: int, width: int) -> np.ndarray:
         """Boolean pixel mask; a pixel belongs when its centre lies inside the shape."""
         yy, xx = np.mgrid[0:height, 0:width]
-        cx, cy = xx + 0.5, yy + 0.5
+        cx: np.ndarray = xx + 0.5
+        cy: np.ndarray = yy + 0.5
         if self.kind is ShapeKind.RECT:
             (ax, ay), (bx, by) = self.points[0], self.points[1]
             x0, x1 = sorted((ax, bx))

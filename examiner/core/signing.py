@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from examiner.core.anchor import AnchorReport, ChainHead
 from examiner.core.audit import AuditEntry
 from examiner.core.safe_files import open_regular
 from examiner.errors import ExaminerError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 SIGN_ACTION = "audit.head_signed"
 SIGNATURE_PARAM = "head_signature"
@@ -37,7 +40,7 @@ def fingerprint(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
-def _public_raw(key: Any) -> bytes:
+def _public_raw(key: Ed25519PublicKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -159,7 +162,8 @@ def check_signatures(entries: list[AuditEntry], trusted: list[bytes]) -> AnchorR
         if not signature_valid(rec):
             out.problems.append(f"{label}: the signature is not valid (forged or altered)")
             continue
-        if by_seq.get(rec.get("seq")) != rec.get("entry_hash"):
+        seq = rec.get("seq")
+        if (by_seq.get(seq) if isinstance(seq, int) else None) != rec.get("entry_hash"):
             out.problems.append(f"{label}: that entry no longer has that hash (the log was rewritten after signing)")
             continue
         if rec.get("public_key") in trusted_hex:

@@ -142,7 +142,7 @@ def _heif_packet(data: bytes) -> bytes | None:
 
     heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
     raw = heif[heif.primary_index].info.get("xmp")
-    return bytes(raw) if raw else None
+    return bytes(raw) if isinstance(raw, (bytes, bytearray)) and raw else None
 
 
 def _jxl_packet(data: bytes) -> bytes | None:
@@ -294,8 +294,8 @@ def statements(iptc: dict[str, Any], neural: dict[str, Any]) -> list[str]:
             out.append(f"this file states: {neural.get('Statement') or neural.get('Kind')}")
     for uri in _values(iptc.get("digital_source_type", [])):
         name = source_type_name(str(uri))
-        learned = " (a trained model made or changed the pixels)" if name in LEARNED_SOURCE_TYPES else ""
-        out.append(f"this file declares the IPTC digital source type {name}{learned}")
+        trained = " (a trained model made or changed the pixels)" if name in LEARNED_SOURCE_TYPES else ""
+        out.append(f"this file declares the IPTC digital source type {name}{trained}")
     if iptc.get("ai_system_used"):
         out.append(f"this file names the AI system used: {_values(iptc['ai_system_used'])[0]}")
     return out

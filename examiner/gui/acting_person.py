@@ -9,22 +9,26 @@ person at the keyboard. The status bar always says who is acting.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit
 
-
-def install(w: Any) -> None:
-    """The status bar's "Acting as" label; ``w.acting_as`` starts unset (the case's examiner)."""
-    w.acting_as = None
-    w.acting_label = QLabel("")
-    w.acting_label.setMargin(2)
-    w.acting_label.setToolTip("Who regions, findings, the conclusion and exports are credited to (Edit > Acting person...)")
-    w.statusBar().addPermanentWidget(w.acting_label)
-    refresh(w)
+if TYPE_CHECKING:
+    # The label is part of the window's status bar, built with it.
+    from examiner.gui.main_window import MainWindow
 
 
-def refresh(w: Any) -> None:
+def install(w: MainWindow) -> QLabel:
+    """The status bar's "Acting as" label, for the window to keep as ``acting_label``; the
+    window's ``acting_as`` starts unset (the case's examiner)."""
+    label = QLabel("")
+    label.setMargin(2)
+    label.setToolTip("Who regions, findings, the conclusion and exports are credited to (Edit > Acting person...)")
+    w.statusBar().addPermanentWidget(label)
+    return label
+
+
+def refresh(w: MainWindow) -> None:
     session = w.session
     if session is None:
         w.acting_label.setText("Acting as: the examiner of the case opened" if not w.acting_as else f"Acting as: {w.acting_as}")
@@ -33,7 +37,7 @@ def refresh(w: Any) -> None:
     w.acting_label.setText(f"Acting as: {session.case.actor} ({whose})")
 
 
-def set_acting_person(w: Any, person: str | None) -> None:
+def set_acting_person(w: MainWindow, person: str | None) -> None:
     """Name who acts from now on (empty: the case's examiner), for the open case and later ones."""
     w.acting_as = (person or "").strip() or None
     if w.session is not None:
@@ -41,7 +45,7 @@ def set_acting_person(w: Any, person: str | None) -> None:
     refresh(w)
 
 
-def ask(w: Any) -> None:
+def ask(w: MainWindow) -> None:
     current = w.acting_as or ""
     examiner = ""
     if w.session is not None:

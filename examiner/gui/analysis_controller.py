@@ -19,11 +19,13 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem
 
 from examiner.analysis import compare
 from examiner.analysis.localisation_text import describe as describe_localisation
+from examiner.analysis.symbols.proposals import Proposal
 from examiner.analysis.tile_grid import map_cell_placement
 from examiner.codecs.api import RunOptions
 from examiner.core.regions import Region, ShapeKind
 from examiner.core.settings import Settings
 from examiner.errors import ExaminerError
+from examiner.findings.records import DetectionRecord
 from examiner.findings.schema import typed
 from examiner.gui import analysis_tasks
 from examiner.gui.analysis_panel import AnalysisPanel
@@ -32,13 +34,13 @@ from examiner.gui.guards import Controller, Host, attempt, reported, when_open
 from examiner.gui.image_view import TOOL_PAN
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
-from examiner.gui.session import CaseSession
 from examiner.gui.tiles import numpy_to_qimage
 from examiner.gui.workers import CODEC, GENERAL, WRITER, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows import recompress as recompress_wf
 from examiner.workflows import symbols as symbols_wf
 from examiner.workflows import variability as variability_wf
+from examiner.workflows.session import CaseSession
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 
@@ -47,7 +49,7 @@ class AnalysisController(Controller):
 
     def __init__(
         self,
-        state: ExaminationState[CaseSession],
+        state: ExaminationState,
         host: Host,
         jobs: JobManager,
         compare: CompareController,
@@ -166,6 +168,10 @@ class AnalysisController(Controller):
             computed=computed,
         )
 
+    def localised_count(self) -> int:
+        """How many flagged areas are drawn over the tile map (the legend names the number)."""
+        return len(self._localised)
+
     def _show_detection(self, out: detect_wf.DetectionOutcome | None) -> None:
         for item in self._localised:
             item.setParentItem(None)
@@ -218,8 +224,10 @@ class AnalysisController(Controller):
             return
         f = found[-1]
         record = typed(f).record
+        if not isinstance(record, DetectionRecord):  # a finding of kind detection always reads as one
+            return
         spectrum, tiles = session.detection_images(f)
-        self.state.detection = detect_wf.DetectionOutcome(record, spectrum, tiles)  # type: ignore[arg-type]
+        self.state.detection = detect_wf.DetectionOutcome(record, spectrum, tiles)
 
     # -- re-compression and seed variability ---------------------------------------------------
     @reported(None)
@@ -319,7 +327,7 @@ class AnalysisController(Controller):
             # No case, or the checks' optional packages are missing: then there is nothing pending.
             self.state.proposals = []
 
-    def _show_proposals(self, proposals: list[Any]) -> None:
+    def _show_proposals(self, proposals: list[Proposal]) -> None:
         labels = []
         shapes = []
         for i, p in enumerate(proposals, start=1):

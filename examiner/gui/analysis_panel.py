@@ -6,7 +6,7 @@ jobs and hands results back through the ``show_*`` methods.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
 from examiner.analysis.compare import to_display_uint8
 from examiner.gui.eliding_combo import ElidingComboBox
 from examiner.gui.tiles import numpy_to_qimage
+
+if TYPE_CHECKING:
+    from examiner.workflows.session import ComparisonSource
 
 VERDICT_COLOURS = {"neural": "#e05050", "not-neural": "#50b070", "inconclusive": "#d0a030"}
 
@@ -126,7 +129,7 @@ class AnalysisPanel(QWidget):
         self.codec_note.setStyleSheet("color: #a0a0a0;")
         form.addRow(self.codec_note)
         self.recompress_button = QPushButton("Run re-compression")
-        self.recompress_button.clicked.connect(self._request_recompression)
+        self.recompress_button.clicked.connect(self.request_recompression)
         form.addRow(self.recompress_button)
         vrow = QHBoxLayout()
         self.seeds = QSpinBox()
@@ -213,7 +216,7 @@ class AnalysisPanel(QWidget):
         self.codec_note.setText(note)
         self.codec.setToolTip(str(self.codec.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
 
-    def _request_recompression(self) -> None:
+    def request_recompression(self) -> None:
         codec_id = self.codec.currentData()
         if not codec_id:
             return
@@ -228,7 +231,7 @@ class AnalysisPanel(QWidget):
             self.variability_requested.emit(codec_id, int(self.quality.value()), int(self.seeds.value()), self.device.currentText())
 
     # -- comparisons -------------------------------------------------------------------------------
-    def set_comparisons(self, sources: list[Any], current: str = "") -> None:
+    def set_comparisons(self, sources: list[ComparisonSource], current: str = "") -> None:
         self.comparisons.blockSignals(True)
         self.comparisons.clear()
         none = QListWidgetItem("(none: evidence only)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -23,6 +23,11 @@ from PySide6.QtWidgets import (
 
 from examiner.workflows.audit_text import AuditRow, fold, when
 
+if TYPE_CHECKING:
+    from examiner.core.audit import AuditEntry, ChainReport
+    from examiner.core.case import EvidenceItem
+    from examiner.core.integrity import IntegrityReport
+
 OK_COLOUR = QColor(80, 180, 110)
 BAD_COLOUR = QColor(230, 60, 60)
 
@@ -42,7 +47,7 @@ class EvidencePanel(QWidget):
         self.list.currentItemChanged.connect(self._changed)
         layout.addWidget(self.list)
 
-    def set_case(self, items: list[Any], integrity: Any | None, current: int | None = None) -> None:
+    def set_case(self, items: list[EvidenceItem], integrity: IntegrityReport | None, current: int | None = None) -> None:
         self.list.blockSignals(True)
         self.list.clear()
         chosen = None
@@ -62,7 +67,7 @@ class EvidencePanel(QWidget):
             self.list.setCurrentItem(chosen)
         self.set_integrity(integrity)
 
-    def set_integrity(self, integrity: Any | None) -> None:
+    def set_integrity(self, integrity: IntegrityReport | None) -> None:
         if integrity is None:
             self.integrity.setText("No case open.")
             self.integrity.setStyleSheet("")
@@ -151,7 +156,7 @@ class AuditPanel(QWidget):
                 it.setForeground(QBrush(BAD_COLOUR))
             self.table.setItem(table_row, col, it)
 
-    def set_entries(self, entries: list[Any], chain: Any | None, append: bool = False) -> None:
+    def set_entries(self, entries: list[AuditEntry], chain: ChainReport | None, append: bool = False) -> None:
         """Show entries newest first; with ``append`` only new entries are added on top (or folded
         into the top row), so a long log is not re-read after every edit."""
         self._bad = chain.first_bad if chain is not None and not chain.ok else None

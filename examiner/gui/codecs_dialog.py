@@ -8,7 +8,7 @@ list and the analysis panel's codec chooser are read again when it is done.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -30,6 +30,9 @@ from examiner.core.tasks import TaskContext
 from examiner.core.text_safety import safe_text
 from examiner.errors import ExaminerError
 from examiner.gui.workers import GENERAL
+
+if TYPE_CHECKING:
+    from examiner.gui.window_host import MenuHost
 
 WEIGHT_FILTER = "Weight files (*.pth.tar *.pth *.pt *.safetensors);;All files (*)"
 MISSING = QColor(230, 150, 60)
@@ -54,8 +57,8 @@ def weights_text(entry: Any) -> tuple[str, str]:
 
 
 class CodecsDialog(QDialog):
-    def __init__(self, w: Any) -> None:
-        super().__init__(w)
+    def __init__(self, w: MenuHost) -> None:
+        super().__init__(w.widget())
         self.w = w
         self.setWindowTitle("Codecs and weight files")
         self.resize(1120, 640)
@@ -192,7 +195,7 @@ class CodecsDialog(QDialog):
         self.w.show_error(message)
 
 
-def open_codecs_dialog(w: Any) -> CodecsDialog:
+def open_codecs_dialog(w: MenuHost) -> CodecsDialog:
     dlg = CodecsDialog(w)
     dlg.open()
     return dlg

@@ -17,8 +17,8 @@ from examiner.gui.analysis_panel import AnalysisPanel
 from examiner.gui.case_panels import EvidencePanel
 from examiner.gui.compare_controller import CompareController
 from examiner.gui.guards import Controller, Host, attempt, reported, when_open
-from examiner.gui.session import CaseSession, ComparisonSource
 from examiner.gui.workers import JobManager
+from examiner.workflows.session import CaseSession, ComparisonSource
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 # Images above this size are hashed and decoded in a worker, so opening them never freezes the window.
@@ -30,7 +30,7 @@ class EvidenceController(Controller):
 
     def __init__(
         self,
-        state: ExaminationState[CaseSession],
+        state: ExaminationState,
         host: Host,
         jobs: JobManager,
         compare: CompareController,

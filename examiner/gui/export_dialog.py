@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -26,13 +26,22 @@ from examiner.core.tasks import TaskContext
 from examiner.errors import ExaminerError
 from examiner.gui.workers import GENERAL, JobManager
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from examiner.core.case import Case
+    from examiner.report.export import ReportResult
+    from examiner.workflows.session import CaseSession
+
 PREVIEW_PAGES = 3
 
 
-def export_task(case: Any, out: Path, reviewer: str, settings: Settings | None = None) -> Any:
+def export_task(
+    case: Case, out: Path, reviewer: str, settings: Settings | None = None
+) -> Callable[[TaskContext], tuple[ReportResult, list[bytes], str]]:
     """Export in a worker; the case's connection is shared across threads under its own lock."""
 
-    def run(ctx: TaskContext) -> tuple[Any, list[bytes], str]:
+    def run(ctx: TaskContext) -> tuple[ReportResult, list[bytes], str]:
         from examiner.report.export import ReportOptions, export_report, render_preview_pages
 
         options = ReportOptions(reviewer=reviewer or None, settings=settings)
@@ -48,7 +57,7 @@ def export_task(case: Any, out: Path, reviewer: str, settings: Settings | None =
 
 
 class ExportDialog(QDialog):
-    def __init__(self, parent: QWidget, session: Any, jobs: JobManager) -> None:
+    def __init__(self, parent: QWidget, session: CaseSession, jobs: JobManager) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export report")
         self.session = session
@@ -100,7 +109,7 @@ class ExportDialog(QDialog):
             on_error=self._failed,
         )
 
-    def _done(self, result: tuple[Any, list[bytes], str]) -> None:
+    def _done(self, result: tuple[ReportResult, list[bytes], str]) -> None:
         info, pages, note = result
         self.export_button.setEnabled(True)
         sha = getattr(info, "sha256", "")

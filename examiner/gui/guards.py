@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from examiner.errors import ExaminerError
-from examiner.gui.session import CaseSession
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 P = ParamSpec("P")
@@ -43,7 +42,7 @@ class Controller:
     """Base of the window's controllers: the examination state they act on and the host they
     report to (so the decorators below can show what went wrong)."""
 
-    def __init__(self, state: ExaminationState[CaseSession], host: Host) -> None:
+    def __init__(self, state: ExaminationState, host: Host) -> None:
         self.state = state
         self.host = host
 

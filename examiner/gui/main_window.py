@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from examiner.analysis.symbols.proposals import Proposal
+from examiner.core.integrity import IntegrityReport
 from examiner.core.settings import Settings, config_dir
 from examiner.errors import ExaminerError
 from examiner.gui import acting_person, start_actions
@@ -49,13 +51,13 @@ from examiner.gui.metadata_panel import MetadataPanel
 from examiner.gui.region_controller import RegionController
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
-from examiner.gui.session import CaseSession
 from examiner.gui.welcome_page import WelcomePage
 from examiner.gui.window_pages import install_pages
 from examiner.gui.workers import GENERAL, JobManager
 from examiner.workflows import detect as detect_wf
 from examiner.workflows.image_case import cases_dir
 from examiner.workflows.region_edits import RefBook
+from examiner.workflows.session import CaseSession
 from examiner.workflows.state import ExaminationState, NothingOpen
 
 T = TypeVar("T")
@@ -71,18 +73,18 @@ def gui_settings() -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-def _from_state(name: str) -> Any:
+def _from_state(name: str) -> Any:  # a property that stands for the attribute annotated with it
     return property(lambda self: getattr(self.state, name), lambda self, value: setattr(self.state, name, value))
 
 
 class MainWindow(QMainWindow):
     # What is open and shown lives in the Qt-free examination state; these read and write it,
     # and its events (wired in _wire_state) keep the panels in step.
-    session: CaseSession | None = _from_state("session")  # type: ignore[assignment]
-    evidence_id: int | None = _from_state("evidence_id")  # type: ignore[assignment]
-    comparison_key: str = _from_state("comparison_key")  # type: ignore[assignment]
-    proposals: list[Any] = _from_state("proposals")  # type: ignore[assignment]
-    detection: detect_wf.DetectionOutcome | None = _from_state("detection")  # type: ignore[assignment]
+    session: CaseSession | None = _from_state("session")
+    evidence_id: int | None = _from_state("evidence_id")
+    comparison_key: str = _from_state("comparison_key")
+    proposals: list[Proposal] = _from_state("proposals")
+    detection: detect_wf.DetectionOutcome | None = _from_state("detection")
 
     def __init__(self, interactive: bool = True, settings: Settings | None = None) -> None:
         super().__init__()
@@ -92,7 +94,7 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.settings = Settings()
             self._pending_message = exc.message
-        self.state: ExaminationState[CaseSession] = ExaminationState()
+        self.state: ExaminationState = ExaminationState()
         self.messages: list[str] = []  # every problem shown to the user, newest last
         self.jobs = JobManager(self)
         self.undo_stack = QUndoStack(self)
@@ -109,7 +111,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         self._restore_layout()
         self._wire_state()
-        install_pages(self)
+        self.legend = install_pages(self)
         self.analysis.load_codecs()
         if getattr(self, "_pending_message", ""):
             self.show_error(self._pending_message)
@@ -231,13 +233,22 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         from examiner.gui.menus import build_menus
 
-        build_menus(self)
+        built = build_menus(self)
+        self.recent_menu, self.loupe_action = built.recent_menu, built.loupe_action
+        self.mode_actions, self.tool_actions = built.mode_actions, built.tool_actions
+        self.training, self.screening = built.training, built.screening
+        self.rebuild_recent()
 
-    def _act(self, menu: Any, text: str, slot: Any, shortcut: Any = None, checkable: bool = False, tip: str = "") -> Any:
-        """Add an action to one of the window's menus (for menus other modules install)."""
-        from examiner.gui.menus import add_action
+    # What the menus, dialogs and controllers reach the window by (see window_host.py).
+    def widget(self) -> QMainWindow:
+        return self
 
-        return add_action(self, menu, text, slot, shortcut, checkable, tip)
+    def ask_acting_person(self) -> None:
+        acting_person.ask(self)
+
+    def docks(self) -> list[QDockWidget]:
+        return [self.evidence_dock, self.analysis_dock, self.regions_dock, self.metadata_dock, self.audit_dock,
+                self.jobs_dock, self.explanation_dock]  # fmt: skip
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -250,7 +261,9 @@ class MainWindow(QMainWindow):
             sb.addWidget(w)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.integrity_label)
-        acting_person.install(self)
+        self.acting_as: str | None = None  # who acts when no one is named: the case's examiner
+        self.acting_label = acting_person.install(self)
+        acting_person.refresh(self)
 
     # ================================================================== layout persistence
     def _restore_layout(self) -> None:
@@ -323,7 +336,7 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
-        self._set_session(session)
+        self.set_session(session)
         integrity = session.case.integrity
         if not integrity.ok:
             self.show_error("Integrity problem in this case:\n" + "\n".join(integrity.problems()))
@@ -348,10 +361,10 @@ class MainWindow(QMainWindow):
         except ExaminerError as exc:
             self.show_error(exc.message)
             return False
-        self._set_session(session)
+        self.set_session(session)
         return True
 
-    def _set_session(self, session: CaseSession) -> None:
+    def set_session(self, session: CaseSession) -> None:
         self.close_case()
         if self.acting_as and session.acting_as != self.acting_as:
             session.act_as(self.acting_as)  # a case made here: the person named for the window acts
@@ -359,7 +372,7 @@ class MainWindow(QMainWindow):
         acting_person.refresh(self)
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
-        self._rebuild_recent()
+        self.rebuild_recent()
         items = session.evidence()
         if items:
             self.evidence.show_evidence(items[0].id)
@@ -396,7 +409,7 @@ class MainWindow(QMainWindow):
             return False
         self.settings.add_recent_case(session.path)
         self._guard(self.settings.save)
-        self._rebuild_recent()
+        self.rebuild_recent()
         self._update_title()
         self.save_case()
         return True
@@ -447,7 +460,7 @@ class MainWindow(QMainWindow):
             new = session.audit_entries(since=self.audit_panel.last_seq)
             self.audit_panel.set_entries(new, chain, append=True)
 
-    def _set_integrity_label(self, integrity: Any | None) -> None:
+    def _set_integrity_label(self, integrity: IntegrityReport | None) -> None:
         if integrity is None:
             self.integrity_label.setText("No case")
             self.integrity_label.setStyleSheet("")
@@ -459,7 +472,7 @@ class MainWindow(QMainWindow):
             self.integrity_label.setStyleSheet("background: #c62828; color: white; font-weight: bold;")
             self.integrity_label.setToolTip("\n".join(integrity.problems()))
 
-    def _rebuild_recent(self) -> None:
+    def rebuild_recent(self) -> None:
         self.recent_menu.clear()
         if hasattr(self, "welcome"):
             self.welcome.refresh(self.settings.recent_cases, cases_dir(), self.settings.examiner_name)
@@ -498,7 +511,7 @@ class MainWindow(QMainWindow):
         self.mode_box.setCurrentIndex(MODES.index(mode))
         self.mode_box.blockSignals(False)
 
-    def _set_display(self, key: str) -> None:
+    def set_display(self, key: str) -> None:
         i = self.display_box.findData(key)
         if i >= 0:
             self.display_box.setCurrentIndex(i)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from examiner.analysis.compare import SSIM_SIGMA
 from examiner.gui.colour_legend import ColourLegend, LegendEntry
 from examiner.gui.compare_controller import DIFFERENCE, SSIM
+
+if TYPE_CHECKING:
+    # The legends are part of the window, built with it from its own widgets.
+    from examiner.gui.main_window import MainWindow
 
 TILES = "tiles"
 VARIABILITY = "variability"
@@ -44,14 +48,14 @@ def ssim_entry(colormap: str) -> LegendEntry:
     )
 
 
-def install_legends(w: Any) -> ColourLegend:
+def install_legends(w: MainWindow) -> ColourLegend:
     """The legend over the main view, kept in step with the overlays and the compare mode."""
     legend = ColourLegend(w.view.viewport())
 
     def overlays() -> None:
         rng = w.analysis.tile_range
         if rng is not None and w.tile_overlay.isVisible():
-            legend.set_entry(TILES, tile_entry(rng[0], rng[1], len(w.analysis._localised)))
+            legend.set_entry(TILES, tile_entry(rng[0], rng[1], w.analysis.localised_count()))
         else:
             legend.set_entry(TILES, None)
         legend.set_entry(VARIABILITY, variability_entry() if w.variability_overlay.isVisible() else None)

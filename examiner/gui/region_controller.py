@@ -22,7 +22,6 @@ from examiner.gui.guards import Controller, Host, reported, when_open
 from examiner.gui.image_view import ImageView
 from examiner.gui.region_items import RegionLayer
 from examiner.gui.regions_panel import RegionsPanel
-from examiner.gui.session import CaseSession
 from examiner.gui.undo import QtCommand
 from examiner.workflows.region_edits import (
     AddRegionCommand,
@@ -40,7 +39,7 @@ class RegionController(Controller):
 
     def __init__(
         self,
-        state: ExaminationState[CaseSession],
+        state: ExaminationState,
         host: Host,
         view: ImageView,
         layer: RegionLayer,

@@ -8,7 +8,7 @@ read when the dialog opens, so the window offers exactly the words the PDF and t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,12 +25,15 @@ from examiner.errors import ExaminerError
 from examiner.report.model import CONCLUSION_PROPOSITION, CONCLUSION_SCALE
 from examiner.report.report_text import report_text, set_report_text
 
+if TYPE_CHECKING:
+    from examiner.gui.window_host import CaseHost
+
 NOT_STATED = "(not stated)"
 
 
 class ReportDialog(QDialog):
-    def __init__(self, w: Any) -> None:
-        super().__init__(w)
+    def __init__(self, w: CaseHost) -> None:
+        super().__init__(w.widget())
         self.w = w
         self.session = w.state.require_session()
         case = self.session.case
@@ -139,7 +142,7 @@ class ReportDialog(QDialog):
             case_dialogs.export_report(self.w)
 
 
-def open_report_dialog(w: Any) -> ReportDialog | None:
+def open_report_dialog(w: CaseHost) -> ReportDialog | None:
     try:
         dlg = ReportDialog(w)
     except ExaminerError as exc:

@@ -10,11 +10,12 @@ entry in the main window (:func:`install_screening_menu`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -31,6 +33,8 @@ from PySide6.QtWidgets import (
 
 from examiner.core.formats import DEFAULT_MAX_PIXELS
 from examiner.errors import ExaminerError
+from examiner.gui.menu_action import add_action
+from examiner.gui.window_host import CaseHost
 from examiner.gui.workers import JobManager
 from examiner.screening import store
 from examiner.screening.store import ResultsFile
@@ -94,7 +98,7 @@ class ResultsModel(QAbstractTableModel):
         self.exhausted = False
         self.loading = False
         self.generation = 0
-        self.on_error: Any = None
+        self.on_error: Callable[[str], None] | None = None
         self.reload()
 
     def reload(self) -> None:
@@ -184,7 +188,7 @@ class ResultsModel(QAbstractTableModel):
 class ScreeningWindow(QMainWindow):
     """One results file. ``workbench`` (the main window) opens the cases made from rows."""
 
-    def __init__(self, results: str | Path, workbench: Any = None, jobs: JobManager | None = None) -> None:
+    def __init__(self, results: str | Path, workbench: CaseHost | None = None, jobs: JobManager | None = None) -> None:
         super().__init__()
         self.path = Path(results)
         self.workbench = workbench
@@ -294,8 +298,7 @@ class ScreeningWindow(QMainWindow):
         from examiner.screening.open_case import make_case
 
         results = self.path
-        settings = getattr(self.workbench, "settings", None)
-        limit = settings.max_pixels if settings is not None else DEFAULT_MAX_PIXELS
+        limit = self.workbench.settings.max_pixels if self.workbench is not None else DEFAULT_MAX_PIXELS
 
         def job(ctx: Any) -> dict[str, Any]:
             return make_case(results, row, case_path, examiner=examiner, max_pixels=limit)
@@ -308,7 +311,7 @@ class ScreeningWindow(QMainWindow):
 
         self.jobs.submit(f"Case from row {row}", job, on_done=done, on_error=self.show_error)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.jobs.wait(5000)
         self.model.closed = True  # the view may still ask for rows while it goes
         super().closeEvent(event)
@@ -317,12 +320,12 @@ class ScreeningWindow(QMainWindow):
 class ScreeningController:
     """The main window's side: the open screening windows."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: CaseHost) -> None:
         self.w = window
         self.windows: list[ScreeningWindow] = []
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open screening results", "", "Screening results (*.mscreen);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self.w.widget(), "Open screening results", "", "Screening results (*.mscreen);;All files (*)")
         if path:
             self.open_results(path)
 
@@ -337,9 +340,9 @@ class ScreeningController:
         return win
 
 
-def install_screening_menu(window: Any, menu: Any) -> ScreeningController:
+def install_screening_menu(window: CaseHost, menu: QMenu) -> ScreeningController:
+    """Add the screening entry to ``menu``; the window keeps the controller returned."""
     c = ScreeningController(window)
-    window._act(menu, "Open &screening results...", c.open_dialog, "Ctrl+Shift+R",
-                tip="the rows of an 'examiner screen' results file; open any image as a case")  # fmt: skip
-    window.screening = c
+    add_action(window.widget(), menu, "Open &screening results...", c.open_dialog, "Ctrl+Shift+R",
+               tip="the rows of an 'examiner screen' results file; open any image as a case")  # fmt: skip
     return c

@@ -3,8 +3,6 @@ actions themselves when the sheet opens, so it can never list a key that no long
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -55,7 +53,7 @@ def shortcut_rows(w: QWidget) -> list[tuple[str, str, str]]:
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, w: Any) -> None:
+    def __init__(self, w: QWidget) -> None:
         super().__init__(w)
         self.setWindowTitle("Keyboard shortcuts")
         self.resize(620, 640)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -42,8 +43,10 @@ from PySide6.QtWidgets import (
 from examiner.core.regions import Region
 from examiner.errors import ExaminerError
 from examiner.gui.guards import reported
+from examiner.gui.menu_action import add_action
 from examiner.gui.region_items import region_path
 from examiner.gui.tiles import numpy_to_qimage
+from examiner.gui.window_host import CaseHost
 from examiner.training.exercise_pack import PACK_SUFFIX, ExercisePack, start_training_case, training_info
 from examiner.training.scoring import DEFAULT_IOU, Match, ScoreResult, score_case, write_score_pdf
 from examiner.workflows.state import NothingOpen
@@ -296,7 +299,7 @@ def _html(text: str) -> str:
 class TrainingController:
     """Training actions for one main window."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: CaseHost) -> None:
         self.w = window
         self.pack: ExercisePack | None = None
         self.result: ScoreResult | None = None
@@ -304,14 +307,14 @@ class TrainingController:
 
     # -- opening ---------------------------------------------------------------------------------
     def open_pack_dialog(self) -> None:
-        pack, _ = QFileDialog.getOpenFileName(self.w, "Open an exercise pack", "", f"Exercise packs (*{PACK_SUFFIX});;All files (*)")
+        pack, _ = QFileDialog.getOpenFileName(self.w.widget(), "Open an exercise pack", "", f"Exercise packs (*{PACK_SUFFIX});;All files (*)")
         if not pack:
             return
-        default = getattr(self.w.settings, "examiner_name", "") or ""
-        trainee, ok = QInputDialog.getText(self.w, "Training", "Your name (trainee):", text=default)
+        default = self.w.settings.examiner_name
+        trainee, ok = QInputDialog.getText(self.w.widget(), "Training", "Your name (trainee):", text=default)
         if not ok or not trainee.strip():
             return
-        case, _ = QFileDialog.getSaveFileName(self.w, "Where to keep your training case", str(Path(pack).with_suffix(".mcase")),
+        case, _ = QFileDialog.getSaveFileName(self.w.widget(), "Where to keep your training case", str(Path(pack).with_suffix(".mcase")),
                                               "Cases (*.mcase)")  # fmt: skip
         if case:
             self.open_pack(pack, trainee, case)
@@ -355,7 +358,7 @@ class TrainingController:
         if not self.w.interactive:
             self.w.show_error("the exercise pack of this training case is not open")
             return None
-        path, _ = QFileDialog.getOpenFileName(self.w, "The exercise pack this case was started from", "",
+        path, _ = QFileDialog.getOpenFileName(self.w.widget(), "The exercise pack this case was started from", "",
                                               f"Exercise packs (*{PACK_SUFFIX});;All files (*)")  # fmt: skip
         if not path:
             return None
@@ -373,16 +376,17 @@ class TrainingController:
         if pack is None:
             return None
         try:
-            self.result = score_case(pack.path, self.w.session.path, iou)
+            session = self.w.state.require_session()
+            self.result = score_case(pack.path, session.path, iou)
         except ExaminerError as exc:
             self.w.show_error(exc.message)
             return None
-        self.w.session.case.log_action("training.submitted", {
+        session.case.log_action("training.submitted", {
             "pack_digest": pack.digest, "score": round(self.result.score, 2), "hits": self.result.hits,
             "misses": self.result.misses, "false_alarms": self.result.false_alarms, "iou_threshold": iou,
         })  # fmt: skip
         self.w.state.case_changed()
-        self._show(ScoreDialog(self.result, self, self.w))
+        self._show(ScoreDialog(self.result, self, self.w.widget()))
         return self.result
 
     def save_pdf(self, path: str | Path) -> bool:
@@ -391,7 +395,7 @@ class TrainingController:
         try:
             from examiner.core.output_paths import case_files
 
-            protected = [*case_files(self.w.session.case), *([self.pack.path] if self.pack is not None else [])]
+            protected = [*case_files(self.w.state.require_session().case), *([self.pack.path] if self.pack is not None else [])]
             write_score_pdf(self.result, path, protected)
         except (ExaminerError, OSError) as exc:
             self.w.show_error(f"{path}: could not write the result ({exc})")
@@ -414,7 +418,7 @@ class TrainingController:
             return None
         matches = [m for m in self.result.matches if m.item_id == pack_item.id]
         pixels = self.pack.image(pack_item, "reconstruction")
-        dialog = ReviewDialog(pixels, matches, f"{pack_item.id} {pack_item.title}", self.w)
+        dialog = ReviewDialog(pixels, matches, f"{pack_item.id} {pack_item.title}", self.w.widget())
         self._show(dialog)
         return dialog
 
@@ -426,7 +430,7 @@ class TrainingController:
             session = self.w.state.require_session()
             cases = [session.path]
             sha = session.case.evidence_item(self.w.state.require_evidence()[1]).sha256
-        dialog = AgreementDialog(self.w, sha)
+        dialog = AgreementDialog(self.w.widget(), sha)
         if cases:
             dialog.set_cases(cases)
         self._show(dialog)
@@ -438,14 +442,14 @@ class TrainingController:
             dialog.show()
 
 
-def install_training_menu(window: Any, menu: Any) -> TrainingController:
-    """Add the training actions to ``menu`` and keep the controller on the window."""
+def install_training_menu(window: CaseHost, menu: QMenu) -> TrainingController:
+    """Add the training actions to ``menu``; the window keeps the controller returned."""
     c = TrainingController(window)
-    window._act(menu, "&Open exercise pack (training mode)...", c.open_pack_dialog,
-                tip="start a training case from a pack; the answer key stays hidden")  # fmt: skip
-    window._act(menu, "&Submit for scoring", lambda: c.submit(), tip="score your marks against the pack's key")
-    window._act(menu, "&Review key over my marks", lambda: c.review())
+    parent = window.widget()
+    add_action(parent, menu, "&Open exercise pack (training mode)...", c.open_pack_dialog,
+               tip="start a training case from a pack; the answer key stays hidden")  # fmt: skip
+    add_action(parent, menu, "&Submit for scoring", lambda: c.submit(), tip="score your marks against the pack's key")
+    add_action(parent, menu, "&Review key over my marks", lambda: c.review())
     menu.addSeparator()
-    window._act(menu, "&Agreement between examiners...", lambda: c.agreement_dialog())
-    window.training = c
+    add_action(parent, menu, "&Agreement between examiners...", lambda: c.agreement_dialog())
     return c

@@ -8,7 +8,7 @@ anything.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 from examiner.core.text_safety import safe_text
 from examiner.gui import user_guide
 
+if TYPE_CHECKING:
+    from examiner.gui.window_host import MenuHost
+
 
 class WelcomePage(QWidget):
-    def __init__(self, w: Any) -> None:
+    def __init__(self, w: MenuHost) -> None:
         super().__init__()
         self.w = w
         outer = QVBoxLayout(self)
@@ -55,7 +58,7 @@ class WelcomePage(QWidget):
             ("image", "Open image...", "Make a new case for an image and take it in as evidence (Ctrl+Shift+O)", w.ask_open_image),
             ("case", "Open case...", "Open an existing case file (.mcase)", w.ask_open_case),
             ("demo", "Open the demo", "A ready-made case with a changed licence plate, to try every step", w.open_demo),
-            ("guide", "Read the guide", "The user guide (Help > User guide), opened locally", lambda: user_guide.open_user_guide(w)),
+            ("guide", "Read the guide", "The user guide (Help > User guide), opened locally", lambda: user_guide.open_user_guide(w.widget())),
         ):
             b = QPushButton(label)
             b.setToolTip(tip)

@@ -20,7 +20,7 @@ What is read, and from where (other parts of the program fill these in):
 * the audit log and its verification.
 
 Determinism: the model depends only on the case state. Audit entries that merely observe the
-case (a successful open or integrity check, a report export; see :func:`is_observation`) are
+case (a successful open or integrity check, a report export; see :func:`~examiner.report.sources.is_observation`) are
 left out, so exporting a report, or opening the case, does not change the next report.
 """
 
@@ -28,15 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import numpy as np
+from typing import TypeVar
 
 from examiner.analysis.localisation_text import describe as describe_localisation
 from examiner.core import case_changes
-from examiner.core.audit import AuditEntry
 from examiner.core.case import Case, Finding
-from examiner.core.evidence import decode_bytes
 from examiner.core.settings import Settings
 from examiner.core.tasks import TaskContext, silent
 from examiner.core.text_safety import name_text
@@ -61,10 +57,8 @@ from examiner.report import figures as figs
 from examiner.report import methods as methods_mod
 from examiner.report.audit_section import anchor_head, audit_rows, audit_statement
 from examiner.report.bibliography import Citations
-from examiner.report.evidence_section import FileCheck
 from examiner.report.model import (
     CONCLUSION_PROPOSITION,
-    META_REVIEWER,
     REPORT_SUBTITLE,
     REPORT_TITLE,
     AuditRow,
@@ -79,6 +73,7 @@ from examiner.report.model import (
     ReportModel,
     derive_report_id,
 )
+from examiner.report.sources import ReportSources
 from examiner.report.values import (
     date_text,
     fmt,
@@ -92,7 +87,6 @@ OBSERVING_ACTIONS = case_changes.OBSERVING_ACTIONS
 EXPORT_ACTION = case_changes.EXPORT_ACTION
 # Finding kinds with a section of their own; others are listed under "Other analyses".
 OWN_SECTIONS = frozenset({"detection", "recompression", "variability"})
-
 
 
 AUDIT_DETAIL_CHARS = 1500
@@ -109,106 +103,60 @@ class BuildOptions:
     settings: Settings | None = None
 
 
-def is_observation(entry: AuditEntry) -> bool:
-    """True for entries left out of the report's state: exports, signatures and successful
-    opens/checks, unless they carry row hashes (then they changed the case, whatever their name)."""
-    return not case_changes.changes_case(entry)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+T = TypeVar("T")
 
 
 class ModelBuilder:
+    """Assembles the report model: reads the case once (:class:`ReportSources`), asks each
+    section for its blocks and manifest rows, and numbers the citations in order of appearance."""
+
     def __init__(self, case: Case, options: BuildOptions, ctx: TaskContext) -> None:
         self.case = case
         self.opt = options
         self.ctx = ctx
         self.cit = Citations()
-        # One snapshot: the report describes one committed state even while another process writes.
-        with case.snapshot():
-            self.details = case.details
-            self.items = case.evidence()
-            self.findings = case.findings()
-            self.regions = sorted(case.regions(), key=lambda r: (r.evidence_id, r.id or 0))
-            self.entries = [e for e in case.audit.entries() if not is_observation(e)]
-            self.chain, self.rows = case.check_tables()
-        self.labels = {item.id: f"E{n}" for n, item in enumerate(self.items, start=1)}
-        self.checks: dict[tuple[int, str], FileCheck] = {}
-        self.pixels: dict[int, np.ndarray] = {}
-        self.comparisons: dict[tuple[int, str], tuple[np.ndarray | None, str]] = {}
-        self.artefact_pixels: dict[str, np.ndarray] = {}
-        self.meta_cache: dict[int, dict[str, Any]] = {}
+        self.src = ReportSources(case, options.settings)
+        # The builder's own result blocks read the same snapshot.
+        self.details, self.items, self.findings = self.src.details, self.src.items, self.src.findings
+        self.regions, self.entries, self.labels = self.src.regions, self.src.entries, self.src.labels
+        self.chain, self.rows = self.src.chain, self.src.rows
         self.manifest: list[ManifestRow] = []
-        self.codec_infos: dict[str, Any] = {}
 
     # ----------------------------------------------------------------- helpers
-
-    def finding_label(self, f: Finding) -> str:
-        d = f.data
-        if f.kind == "recompression":
-            return f"F{f.id} {d.get('codec', '?')} q{d.get('quality', '?')}"
-        return f"F{f.id} {f.kind}"
-
-    def codec_info(self, codec_id: str) -> Any:
-        if codec_id not in self.codec_infos:
-            try:
-                from examiner.codecs.registry import get_info
-
-                self.codec_infos[codec_id] = get_info(codec_id, self.opt.settings)[0]
-            except (ExaminerError, ImportError):
-                self.codec_infos[codec_id] = None
-        return self.codec_infos[codec_id]
-
-    def is_demonstration(self, f: Finding) -> bool:
-        info = self.codec_info(str(f.data.get("codec", "")))
-        return bool(f.data.get("demonstration")) or bool(info is not None and info.demonstration)
-
-    def artefact_image(self, sha: str, what: str) -> np.ndarray:
-        # A re-compression's output is both a thumbnail and a region comparison: decode it once.
-        if sha not in self.artefact_pixels:
-            if len(self.artefact_pixels) >= 2:
-                self.artefact_pixels.pop(next(iter(self.artefact_pixels)))
-            self.artefact_pixels[sha] = decode_bytes(
-                self.case.get_artefact(sha), name=f"{what} (artefact {sha[:12]})", max_pixels=self.case.max_pixels
-            )
-        return self.artefact_pixels[sha]
 
     def add_manifest(self, item: str, role: str, sha: str | None) -> None:
         if sha and not any(r.sha256 == sha and r.item == item for r in self.manifest):
             self.manifest.append(ManifestRow(item, role, sha))
+
+    def add_rows(self, rows: list[ManifestRow]) -> None:
+        for row in rows:
+            self.add_manifest(row.item, row.role, row.sha256)
 
     def add_figure_manifest(self, fig: Figure | None) -> Figure | None:
         if fig is not None:
             self.add_manifest(fig.name, "figure", fig.sha256)
         return fig
 
+    def section(self, built: tuple[T, list[ManifestRow]]) -> T:
+        """A section's blocks, its manifest rows added in the order they come."""
+        block, rows = built
+        self.add_rows(rows)
+        return block
+
     # ----------------------------------------------------------------- build
 
     def build(self) -> ReportModel:
+        src = self.src
         self.ctx.progress(0, 6, "re-checking evidence files")
-        evidence_blocks = [evidence_section.evidence_block(self, item) for item in self.items]
+        evidence_blocks = []
+        for item in self.items:
+            self.ctx.check()
+            evidence_blocks.append(self.section(evidence_section.evidence_block(src, item)))
         from examiner.report import provenance_section
 
-        provenance_section.attach(self, evidence_blocks)
+        provenance_section.attach(src, evidence_blocks)
         intact = all(b.intact for b in evidence_blocks) and all(
-            c.problem == "" and c.sha256 is not None for (eid, role), c in self.checks.items() if role == "reference"
+            c.problem == "" and c.sha256 is not None for (eid, role), c in src.checks.items() if role == "reference"
         )
         self.ctx.progress(1, 6, "collecting results")
         # The latest run per item and method is the result; earlier ones go to the appendix.
@@ -217,11 +165,15 @@ class ModelBuilder:
 
         # Citation numbers follow the order of appearance: summary, tools, methods, results,
         # regions, taxonomy. Blocks are therefore built in that order.
-        summary = summary_section.summary_placeholder(self, )
+        summary = summary_section.summary_placeholder(src)
         if self.regions:
             self.cit.cite("hofer2024taxonomy")  # the summary's sentence on regions cites it
-        codecs = tools_section.codec_uses(self, recomp_f)
-        methods = tools_section.method_blocks(self, detections_f, recomp_f)
+        codecs = self.section(tools_section.codec_uses(src, recomp_f))
+        for use in codecs:
+            self.cit.cite(*use.cites)
+        methods = tools_section.method_blocks(src, detections_f, recomp_f)
+        for method in methods:
+            self.cit.cite(*method.cites)
         detections = [self.detection_block(f) for f in detections_f]
         earlier = [self.earlier_run(f, latest) for f, latest in superseded]
         feature_tables = [self.feature_table(f) for f in detections_f]
@@ -241,17 +193,18 @@ class ModelBuilder:
         for i, r in enumerate(self.regions):
             self.ctx.progress(3 + i / max(1, len(self.regions)), 6, f"region {i + 1} of {len(self.regions)}")
             if not overviews or overviews[-1].evidence_label != self.labels.get(r.evidence_id):
-                ov = regions_section.overview(self, r.evidence_id)
+                ov = self.section(regions_section.overview(src, r.evidence_id))
                 if ov is not None:
                     overviews.append(ov)
-            region_blocks.append(regions_section.region_block(self, r))
+            self.ctx.check()
+            region_blocks.append(self.section(regions_section.region_block(src, r)))
         self.cit.cite("hofer2024taxonomy")  # the taxonomy section always cites it
         self.cit.cite("enfsi2015guideline")  # the conclusion's scale is the guideline's
         self.ctx.progress(5, 6, "audit log")
-        level, text, basis = scope_section.conclusion(self, )
-        summary.extend(summary_section.summary(self, evidence_blocks, intact, detections, recompressions, region_blocks, level))
+        level, text, basis = scope_section.conclusion(src)
+        summary.extend(summary_section.summary(src, evidence_blocks, intact, detections, recompressions, region_blocks, level))
         issued_dt = self.issued_time()
-        reviewer = self.opt.reviewer if self.opt.reviewer is not None else str(self.case.get_meta(META_REVIEWER, "") or "")
+        reviewer = self.opt.reviewer if self.opt.reviewer is not None else str(src.reviewer or "")
         model = ReportModel(
             report_id="",
             title=REPORT_TITLE,
@@ -268,13 +221,13 @@ class ModelBuilder:
             issued_epoch=int(issued_dt.timestamp()),
             amends=self.opt.amends or "",
             summary=summary,
-            integrity_statement=summary_section.integrity_statement(self, evidence_blocks, intact),
+            integrity_statement=summary_section.integrity_statement(src, evidence_blocks, intact),
             integrity_ok=intact and self.chain.ok and self.rows.ok,
             evidence=evidence_blocks,
-            tools=library_versions() + tools_section.recorded_versions(self, ),
-            device=tools_section.devices(self, recomp_f),
+            tools=library_versions() + tools_section.recorded_versions(self.findings),
+            device=tools_section.devices(recomp_f),
             codecs=codecs,
-            settings=tools_section.settings_rows(self, ),
+            settings=tools_section.settings_rows(self.findings, self.opt.settings),
             methods=methods,
             detections=detections,
             earlier_detections=earlier,
@@ -284,8 +237,8 @@ class ModelBuilder:
             other_results=others,
             overviews=overviews,
             regions=region_blocks,
-            taxonomy=scope_section.taxonomy(self, ),
-            limitations=scope_section.limitations(self, detections, recompressions, region_blocks),
+            taxonomy=scope_section.taxonomy(src),
+            limitations=scope_section.limitations(src, detections, recompressions, region_blocks),
             conclusion_proposition=CONCLUSION_PROPOSITION,
             conclusion_level=level,
             conclusion_text=text,
@@ -336,24 +289,7 @@ class ModelBuilder:
         times = [t for t in (parse_time(e.time_utc) for e in self.entries) if t]
         return max(times) if times else datetime(2000, 1, 1, tzinfo=UTC)
 
-    # ----------------------------------------------------------------- evidence
-
-
-
-
-
-
-
     # ----------------------------------------------------------------- summary
-
-
-
-
-
-    # ----------------------------------------------------------------- tools
-
-
-
 
 
     # ----------------------------------------------------------------- methods
@@ -382,7 +318,7 @@ class ModelBuilder:
         for name, sha in sorted(tf.artefacts.items()):
             if "spectrum" in name.lower():
                 try:
-                    img = self.artefact_image(sha, name)
+                    img = self.src.artefact_image(sha, name)
                 except ExaminerError:
                     continue
                 spectrum = self.add_figure_manifest(figs.figure(
@@ -442,12 +378,12 @@ class ModelBuilder:
         if not isinstance(rec, RecompressionRecord | VariabilityRecord):
             raise ExaminerError(f"finding F{f.id} ({f.kind}) is not a codec run")
         cid = rec.codec
-        info = self.codec_info(cid)
+        info = self.src.codec_info(cid)
         thumb = None
         image = tf.image_artefact()
         if image is not None:
             try:
-                img = self.artefact_image(image[1], self.finding_label(f))
+                img = self.src.artefact_image(image[1], self.src.finding_label(f))
                 thumb = self.add_figure_manifest(figs.thumbnail(f"F{f.id} {image[0]} thumbnail", img))
             except ExaminerError:
                 thumb = None
@@ -465,7 +401,7 @@ class ModelBuilder:
             evidence_label=self.labels.get(f.evidence_id, f"item {f.evidence_id}"),
             codec_name=(info.name if info else cid) + (" (seed variability)" if f.kind == "variability" else ""),
             codec_id=cid,
-            demonstration=self.is_demonstration(f),
+            demonstration=self.src.is_demonstration(f),
             quality=fmt(rec.quality),
             bpp=f"{bpp:.3f}" if isinstance(bpp, (int, float)) else fmt(bpp),
             psnr=psnr_text,
@@ -507,8 +443,6 @@ class ModelBuilder:
     # ----------------------------------------------------------------- closing sections
 
 
-
-
     def head_text(self) -> str:
         return anchor_head(self.entries, self.chain)
 
@@ -517,8 +451,6 @@ class ModelBuilder:
 
     def audit_statement(self) -> str:
         return audit_statement(self.chain, self.rows)
-
-
 
 
 def build_report_model(case: Case, options: BuildOptions | None = None, ctx: TaskContext | None = None) -> ReportModel:

@@ -13,6 +13,7 @@ from examiner.errors import ExaminerError
 from examiner.report.model import (
     EvidenceBlock,
     HashCheck,
+    ManifestRow,
 )
 from examiner.report.values import (
     fmt,
@@ -20,7 +21,7 @@ from examiner.report.values import (
 )
 
 if TYPE_CHECKING:
-    from examiner.report.builder import ModelBuilder
+    from examiner.report.sources import ReportSources
 
 
 @dataclass
@@ -41,18 +42,11 @@ def read_file(path: str) -> FileCheck:
     return FileCheck(path, sha, md5, data)
 
 
-def check(b: ModelBuilder, evidence_id: int, role: str, path: str) -> FileCheck:
-    key = (evidence_id, role)
-    if key not in b.checks:
-        b.checks[key] = read_file(path)
-    return b.checks[key]
-
-
-def evidence_block(b: ModelBuilder, item: EvidenceItem) -> EvidenceBlock:
-    b.ctx.check()
-    label = b.labels[item.id]
+def evidence_block(src: ReportSources, item: EvidenceItem) -> tuple[EvidenceBlock, list[ManifestRow]]:
+    """The item's block and the manifest rows of its files; its metadata goes into ``src``."""
+    label = src.labels[item.id]
     facts = item.facts
-    chk = check(b, item.id, "evidence", item.path)
+    chk = src.check(item.id, "evidence", item.path)
     hashes = [HashCheck("SHA-256", item.sha256, chk.sha256), HashCheck("MD5", item.md5, chk.md5)]
     if chk.sha256 is None:
         status = f"MISSING OR UNREADABLE: {chk.problem}"
@@ -60,7 +54,7 @@ def evidence_block(b: ModelBuilder, item: EvidenceItem) -> EvidenceBlock:
         status = "MISMATCH"
     else:
         status = "match"
-    b.add_manifest(f"{label} {item.name}", "evidence file", item.sha256)
+    manifest = [ManifestRow(f"{label} {item.name}", "evidence file", item.sha256)]
     fmt = str(facts.get("format", "")).upper()
     if facts.get("extension_mismatch"):
         fmt += f" (file name extension {facts.get('extension') or 'none'} does not match the content)"
@@ -80,10 +74,10 @@ def evidence_block(b: ModelBuilder, item: EvidenceItem) -> EvidenceBlock:
         rows.append(("Data after the end of the image", f"{facts['trailing_bytes']} bytes"))
     if facts.get("warnings"):
         rows.append(("Intake warnings", "; ".join(map(str, facts["warnings"]))))
-    meta_rows, jpeg_rows = metadata_rows(b, item, chk)
+    meta_rows, jpeg_rows = metadata_rows(item, chk)
     reference_rows: list[tuple[str, str]] = []
     if item.reference_path:
-        rchk = check(b, item.id, "reference", item.reference_path)
+        rchk = src.check(item.id, "reference", item.reference_path)
         rstatus = (
             "match" if rchk.sha256 == item.reference_sha256
             else ("MISSING OR UNREADABLE: " + rchk.problem) if rchk.sha256 is None else "MISMATCH"
@@ -96,7 +90,8 @@ def evidence_block(b: ModelBuilder, item: EvidenceItem) -> EvidenceBlock:
             ("MD5 now", rchk.md5 or "could not be computed"),
             ("Result", rstatus),
         ]
-        b.add_manifest(f"{label} reference {Path(item.reference_path).name}", "reference original", item.reference_sha256)
+        if item.reference_sha256:
+            manifest.append(ManifestRow(f"{label} reference {Path(item.reference_path).name}", "reference original", item.reference_sha256))
     return EvidenceBlock(
         label=label,
         evidence_id=item.id,
@@ -112,16 +107,15 @@ def evidence_block(b: ModelBuilder, item: EvidenceItem) -> EvidenceBlock:
         metadata=meta_rows,
         jpeg=jpeg_rows,
         reference=reference_rows,
-    )
+    ), manifest
 
 
-def metadata_rows(b: ModelBuilder, item: EvidenceItem, chk: FileCheck) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def metadata_rows(item: EvidenceItem, chk: FileCheck) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     if chk.data is None or chk.sha256 != item.sha256:
         return [("Metadata", "not read: the file does not match its intake hash or cannot be read")], []
     from examiner.core.metadata import read_metadata
 
     meta = read_metadata(chk.data, str(item.facts.get("format", "")))
-    b.meta_cache[item.id] = meta
     exif: dict[str, str] = meta.get("exif") or {}
     wanted = (
         "Image Make", "Image Model", "Image Software", "Image DateTime", "EXIF DateTimeOriginal",

@@ -392,7 +392,8 @@ def _plain(obj: Any) -> Any:
 
 
 def model_as_dict(model: ReportModel) -> dict[str, Any]:
-    return _plain(model)
+    plain: dict[str, Any] = _plain(model)  # a dataclass becomes a dict
+    return plain
 
 
 __all__ = [

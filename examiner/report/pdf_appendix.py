@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph
+from reportlab.platypus import Flowable, KeepTogether, Paragraph
 
 from examiner.report.pdf_style import FRAME_W
 from examiner.report.pdf_text import esc
@@ -28,7 +28,7 @@ def technical(pb: PdfBuilder) -> None:
             "The figures the detector measured and combined into each result shown under Results. They are "
             "given so that the result can be checked and reproduced; the legend below says what each one means."))
         for t in m.feature_tables:
-            items = [Paragraph(esc(f"{t.evidence_label}, finding {t.finding}"), pb.s["h3"])]
+            items: list[Flowable] = [Paragraph(esc(f"{t.evidence_label}, finding {t.finding}"), pb.s["h3"])]
             items.extend(pb.kv_table(t.rows, key_w=50 * mm))
             pb.story.append(KeepTogether(items))
         if m.feature_legend:

@@ -60,7 +60,7 @@ class NumberedCanvas(rl_canvas.Canvas):
 
     def showPage(self) -> None:  # noqa: N802 - reportlab's name
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own page reset, not in its stubs
 
     @property
     def page_count(self) -> int:
@@ -76,7 +76,7 @@ class NumberedCanvas(rl_canvas.Canvas):
 
     def _draw_furniture(self, total: int) -> None:
         m = self._model
-        page = self._pageNumber
+        page = self._pageNumber  # type: ignore[attr-defined]  # reportlab's page counter, not in its stubs
         self.saveState()
         top = PAGE_H - 13 * mm
         self.setFillColor(ACCENT)

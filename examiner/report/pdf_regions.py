@@ -65,7 +65,7 @@ def region(pb: PdfBuilder, r: RegionBlock) -> None:
         ("Categories", cats, "Symbol flag", "yes (high impact)" if r.symbol else "no"),
         ("Confidence", r.confidence, "Marked", r.created or "not recorded"),
     ]
-    data: list[list[Flowable]] = []
+    data: list[list[Flowable | str]] = []
     for k1, v1, k2, v2 in pairs:
         data.append([pb.cell(k1, "cellb", key_w), pb.cell(v1, "cell", half - key_w),
                      pb.cell(k2, "cellb", key_w), pb.cell(v2, "cell", half - key_w)])

@@ -110,4 +110,5 @@ def read_attachment(pdf: bytes) -> dict[str, object]:
         spec = doc.attachments.get(ATTACHMENT_NAME)
         if spec is None:
             return {}
-        return json.loads(spec.get_file().read_bytes().decode("utf-8"))
+        data = json.loads(spec.get_file().read_bytes().decode("utf-8"))
+    return data if isinstance(data, dict) else {}

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from examiner.report.evidence_section import check
 from examiner.report.model import EvidenceBlock
 
 if TYPE_CHECKING:
-    from examiner.report.builder import ModelBuilder
+    from examiner.report.sources import ReportSources
 
 HEADING = "What the file states about its making (recorded claims, not findings)"
 
 
-def attach(b: ModelBuilder, blocks: list[EvidenceBlock]) -> None:
+def attach(src: ReportSources, blocks: list[EvidenceBlock]) -> None:
     """Fill ``provenance`` of each evidence block from the bytes the evidence section re-read."""
-    by_id = {item.id: item for item in b.items}
+    by_id = {item.id: item for item in src.items}
     for block in blocks:
         item = by_id.get(block.evidence_id)
         if item is None:
             continue
-        chk = check(b, item.id, "evidence", item.path)
+        chk = src.check(item.id, "evidence", item.path)
         if chk.data is None or chk.sha256 != item.sha256:
             block.provenance = [("Provenance", "not read: the file does not match its intake hash or cannot be read")]
             continue

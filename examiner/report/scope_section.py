@@ -9,25 +9,23 @@ from examiner.core.regions import CATEGORY_DEFINITIONS, CORE_CATEGORIES, SYMBOL_
 from examiner.report.model import (
     CONCLUSION_LEVELS,
     EARLIER_CONCLUSION_LEVELS,
-    META_CONCLUSION,
-    META_LIMITATIONS,
     DetectionBlock,
     RecompressionBlock,
     RegionBlock,
 )
 
 if TYPE_CHECKING:
-    from examiner.report.builder import ModelBuilder
+    from examiner.report.sources import ReportSources
 
-def taxonomy(b: ModelBuilder) -> list[tuple[str, str]]:
+def taxonomy(src: ReportSources) -> list[tuple[str, str]]:
     rows = [(c.value.capitalize(), CATEGORY_DEFINITIONS[c]) for c in CORE_CATEGORIES]
-    if any(Category.TEXTURE.value in [Category(c).value for c in r.categories] for r in b.regions):
+    if any(Category.TEXTURE.value in [Category(c).value for c in r.categories] for r in src.regions):
         rows.append(("Texture", CATEGORY_DEFINITIONS[Category.TEXTURE]))
     rows.append(("Symbol (flag)", SYMBOL_DEFINITION))
     return rows
 
 def limitations(
-    b, detections: list[DetectionBlock], recomp: list[RecompressionBlock], regions: list[RegionBlock]
+    src: ReportSources, detections: list[DetectionBlock], recomp: list[RecompressionBlock], regions: list[RegionBlock]
 ) -> list[str]:
     out = [
         "Metadata (EXIF, XMP, file names, dates) is reported as found in the files. It can be edited "
@@ -60,14 +58,14 @@ def limitations(
         )
     if any(r.problems for r in regions):
         out.append("For some regions crops could not be shown; the reasons are given with each region.")
-    extra = b.case.get_meta(META_LIMITATIONS, []) or []
+    extra = src.extra_limitations
     if isinstance(extra, str):
         extra = [extra]
     out.extend(str(e) for e in extra)
     return out
 
-def conclusion(b: ModelBuilder) -> tuple[str, str, str]:
-    raw = b.case.get_meta(META_CONCLUSION, None)
+def conclusion(src: ReportSources) -> tuple[str, str, str]:
+    raw = src.conclusion
     if not raw:
         return "", "", (
             "The examiner has not recorded a conclusion level for this case; the level is therefore "
@@ -76,7 +74,7 @@ def conclusion(b: ModelBuilder) -> tuple[str, str, str]:
     if isinstance(raw, str):
         raw = {"level": raw}
     level = str(raw.get("level", ""))
-    who = str(raw.get("by") or "") or b.details.examiner or "the examiner"
+    who = str(raw.get("by") or "") or src.details.examiner or "the examiner"
     if level not in CONCLUSION_LEVELS:
         earlier = "an earlier scale of this program" if level in EARLIER_CONCLUSION_LEVELS else "no scale this report knows"
         # Shown as recorded, never mapped: a level means what its scale said when it was stated.

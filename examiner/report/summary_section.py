@@ -10,7 +10,6 @@ from examiner.report.audit_section import audit_statement
 from examiner.report.model import (
     CONCLUSION_LEVELS,
     CONCLUSION_PROPOSITION,
-    META_SUMMARY,
     DetectionBlock,
     EvidenceBlock,
     Para,
@@ -19,14 +18,14 @@ from examiner.report.model import (
 )
 
 if TYPE_CHECKING:
-    from examiner.report.builder import ModelBuilder
+    from examiner.report.sources import ReportSources
 
-def summary_placeholder(b: ModelBuilder) -> list[Para]:
-    text = b.case.get_meta(META_SUMMARY, "")
+def summary_placeholder(src: ReportSources) -> list[Para]:
+    text = src.summary_text
     return [Para("Examiner's summary: " + str(text))] if text else []
 
 def summary(
-    b,
+    src: ReportSources,
     evidence: list[EvidenceBlock],
     intact: bool,
     detections: list[DetectionBlock],
@@ -52,7 +51,7 @@ def summary(
                 "match its intake hash or could not be read (see Evidence and integrity). Results concerning "
                 "that file must not be relied on."
             ))
-    if not (b.chain.ok and b.rows.ok):
+    if not (src.chain.ok and src.rows.ok):
         out.append(Para(
             "WARNING: the case file does not verify: its audit log is broken, or its content was changed "
             "outside the program (see the appendix). Nothing in this report may be relied on."
@@ -70,8 +69,8 @@ def summary(
         for r in recompressions:
             name = f"{r.codec_name} at quality {r.quality}" + (" (a demonstration codec)" if r.demonstration else "")
             by_item.setdefault(r.evidence_label, []).append(name)
-        for label, names in by_item.items():
-            out.append(Para(f"{label} was re-compressed locally for comparison with: {', '.join(names)}."))
+        for label, codec_names in by_item.items():
+            out.append(Para(f"{label} was re-compressed locally for comparison with: {', '.join(codec_names)}."))
     if regions:
         counts = {c: sum(1 for r in regions if c.value in r.categories) for c in CORE_CATEGORIES}
         parts = [f"{v} {c.value.capitalize()}" for c, v in counts.items() if v]
@@ -93,13 +92,13 @@ def summary(
         out.append(Para("The examiner has not stated a conclusion on the scale of this report."))
     return out
 
-def integrity_statement(b: ModelBuilder, blocks: list[EvidenceBlock], intact: bool) -> str:
-    files = files_statement(b, blocks, intact)
-    if b.chain.ok and b.rows.ok:
+def integrity_statement(src: ReportSources, blocks: list[EvidenceBlock], intact: bool) -> str:
+    files = files_statement(src, blocks, intact)
+    if src.chain.ok and src.rows.ok:
         return files
-    return "THE CASE FILE DOES NOT VERIFY: " + audit_statement(b.chain, b.rows) + " " + files
+    return "THE CASE FILE DOES NOT VERIFY: " + audit_statement(src.chain, src.rows) + " " + files
 
-def files_statement(b: ModelBuilder, blocks: list[EvidenceBlock], intact: bool) -> str:
+def files_statement(src: ReportSources, blocks: list[EvidenceBlock], intact: bool) -> str:
     if not blocks:
         return "No evidence file is recorded in the case."
     if intact:
@@ -108,7 +107,7 @@ def files_statement(b: ModelBuilder, blocks: list[EvidenceBlock], intact: bool) 
             "report. Every SHA-256 and MD5 value matches the value taken at intake."
         )
     bad = [f"{blk.label} ({blk.status})" for blk in blocks if not blk.intact]
-    refs = [b.labels[eid] for (eid, role), c in b.checks.items() if role == "reference" and c.sha256 is None]
+    refs = [src.labels[eid] for (eid, role), c in src.checks.items() if role == "reference" and c.sha256 is None]
     return (
         "INTEGRITY PROBLEM: the following files do not match their intake hashes or could not be read: "
         + ", ".join(bad + [f"{r} reference" for r in refs])

@@ -9,6 +9,7 @@ from examiner.core.case import Finding
 from examiner.report import methods as methods_mod
 from examiner.report.model import (
     CodecUse,
+    ManifestRow,
     MethodBlock,
 )
 from examiner.report.values import (
@@ -16,12 +17,13 @@ from examiner.report.values import (
 )
 
 if TYPE_CHECKING:
-    from examiner.report.builder import ModelBuilder
+    from examiner.core.settings import Settings
+    from examiner.report.sources import ReportSources
 
 
-def recorded_versions(b: ModelBuilder) -> list[tuple[str, str]]:
+def recorded_versions(findings: list[Finding]) -> list[tuple[str, str]]:
     seen: dict[tuple[str, str], list[str]] = {}
-    for f in b.findings:
+    for f in findings:
         versions = f.data.get("versions")
         if isinstance(versions, dict):
             for lib, ver in versions.items():
@@ -33,17 +35,17 @@ def recorded_versions(b: ModelBuilder) -> list[tuple[str, str]]:
     return rows
 
 
-def devices(b: ModelBuilder, recomp: list[Finding]) -> str:
+def devices(recomp: list[Finding]) -> str:
     devices = sorted({str(f.data.get("device")) for f in recomp if f.data.get("device")})
     if not devices:
         return "CPU (no codec run recorded a device)"
     return ", ".join(devices) + " (as recorded with the codec runs)"
 
 
-def settings_rows(b: ModelBuilder) -> list[tuple[str, str]]:
+def settings_rows(findings: list[Finding], s: Settings | None) -> list[tuple[str, str]]:
     """Parameters recorded with each run (what reproduces it), then the current settings."""
     rows: list[tuple[str, str]] = []
-    for f in b.findings:
+    for f in findings:
         if f.kind not in ("recompression", "variability"):
             continue
         d = f.data
@@ -54,7 +56,6 @@ def settings_rows(b: ModelBuilder) -> list[tuple[str, str]]:
         if d.get("tiled"):
             parts.append("tiled " + fmt(d.get("tiles") or {}))
         rows.append((f"F{f.id} {d.get('codec', '?')} run", "; ".join(parts)))
-    s = b.opt.settings
     if s is None:
         return rows + [("Settings", "not given to the report builder, so not stated")]
     return rows + [
@@ -64,20 +65,23 @@ def settings_rows(b: ModelBuilder) -> list[tuple[str, str]]:
     ]
 
 
-def codec_uses(b: ModelBuilder, recomp: list[Finding]) -> list[CodecUse]:
+def codec_uses(src: ReportSources, recomp: list[Finding]) -> tuple[list[CodecUse], list[ManifestRow]]:
+    """Each codec run, with the weight files it used; and those files' manifest rows. The
+    caller cites each use's ``cites`` in order."""
     out: dict[str, CodecUse] = {}
+    manifest: list[ManifestRow] = []
     for f in recomp:
         cid = str(f.data.get("codec", ""))
         if not cid:
             continue
-        info = b.codec_info(cid)
+        info = src.codec_info(cid)
         use = out.get(cid)
         if use is None:
             use = CodecUse(
                 codec_id=cid,
                 name=info.name if info else str(f.data.get("codec_name") or cid),
                 family=str(info.family) if info else str(f.data.get("family", "")),
-                demonstration=b.is_demonstration(f),
+                demonstration=src.is_demonstration(f),
                 cites=tuple(info.citations) if info else tuple(f.data.get("citations") or ()),
             )
             out[cid] = use
@@ -86,13 +90,12 @@ def codec_uses(b: ModelBuilder, recomp: list[Finding]) -> list[CodecUse]:
             for name, digest in weights.items():
                 if (str(name), str(digest)) not in use.weights:
                     use.weights.append((str(name), str(digest)))
-                    b.add_manifest(f"weights {name}", f"codec {cid}", str(digest))
-    for use in out.values():
-        b.cit.cite(*use.cites)
-    return list(out.values())
+                    manifest.append(ManifestRow(f"weights {name}", f"codec {cid}", str(digest)))
+    return list(out.values()), manifest
 
 
-def method_blocks(b: ModelBuilder, detections: list[Finding], recomp: list[Finding]) -> list[MethodBlock]:
+def method_blocks(src: ReportSources, detections: list[Finding], recomp: list[Finding]) -> list[MethodBlock]:
+    """The methods used, in the order they are described; the caller cites each one's ``cites``."""
     infos: list[methods_mod.MethodInfo] = []
     intake = methods_mod.registered("intake")
     if intake:
@@ -103,7 +106,7 @@ def method_blocks(b: ModelBuilder, detections: list[Finding], recomp: list[Findi
             infos.append(m)
     for f in recomp:
         cid = str(f.data.get("codec", ""))
-        info = b.codec_info(cid)
+        info = src.codec_info(cid)
         if info is not None:
             infos.append(methods_mod.method_for_codec(info, {}))
         elif cid:
@@ -111,17 +114,17 @@ def method_blocks(b: ModelBuilder, detections: list[Finding], recomp: list[Findi
                 id=f"codec:{cid}", name=f"Codec: {cid}",
                 description="The codec's manifest is not installed here; the run's own record is reported under Results.",
             ))
-    for kind in sorted({f.kind for f in b.findings} - {"detection", "recompression", "variability", "note"}):
-        for f in b.findings:
+    for kind in sorted({f.kind for f in src.findings} - {"detection", "recompression", "variability", "note"}):
+        for f in src.findings:
             if f.kind == kind:
                 m = methods_mod.method_for_finding(kind, f.data)
                 if m:
                     infos.append(m)
-    if b.regions:
+    if src.regions:
         regions_m = methods_mod.registered("regions")
         if regions_m:
             infos.append(regions_m)
-        for prov in sorted({r.provenance for r in b.regions}):
+        for prov in sorted({r.provenance for r in src.regions}):
             module = methods_mod.PROVENANCE_MODULES.get(prov)
             m = methods_mod.method_of_module(module) if module else None
             if m:
@@ -131,7 +134,6 @@ def method_blocks(b: ModelBuilder, detections: list[Finding], recomp: list[Findi
         infos.append(audit_m)
     blocks = []
     for m in methods_mod.describe(infos):
-        b.cit.cite(*m.citations)
         blocks.append(MethodBlock(
             name=m.name, description=m.description, parameters=list(m.parameters),
             limitations=list(m.limitations), cites=tuple(m.citations), labels=list(m.labels), version=m.version,

@@ -136,6 +136,7 @@ def _local_cluster(n: int, memory_limit: str) -> Iterator[tuple[Any, dict[str, A
 
 def total_threads(client: Any) -> int:
     try:
-        return max(1, sum(client.nthreads().values()))
+        threads: dict[str, int] = client.nthreads()
+        return max(1, sum(threads.values()))
     except Exception:  # noqa: BLE001 - a transient scheduler hiccup must not stop the loop
         return 1

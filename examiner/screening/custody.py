@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -183,7 +183,7 @@ def _check_rows(rf: ResultsFile, report: VerifyReport) -> None:
     _check_meta(rf, report, expected)
     c = rf.conn
     path_at = store.FILE_COLUMNS.index("path")
-    checks = (
+    checks: tuple[tuple[str, str, Callable[[tuple[Any, ...]], str], Callable[[tuple[Any, ...]], str]], ...] = (
         ("file", f"SELECT {', '.join(store.FILE_COLUMNS)} FROM files", store.file_digest, lambda r: str(r[0])),
         ("analysis", f"SELECT {', '.join(store.ANALYSIS_COLUMNS)} FROM analyses", store.analysis_digest, lambda r: str(r[0])),
         ("followup", f"SELECT {', '.join(store.FOLLOWUP_COLUMNS)} FROM followups", store.followup_digest,

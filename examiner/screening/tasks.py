@@ -113,7 +113,7 @@ def jsonable(value: Any) -> Any:
 def hash_one(path: str) -> dict[str, Any]:
     """SHA-256 of the file, read once, read-only; and the intake's refusal when its first bytes
     show it is no allowed image (so such files never need an analysis task)."""
-    from examiner.core.evidence import describe_unknown, detect_format
+    from examiner.core.formats import describe_unknown, detect_format
 
     try:
         # O_NONBLOCK: a path that became a FIFO after the walk must not hang the worker.
@@ -236,7 +236,7 @@ def followup(kind: str, sha: str, path: str, params: dict[str, Any], max_pixels:
         elif kind == "identify":
             from examiner.analysis import identify
 
-            codecs = params.get("codecs")
+            codecs = params.get("codecs", "auto")
             ident = identify.identify(ev.pixels, None if codecs == "auto" else list(codecs),
                                       settings=_codec_settings(params))
             out.update(status="result", data=jsonable(ident.to_dict()))

@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from examiner.core.case_records import EvidenceItem
 from examiner.core.metadata import read_metadata
 from examiner.core.text_safety import safe_text
 from examiner.errors import EvidenceError
@@ -29,7 +30,7 @@ def _v(value: Any, limit: int = 512) -> str:
     return safe_text(value, limit)
 
 
-def intake_section(item: Any) -> Section:
+def intake_section(item: EvidenceItem) -> Section:
     f = item.facts
     rows = [
         ("File", _v(Path(item.path).name)),
@@ -50,7 +51,7 @@ def intake_section(item: Any) -> Section:
     return "Intake facts", rows
 
 
-def decode_section(item: Any) -> Section:
+def decode_section(item: EvidenceItem) -> Section:
     f = item.facts
     rows = [("Conversion", _v(c)) for c in f.get("conversions") or []] or [("Conversions", "none: pixels kept as stored")]
     rows += [("Warning", _v(w)) for w in f.get("warnings") or []]
@@ -106,17 +107,17 @@ def problems_section(meta: dict[str, Any]) -> Section | None:
     return ("Metadata problems and notices", rows) if rows else None
 
 
-def evidence_metadata(item: Any) -> list[Section]:
+def evidence_metadata(item: EvidenceItem) -> list[Section]:
     """All sections for one evidence item (``EvidenceItem``). Reads the file once, read-only;
     a file whose bytes no longer match the intake hash is refused with the usual message."""
     path = Path(item.path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise EvidenceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise EvidenceError(path, f"cannot be read ({exc.strerror or exc})") from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != item.sha256:
-        raise EvidenceError(f"{path}: SHA-256 changed since intake (was {item.sha256}, now {digest}); metadata not read")
+        raise EvidenceError(path, f"SHA-256 changed since intake (was {item.sha256}, now {digest}); metadata not read")
     meta = read_metadata(data, str(item.facts.get("format", "")))
     sections = [intake_section(item), decode_section(item), exif_section(meta)]
     for extra in (jpeg_section(meta), problems_section(meta)):

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from examiner.errors import ExaminerError
 
+if TYPE_CHECKING:
+    from examiner.analysis.symbols.proposals import Proposal
+    from examiner.workflows.detect import DetectionOutcome
+    from examiner.workflows.session import CaseSession
+
+# Each event's subscribers take the arguments listed in ExaminationEvents.
 Callback = Callable[..., None]
-# The front end's open-case object (the GUI's CaseSession); the state only holds and announces it.
-S = TypeVar("S")
 
 
 class NothingOpen(ExaminerError):
@@ -42,7 +46,7 @@ class Event:
     def disconnect(self, callback: Callback) -> None:
         self._callbacks = [c for c in self._callbacks if c is not callback]
 
-    def emit(self, *args: Any) -> None:
+    def emit(self, *args: object) -> None:
         if self._blocked:
             return
         for callback in list(self._callbacks):
@@ -71,7 +75,7 @@ class ExaminationEvents:
         self.detection = Event("detection")  # (outcome or None): the detection shown changed
 
 
-class ExaminationState(Generic[S]):
+class ExaminationState:
     """The open case session, the evidence and comparison shown, and the pending proposals.
 
     Setting a property to a new value emits its event; announcing a change the case made
@@ -81,19 +85,19 @@ class ExaminationState(Generic[S]):
 
     def __init__(self) -> None:
         self.events = ExaminationEvents()
-        self._session: S | None = None
+        self._session: CaseSession | None = None
         self._evidence_id: int | None = None
         self._comparison_key = ""
-        self._proposals: list[Any] = []
-        self._detection: Any = None
+        self._proposals: list[Proposal] = []
+        self._detection: DetectionOutcome | None = None
 
     # -- what is open and shown ----------------------------------------------------------------
     @property
-    def session(self) -> S | None:
+    def session(self) -> CaseSession | None:
         return self._session
 
     @session.setter
-    def session(self, value: S | None) -> None:
+    def session(self, value: CaseSession | None) -> None:
         if value is self._session:
             return
         self._session = value
@@ -128,32 +132,32 @@ class ExaminationState(Generic[S]):
             self.events.comparison.emit(value)
 
     @property
-    def proposals(self) -> list[Any]:
+    def proposals(self) -> list[Proposal]:
         return self._proposals
 
     @proposals.setter
-    def proposals(self, value: list[Any]) -> None:
+    def proposals(self, value: list[Proposal]) -> None:
         self._proposals = list(value)
         self.events.proposals.emit(self._proposals)
 
     @property
-    def detection(self) -> Any:
+    def detection(self) -> DetectionOutcome | None:
         return self._detection
 
     @detection.setter
-    def detection(self, value: Any) -> None:
+    def detection(self, value: DetectionOutcome | None) -> None:
         self._detection = value
         self.events.detection.emit(value)
 
     # -- guards --------------------------------------------------------------------------------
     # The one place that decides what "no case open" means and says so; front ends let the
     # NothingOpen through to whatever shows messages, or catch it where there is nothing to do.
-    def require_session(self, what: str = "open or create a case first") -> S:
+    def require_session(self, what: str = "open or create a case first") -> CaseSession:
         if self._session is None:
             raise NothingOpen(what)
         return self._session
 
-    def require_evidence(self, what: str = "open a case and select an evidence item first") -> tuple[S, int]:
+    def require_evidence(self, what: str = "open a case and select an evidence item first") -> tuple[CaseSession, int]:
         if self._session is None or self._evidence_id is None:
             raise NothingOpen(what)
         return self._session, self._evidence_id
@@ -162,7 +166,8 @@ class ExaminationState(Generic[S]):
     def case_changed(self) -> None:
         self.events.recorded.emit()
 
-    def finding_recorded(self, evidence_id: int, finding: Any) -> None:
+    def finding_recorded(self, evidence_id: int, finding: object) -> None:
+        """``finding``: whatever the workflow's record step returned, passed on to subscribers."""
         self.events.findings.emit(evidence_id, finding)
         self.events.recorded.emit()
 

@@ -42,7 +42,8 @@ def reference_decoded_symbols(symbols: np.ndarray, sigma: np.ndarray, likelihood
     raw = np.where(below, -2 * value - 1, np.where(above, 2 * (value - max_value), 0))
     raw_back = np.where(raw >= 16, raw & 15, raw)
     value_back = np.where(below, -((raw_back + 1) // 2), np.where(above, raw_back // 2 + max_value, value))
-    return value_back - centre
+    decoded: np.ndarray = value_back - centre  # indexing the scale table gives numpy's untyped scalar-or-array
+    return decoded
 
 
 def misdecoded_elements(symbols: np.ndarray, decoded: np.ndarray, limit: int = 20) -> list[dict[str, int]]:

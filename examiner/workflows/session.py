@@ -1,4 +1,4 @@
-"""The open case as the GUI sees it: a thin, Qt-free adapter over :class:`examiner.core.case.Case`.
+"""The open case as a front end sees it (the window's one examination session): a thin adapter over :class:`examiner.core.case.Case`.
 
 It adds only what a screen needs on top of the case: decoded pixels kept in memory, the list of
 comparison images available for an evidence item (its reference original and the re-compressions
@@ -14,11 +14,11 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from examiner.core.case import Case, default_actor
+from examiner.core.audit import AuditEntry
+from examiner.core.case import Case, EvidenceItem, Finding, default_actor
 from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
@@ -109,7 +109,7 @@ class CaseSession:
         self.path = target
 
     # -- evidence ------------------------------------------------------------------------------
-    def evidence(self) -> list[Any]:
+    def evidence(self) -> list[EvidenceItem]:
         return list(self.case.evidence())
 
     def evidence_pixels(self, evidence_id: int) -> np.ndarray:
@@ -127,7 +127,7 @@ class CaseSession:
         """Cache pixels decoded elsewhere (a worker), replacing any other item's."""
         self._pixels = {evidence_id: pixels}
 
-    def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> Any:
+    def add_evidence(self, path: str | Path, reference: str | Path | None = None) -> EvidenceItem:
         return self.case.add_evidence(path, reference=reference)
 
     def set_reference(self, evidence_id: int, path: str | Path) -> None:
@@ -185,7 +185,7 @@ class CaseSession:
     # -- findings ------------------------------------------------------------------------------
     # Findings are recorded by the workflows (examiner.workflows), on the window's writer thread;
     # the session only reads back what a screen shows.
-    def detection_images(self, finding: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def detection_images(self, finding: Finding) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The spectrum image and per-tile map stored with a detection finding."""
         from examiner.workflows.detect import stored_tile_map
 
@@ -196,13 +196,13 @@ class CaseSession:
             tiles = stored_tile_map(self.case.get_artefact(finding.artefacts[names.TILE_MAP]))
         return spectrum, tiles
 
-    def variability_map(self, finding: Any) -> np.ndarray | None:
+    def variability_map(self, finding: Finding) -> np.ndarray | None:
         sha = finding.artefacts.get(names.VARIABILITY_MAP)
         if not sha:
             return None
         return decode_bytes(self.case.get_artefact(sha), name="variability map artefact")
 
-    def findings(self, evidence_id: int | None = None, kind: str | None = None) -> list[Any]:
+    def findings(self, evidence_id: int | None = None, kind: str | None = None) -> list[Finding]:
         return list(self.case.findings(evidence_id=evidence_id, kind=kind))
 
     # -- regions (the RegionStore the undo commands use) -----------------------------------------
@@ -225,5 +225,5 @@ class CaseSession:
         self.case.set_region_locked(region_id, locked, reason)
 
     # -- audit -----------------------------------------------------------------------------------
-    def audit_entries(self, since: int = 0) -> list[Any]:
+    def audit_entries(self, since: int = 0) -> list[AuditEntry]:
         return list(self.case.audit.entries(since=since))
