@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -46,8 +47,14 @@ def test_cli_steps_record_findings_in_the_case(tmp_path: Path, capsys: pytest.Ca
     assert main(["recompress", str(image), "--codec", "jpeg", "--quality", "40", "--out", str(out),
                  "--case", str(case_path), "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    # One encoder: the --out file and the stored artefact are the same bytes.
-    assert rec["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() == rec["artefact_sha256"]
+    # One encoder: the --out file is the stored artefact plus its provenance statement (XMP), so
+    # the bytes differ and the pixels do not.
+    assert rec["file_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() != rec["artefact_sha256"]
+    with Case.open(case_path, read_only=True, record=False) as case:
+        stored = case.get_artefact(rec["artefact_sha256"])
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(io.BytesIO(stored))))
     # Without --out the run is only recorded.
     assert main(["recompress", str(image), "--codec", "webp", "--quality", "30", "--case", str(case_path)]) == 0
     with Case.open(case_path, read_only=True, record=False) as case:

@@ -19,7 +19,6 @@ is safe to share between threads (one lock serialises access). Typical use::
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import json
 import mimetypes
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from examiner.core import store
+from examiner.core.actors import default_actor, login_name
 from examiner.core.audit import AuditEntry, AuditLog, ChainReport, canonical_json, utc_now
 from examiner.core.case_changes import disguised_changes
 from examiner.core.case_records import (
@@ -64,19 +64,6 @@ __all__ = ["ArtefactInfo", "Case", "CaseDetails", "EvidenceItem", "FileStatus", 
 
 CASE_SUFFIX = ".mcase"
 FINDING_KINDS_KNOWN = ("detection", "recompression", "variability", "suggestion", "identification", "symbols", "note")
-
-
-def login_name() -> str:
-    """The OS login: a fact in each audit entry (``login``), never whom work is credited to."""
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (a bare container) must not block case work
-        return "unknown"
-
-
-def default_actor() -> str:
-    """Who acts where nobody is named and there is no case examiner (a screening results file)."""
-    return login_name()
 
 
 class Case:

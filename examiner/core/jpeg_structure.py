@@ -267,7 +267,7 @@ def subsampling_name(components: list[dict[str, Any]]) -> str:
 
 def parse_jpeg(data: bytes) -> dict[str, Any]:
     """Everything the examiner wants to know about a JPEG's structure, as JSON-ready data."""
-    from examiner.core.text_safety import safe_text, text_notices
+    from examiner.core.text_safety import MAX_XMP_CHARS, safe_text, text_notices
 
     layout = scan_segments(data)
     tables: dict[int, dict[str, Any]] = {}
@@ -297,8 +297,8 @@ def parse_jpeg(data: bytes) -> dict[str, Any]:
             app.append(entry)
             if m == 0xE1 and payload.startswith(b"http://ns.adobe.com/xap/1.0/\x00") and xmp is None:
                 packet = payload[len(b"http://ns.adobe.com/xap/1.0/\x00") :]
-                xmp = {"offset": seg.offset, "length": len(packet), "text": safe_text(packet, 8192),
-                       "notices": text_notices("XMP", packet)}  # fmt: skip
+                xmp = {"offset": seg.offset, "length": len(packet), "text": safe_text(packet, MAX_XMP_CHARS),
+                       "notices": text_notices("XMP", packet, MAX_XMP_CHARS)}  # fmt: skip
         elif m == 0xFE:
             comments.append({"offset": seg.offset, "length": len(payload), "text": safe_text(payload, 512)})
     luma_ids = {components[0]["tq"]} if components else {0}

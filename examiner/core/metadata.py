@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from examiner.core.png_text import read_png_text
-from examiner.core.text_safety import safe_text, text_notices
+from examiner.core.text_safety import MAX_XMP_CHARS, safe_text, text_notices
 
 MAX_TAGS = 2000
 MAX_NOTICES = 50
@@ -94,7 +94,7 @@ def read_metadata(data: bytes, fmt: str) -> dict[str, Any]:
 
         packet = find_packet(data, fmt)
         if packet:
-            meta["xmp"] = {"length": len(packet), "text": safe_text(packet, 8192)}
+            meta["xmp"] = {"length": len(packet), "text": safe_text(packet, MAX_XMP_CHARS)}
     elif fmt == "png":
         # Every text chunk, also after the image data, compressed ones inflated only up to a
         # bound (see png_text): Pillow stops at the pixels and gives up on a zTXt bomb.
@@ -148,7 +148,7 @@ def _pillow_metadata(data: bytes, fmt: str, errors: list[str]) -> dict[str, Any]
     xmp_raw = info.pop("xmp", None) or info.pop("XML:com.adobe.xmp", None)
     if xmp_raw:
         raw = xmp_raw if isinstance(xmp_raw, bytes) else str(xmp_raw).encode("utf-8", "replace")
-        found["xmp"] = {"length": len(raw), "text": safe_text(raw, 8192), "notices": text_notices("XMP", raw)}
+        found["xmp"] = {"length": len(raw), "text": safe_text(raw, MAX_XMP_CHARS), "notices": text_notices("XMP", raw, MAX_XMP_CHARS)}
     text_chunks: dict[str, str] = {}
     for key, value in info.items():
         if key in ("icc_profile", "exif", "dpi", "transparency", "gamma", "compression", "resolution"):

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from examiner.core.text_safety import safe_text, text_notices
+from examiner.core.text_safety import MAX_XMP_CHARS, safe_text, text_notices
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
@@ -133,8 +133,8 @@ def read_png_text(data: bytes) -> PngText:
         if problem:
             notices.append(f"{label}: {problem}")
         if key == XMP_KEYWORD and found.xmp is None:
-            found.xmp = {"offset": pos, "length": len(text), "text": safe_text(text, 8192)}
-            notices.extend(text_notices("XMP", text))
+            found.xmp = {"offset": pos, "length": len(text), "text": safe_text(text, MAX_XMP_CHARS)}
+            notices.extend(text_notices("XMP", text, MAX_XMP_CHARS))
         elif len(found.chunks) < MAX_TEXT_CHUNKS:
             found.chunks[safe_text(key, 80)] = safe_text(text)
             notices.extend(text_notices(label, text))

@@ -68,6 +68,8 @@ class EscapingWriter(io.TextIOBase):
 # Bounded, escaped renderings of untrusted values (metadata tags, JPEG comments), with notes on
 # why a value deserves a second look.
 MAX_TAG_CHARS = 512
+# An XMP packet is XML of its own and often a few KiB: it is shown up to this many characters.
+MAX_XMP_CHARS = 8192
 
 
 def safe_text(value: Any, limit: int = MAX_TAG_CHARS) -> str:
