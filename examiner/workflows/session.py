@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from examiner.core.actors import default_actor
 from examiner.core.audit import AuditEntry
-from examiner.core.case import Case, EvidenceItem, Finding, default_actor
+from examiner.core.case import Case, EvidenceItem, Finding
 from examiner.core.evidence import decode_bytes
 from examiner.core.regions import Region
 from examiner.core.settings import Settings
