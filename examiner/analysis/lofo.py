@@ -56,6 +56,15 @@ def load_items(root: Path) -> list[Item]:
             for rel, e in sorted(manifest.items())]
 
 
+def family_counts(items: Sequence[Item]) -> dict[str, dict[str, int]]:
+    """Images per family, positives and negatives apart: the make-up a model file records."""
+    out: dict[str, dict[str, int]] = {"positives": {}, "negatives": {}}
+    for it in items:
+        d = out["positives" if it.label else "negatives"]
+        d[it.family] = d.get(it.family, 0) + 1
+    return out
+
+
 def source_fold(source: str) -> int:
     if source.startswith("kodim") and source[5:7].isdigit():
         return (int(source[5:7]) - 1) // 6

@@ -45,7 +45,7 @@ def run_lofo(args: argparse.Namespace) -> int:
         model = lofo.fit_final(items, feats, fit)
         model.measured = {"leave_one_family_out": report}
         model.composition = {"description": args.description, "data": str(Path(args.lofo)),
-                             "counts": _counts(items)}
+                             "counts": lofo.family_counts(items)}
         Path(args.calibrate).write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
         result["model"] = args.calibrate
         result["lr_neural"] = model.lr_neural
@@ -55,14 +55,6 @@ def run_lofo(args: argparse.Namespace) -> int:
     else:
         print_table(report)
     return 0
-
-
-def _counts(items: list[Any]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {"positives": {}, "negatives": {}}
-    for it in items:
-        d = out["positives" if it.label else "negatives"]
-        d[it.family] = d.get(it.family, 0) + 1
-    return out
 
 
 def print_table(report: dict[str, Any]) -> None:

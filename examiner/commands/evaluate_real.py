@@ -65,7 +65,7 @@ def run_real(args: argparse.Namespace) -> int:
         model.measured = {"real_data": reports[SHIPPED], "baseline": reports[BASELINE], "combiner": SHIPPED,
                           "family_profiles": real_validation.family_profiles(model, pool, feats)}
         model.composition = {"description": args.description, "data": str(Path(args.real)),
-                             "counts": _counts(pool)}
+                             "counts": lofo.family_counts(pool)}
         Path(args.calibrate).write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
         result["model"] = args.calibrate
     if args.json:
@@ -73,14 +73,6 @@ def run_real(args: argparse.Namespace) -> int:
     else:
         print_tables(reports)
     return 0
-
-
-def _counts(items: list[Any]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {"positives": {}, "negatives": {}}
-    for it in items:
-        d = out["positives" if it.label else "negatives"]
-        d[it.family] = d.get(it.family, 0) + 1
-    return out
 
 
 def _pct(k: int, n: int) -> str:
