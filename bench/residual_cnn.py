@@ -3,6 +3,7 @@
     python bench/residual_cnn.py DATA OUT --cache                         # once: cut the patches
     python bench/residual_cnn.py DATA OUT --fold 0 [--steps 20000]      # train (resumes), then score
     python bench/residual_cnn.py DATA OUT --fold 0 --score-only
+    python bench/residual_cnn.py DATA OUT --evaluate                      # the folds' held-out rates
 
 One route of detector v4's research, for the families the spectral features miss (Cool-chic,
 JPEG AI, PerCo): a fixed "pixel minus its 3x3 mean" first layer (content suppressed, as in the
@@ -159,18 +160,49 @@ def score(data: Path, out: Path, fold: int, net: ResidualNet) -> None:
     print(f"fold {fold}: {len(scores)} held-out images scored", flush=True)
 
 
+def evaluate(data: Path, out: Path) -> None:
+    """The held-out scores of every fold pooled: the threshold at which at most 1 % of the camera
+    images of held-out makes score above it, and each family's share found at that threshold.
+    The folds' scores are on scales of their own, so this is a research figure, not a calibrated
+    likelihood ratio."""
+    from examiner.analysis.error_rates import fpr_upper_bound
+
+    items = {it.rel: it for it in lofo.load_items(data / "images")}
+    scores: dict[str, float] = {}
+    for k in range(len(FOLDS)):
+        f = out / f"fold{k}" / "scores.json"
+        if f.is_file():
+            scores.update(json.loads(f.read_text()))
+    cam = sorted(((v, r) for r, v in scores.items() if items[r].label == 0), reverse=True)
+    allowed = int(0.01 * len(cam))
+    threshold = cam[allowed][0] + 1e-6 if cam else float("inf")
+    hits = [r for v, r in cam if v >= threshold]
+    print(f"camera images of held-out makes: {len(hits)}/{len(cam)} above the threshold "
+          f"(95% upper bound {100 * fpr_upper_bound(len(hits), len(cam)):.1f}%)")
+    fams: dict[str, list[bool]] = {}
+    for r, v in scores.items():
+        if items[r].label == 1:
+            fams.setdefault(items[r].family, []).append(v >= threshold)
+    for fam, found in sorted(fams.items()):
+        print(f"  {fam:<20} found {sum(found)}/{len(found)} ({sum(found) / len(found):.2f})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--fold", type=int, choices=range(len(FOLDS)))
     ap.add_argument("--cache", action="store_true", help="cut the patches (once, before any fold)")
+    ap.add_argument("--evaluate", action="store_true", help="pool the folds' held-out scores and print the rates")
     ap.add_argument("--steps", type=int, default=20000)
     ap.add_argument("--score-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.cache:
         build_cache(args.data, args.out)
+        return 0
+    if args.evaluate:
+        evaluate(args.data, args.out)
         return 0
     if args.fold is None:
         ap.error("--fold is needed (or --cache)")
