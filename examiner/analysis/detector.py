@@ -408,7 +408,7 @@ _STAT_WORDS = {
     "cfa_g_rowcol": "a row or column pattern in green's residual (contrast {:.3f})",
     "cfa_rb_rowcol": "camera demosaicking traces in red and blue (contrast {:.3f})",
     "cfa_rb_diag": "a diagonal pattern in red and blue's residual (contrast {:.3f})",
-    "cfa_bayer": "the Bayer pattern of a camera sensor (margin {:.3f})",
+    "cfa_bayer": "a high margin between green's and red and blue's demosaicking contrasts ({:.3f})",
     "jpeg_table_custom": "a JPEG table of the camera's own rather than a standard one (distance {:.2f})",
 }
 # The same features when their value lies below the model's average: for signed features a low
@@ -423,7 +423,7 @@ _LOW_WORDS = {
     "cfa_g_rowcol": "no row or column pattern in green's residual (contrast {:.3f})",
     "cfa_rb_rowcol": "weak or no camera demosaicking traces in red and blue (contrast {:.3f})",
     "cfa_rb_diag": "no diagonal pattern in red and blue's residual (contrast {:.3f})",
-    "cfa_bayer": "no Bayer pattern of a camera sensor (margin {:.3f})",
+    "cfa_bayer": "a low margin between green's and red and blue's demosaicking contrasts ({:.3f})",
     "jpeg_table_custom": "no camera-specific JPEG table (distance {:.2f})",
 }
 
@@ -469,6 +469,11 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
         parts.append("No single trace stands out; the score comes from many weak ones together."
                      if score >= 0.5 else
                      "No spectral peak at the decoder grid frequencies stands out from the image's own spectrum.")
+    against = [(branch.features[i], feats.get(branch.features[i], 0.0), bool(inputs[i] < 0))
+               for i in order[::-1] if contrib[i] < -0.25][:3]
+    if against and verdict != "neural":
+        parts.append("Against neural-codec processing speak " + "; ".join(_evidence_phrase(n, v, low)
+                                                                            for n, v, low in against) + ".")
     if verdict == "neural":
         periodic = any(any(k in n for k in ("grid", "axis", "diag", "coh")) and not n.startswith("cfa_")
                        for n, _, _ in strong)
@@ -489,7 +494,7 @@ def explain(model: DetectorModel, feats: dict[str, float], score: float, verdict
             parts.append("JPEG compression at moderate quality erases the finest decoder traces, so their absence "
                          "here is weak evidence.")
     elif jpeg.container_jpeg:
-        parts.append(jpeg.summary + ".")
+        parts.append(jpeg.summary[:1].upper() + jpeg.summary[1:] + ".")
     if identification is not None:
         parts.append("Re-compression: " + identification.summary + ".")
     real = model.measured.get("real_data")

@@ -128,6 +128,7 @@ def validation_sentence(model: DetectorModel, real: dict[str, Any]) -> str:
     found = sorted(fams.items(), key=lambda kv: kv[1]["true_positive_rate"])
     worst = ", ".join(f"{f} {r['found']} of {r['n']}" for f, r in found[:3])
     return (f"Validation of model {model.version} on real data: of {cam['n']} images from {cam['n_photos']} camera "
-            f"photos whose make was left out of training, {cam['called_neural']} were called neural (95% upper bound "
+            f"photos whose make was left out of training, {cam['called_neural']} "
+            f"{'was' if cam['called_neural'] == 1 else 'were'} called neural (95% upper bound "
             f"{100 * cam['fpr_upper_95']:.1f}%); of real codec families each left out in turn, the least found were "
             f"{worst}.")
