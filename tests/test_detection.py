@@ -142,7 +142,7 @@ def test_shipped_model_declares_its_rates_and_method() -> None:
     rates = detector.known_error_rates(model)
     assert rates["set"].startswith("real data") and rates["measured_on"]
     assert len(rates["codec families left out (found)"]) >= 10
-    assert 0.0 <= rates["camera_fpr"] <= rates["camera_fpr_upper_95"] <= 1.0
+    assert 0.0 <= rates["figures"]["camera_fpr"] <= rates["figures"]["camera_fpr_upper_95"] <= 1.0
     assert set(detector.METHOD["citations"]) == {"bergmann2023frequency", "bergmann2024forensic", "bergmann2025jpegai",
                                                  "popescu2005cfa", "enfsi2015guideline"}
     for key in ("name", "description", "parameters", "limitations"):

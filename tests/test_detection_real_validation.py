@@ -129,4 +129,4 @@ def test_shipped_model_quotes_real_data_and_beats_its_baseline() -> None:
     assert not any(f.startswith("own-") or f == "camera-like" for f in real["families_left_out"])
     rates = known_error_rates(model)
     assert "camera photos of left-out makes called neural" in rates
-    assert np.isfinite(rates["camera_fpr_upper_95"])
+    assert np.isfinite(rates["figures"]["camera_fpr_upper_95"])

@@ -77,8 +77,6 @@ def real_data_rates(model: DetectorModel, real: dict[str, Any]) -> dict[str, Any
         "camera photos of left-out makes called neural":
             f"{_of(cam['called_neural'], cam['n'])} images, {cam['photos_called_neural']} of {cam['n_photos']} photos; "
             f"95% upper bound {100 * cam['fpr_upper_95']:.1f}% of images",
-        "camera_fpr": cam["false_positive_rate"],
-        "camera_fpr_upper_95": cam["fpr_upper_95"],
         "decision level (LR) with and without JPEG evidence":
             f"{real['decision_levels']['jpeg']:g} and {real['decision_levels']['no_jpeg']:g}",
     }
@@ -86,9 +84,14 @@ def real_data_rates(model: DetectorModel, real: dict[str, Any]) -> dict[str, Any
     out["codec families left out (found)"] = {
         fam: f"{r['found']} of {r['n']} ({r['true_positive_rate']:.2f}; 95% lower bound {r['tpr_lower_95']:.2f})"
         for fam, r in fams.items()}
+    out["figures"] = {
+        "camera_n": cam["n"], "camera_called_neural": cam["called_neural"], "camera_fpr": cam["false_positive_rate"],
+        "camera_fpr_upper_95": cam["fpr_upper_95"],
+        "families": {fam: {k: r[k] for k in ("n", "found", "true_positive_rate", "tpr_lower_95")} for fam, r in fams.items()},
+    }
     if base:
         bc = base["camera_pooled"]
-        out["baseline (12 grid peaks, same folds)"] = (
+        out["the plain baseline in the same folds (12 grid peaks)"] = (
             f"camera images called neural {_of(bc['called_neural'], bc['n'])}; families found "
             + ", ".join(f"{f} {r['true_positive_rate']:.2f}" for f, r in base.get("families_left_out", {}).items()))
     return out

@@ -313,7 +313,9 @@ class ModelBuilder:
             candidates.insert(0, ("Summary", str(rec.identification["summary"])))
         described = {k: v for k, v in rec.error_rates.items() if k in ("set", "measured_on", "composition", "description", "dataset")}
         set_text = "; ".join(fmt(v) for v in described.values()) or str(rec.extra.get("error_rate_set", "") or "")
-        rate_rows = scalar_rows({k: v for k, v in rec.error_rates.items() if k not in described}, limit=16)
+        # "figures" repeats the sentences' numbers for programs reading the JSON, not for the reader.
+        rate_rows = scalar_rows({k: v for k, v in rec.error_rates.items() if k not in described and k != "figures"},
+                                limit=16)
         spectrum = None
         for name, sha in sorted(tf.artefacts.items()):
             if "spectrum" in name.lower():
