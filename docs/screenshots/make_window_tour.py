@@ -79,7 +79,7 @@ def main() -> None:
     w.explanation_dock.raise_()
     shot("window-explanation")
     w.analysis_panel.tile_overlay.setChecked(False)
-    w.analysis_panel._request_recompression()
+    w.analysis_panel.request_recompression()
     settle(app, w, 600)
     w.set_compare_mode("difference")
     shot("window-difference-legend", colors=64)  # a noisy map: fewer colours keep the file small

@@ -434,6 +434,10 @@ def _evidence_phrase(name: str, value: float, low: bool = False) -> str:
     the model's average, which is what counts for a signed feature."""
     if low and name in _LOW_WORDS:
         return _LOW_WORDS[name].format(value)
+    if low:
+        # A trace below the model's average is weak evidence of a decoder, and is named so.
+        phrase = _evidence_phrase(name, value)
+        return "a weak " + phrase[2:] if phrase.startswith("a ") else "weak " + phrase
     if name in _STAT_WORDS:
         return _STAT_WORDS[name].format(value)
     if "_ac" in name:
