@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
@@ -47,6 +46,7 @@ from examiner.gui.menu_action import add_action
 from examiner.gui.region_items import region_path
 from examiner.gui.tiles import numpy_to_qimage
 from examiner.gui.window_host import CaseHost
+from examiner.training.agreement import AgreementReport
 from examiner.training.exercise_pack import PACK_SUFFIX, ExercisePack, start_training_case, training_info
 from examiner.training.scoring import DEFAULT_IOU, Match, ScoreResult, score_case, write_score_pdf
 from examiner.workflows.state import NothingOpen
@@ -204,7 +204,7 @@ class AgreementDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Agreement between examiners")
         self.resize(1000, 640)
-        self.report: Any = None
+        self.report: AgreementReport | None = None
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.cases = QListWidget()
