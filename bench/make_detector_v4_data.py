@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_detector_sets import bpp_of, decode, encode  # noqa: E402
 from make_detector_v3_data import Writer, demo_codec, negatives, png  # noqa: E402
 
-Chain = Callable[[np.ndarray], tuple[str, bytes, str]]
+Chain = tuple[str, str, Callable[[np.ndarray], bytes]]  # file suffix, variant, encoder
 
 
 def _resize(img: np.ndarray, f: float, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
@@ -51,23 +51,23 @@ def _resize(img: np.ndarray, f: float, interpolation: int = cv2.INTER_AREA) -> n
     return cv2.resize(img, (int(round(w * f)), int(round(h * f))), interpolation=interpolation)
 
 
-# name -> (file suffix, bytes, variant); each is a history photos commonly have.
+# Each a history photos commonly have.
 CHAINS: dict[str, Chain] = {
-    "png": lambda im: (".png", png(im), "screenshot as PNG"),
-    "q90": lambda im: (".jpg", encode(im, "JPEG", quality=90), "JPEG q90 re-save"),
-    "q75": lambda im: (".jpg", encode(im, "JPEG", quality=75), "JPEG q75 re-save"),
-    "msg": lambda im: (".jpg", encode(_resize(im, 0.75), "JPEG", quality=80), "messaging: x0.75 + JPEG q80"),
-    "half": lambda im: (".jpg", encode(_resize(im, 0.5), "JPEG", quality=85), "x0.5 + JPEG q85"),
-    "webp": lambda im: (".webp", encode(im, "WEBP", quality=80), "WebP q80"),
-    "crop": lambda im: (".jpg", encode(im[5:, 3:], "JPEG", quality=85), "crop 5,3 + JPEG q85"),
+    "png": (".png", "screenshot as PNG", png),
+    "q90": (".jpg", "JPEG q90 re-save", lambda im: encode(im, "JPEG", quality=90)),
+    "q75": (".jpg", "JPEG q75 re-save", lambda im: encode(im, "JPEG", quality=75)),
+    "msg": (".jpg", "messaging: x0.75 + JPEG q80", lambda im: encode(_resize(im, 0.75), "JPEG", quality=80)),
+    "half": (".jpg", "x0.5 + JPEG q85", lambda im: encode(_resize(im, 0.5), "JPEG", quality=85)),
+    "webp": (".webp", "WebP q80", lambda im: encode(im, "WEBP", quality=80)),
+    "crop": (".jpg", "crop 5,3 + JPEG q85", lambda im: encode(im[5:, 3:], "JPEG", quality=85)),
 }
 CHAIN_NAMES = sorted(CHAINS)
 # Up-scaling leaves the periodic, band-limited residual of a stride-2 decoder, so photos meet it
 # too: every camera photo gets both, and each published codec's decode one of them.
 UPSCALES: dict[str, Chain] = {
-    "up2": lambda im: (".png", png(_resize(im, 2.0, cv2.INTER_LANCZOS4)), "x2 Lanczos up-scale as PNG"),
-    "up15": lambda im: (".jpg", encode(_resize(im, 1.5, cv2.INTER_CUBIC), "JPEG", quality=90),
-                        "x1.5 cubic up-scale + JPEG q90"),
+    "up2": (".png", "x2 Lanczos up-scale as PNG", lambda im: png(_resize(im, 2.0, cv2.INTER_LANCZOS4))),
+    "up15": (".jpg", "x1.5 cubic up-scale + JPEG q90",
+             lambda im: encode(_resize(im, 1.5, cv2.INTER_CUBIC), "JPEG", quality=90)),
 }
 CHAINS.update(UPSCALES)
 
@@ -87,12 +87,13 @@ def camera_make(name: str) -> str:
 def put_chains(w: Writer, label: str, folder: str, family: str, stem: str, img: np.ndarray, names: list[str], *,
                source: str, bpp: float | None, make: str | None = None) -> None:
     for c in names:
-        suffix, data, variant = CHAINS[c](img)
-        if w.has(label, folder, f"{stem}__{c}{suffix}"):
-            continue
-        w.put(label, folder, f"{stem}__{c}{suffix}", data, bpp=bpp, source=source, variant=variant, group=family)
+        suffix, variant, encoder = CHAINS[c]
+        name = f"{stem}__{c}{suffix}"
+        if w.has(label, folder, name):
+            continue  # encoded on an earlier run
+        w.put(label, folder, name, encoder(img), bpp=bpp, source=source, variant=variant, group=family)
         if make:
-            w.manifest[f"{label}/{folder}/{stem}__{c}{suffix}"]["make"] = make
+            w.manifest[f"{label}/{folder}/{name}"]["make"] = make
 
 
 def camera(w: Writer, shared: Path) -> None:
@@ -100,8 +101,9 @@ def camera(w: Writer, shared: Path) -> None:
         make = camera_make(f.stem)
         if w.has("negatives", f"camera-{make}", f"{f.stem}__webp.webp"):
             continue
-        img = decode(f.read_bytes())
-        w.put("negatives", f"camera-{make}", f.name, f.read_bytes(), bpp=bpp_of(f.read_bytes(), img), source=f.stem,
+        data = f.read_bytes()
+        img = decode(data)
+        w.put("negatives", f"camera-{make}", f.name, data, bpp=bpp_of(data, img), source=f.stem,
               variant="camera JPEG as taken (lossless crop)", group=f"camera-{make}")
         w.manifest[f"negatives/camera-{make}/{f.name}"]["make"] = make
         put_chains(w, "negatives", f"camera-{make}", f"camera-{make}", f.stem, img, CHAIN_NAMES,

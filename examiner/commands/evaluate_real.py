@@ -79,6 +79,11 @@ def _pct(k: int, n: int) -> str:
     return f"{k}/{n}"
 
 
+def _camera_cell(r: dict[str, Any]) -> str:
+    return (f"{_pct(r['called_neural'], r['n'])} ({r['photos_called_neural']}/{r['n_photos']}) "
+            f"<= {100 * r['fpr_upper_95']:.1f}%")
+
+
 def print_tables(reports: dict[str, Any]) -> None:
     names = list(reports)
     first = reports[names[0]]
@@ -89,17 +94,9 @@ def print_tables(reports: dict[str, Any]) -> None:
     print("\nCamera makes left out: images called neural (photos with any image called neural), 95% upper bound")
     print(f"{'make':<14}" + "".join(f"{n:>30}" for n in names))
     for make in first["camera_makes_left_out"]:
-        cells = []
-        for n in names:
-            r = reports[n]["camera_makes_left_out"][make]
-            cells.append(f"{_pct(r['called_neural'], r['n'])} ({r['photos_called_neural']}/{r['n_photos']}) "
-                         f"<= {100 * r['fpr_upper_95']:.1f}%")
+        cells = [_camera_cell(reports[n]["camera_makes_left_out"][make]) for n in names]
         print(f"{make:<14}" + "".join(f"{c:>30}" for c in cells))
-    cells = []
-    for n in names:
-        r = reports[n]["camera_pooled"]
-        cells.append(f"{_pct(r['called_neural'], r['n'])} ({r['photos_called_neural']}/{r['n_photos']}) "
-                     f"<= {100 * r['fpr_upper_95']:.1f}%")
+    cells = [_camera_cell(reports[n]["camera_pooled"]) for n in names]
     print(f"{'all makes':<14}" + "".join(f"{c:>30}" for c in cells))
     print("\nReal codec families left out: found (true-positive rate, 95% lower bound)")
     print(f"{'family':<16}" + "".join(f"{n:>28}" for n in names))
